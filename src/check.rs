@@ -1,0 +1,143 @@
+//! The check pipeline as one function: validate → run in the sandbox → judge.
+//!
+//! `devmentor check`, the worker pool and the HTTP API all call [`run_check`], so a check means
+//! the same thing wherever it starts. The analyzer fills `explanation` in a later step.
+
+use crate::sandbox::{Sandbox, SandboxError, Verdict};
+use serde::Serialize;
+
+/// Limits on what a student may send, from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct InputLimits {
+    pub max_source_bytes: usize,
+    pub max_stdin_bytes: usize,
+}
+
+impl From<&crate::config::SandboxConfig> for InputLimits {
+    fn from(c: &crate::config::SandboxConfig) -> Self {
+        InputLimits { max_source_bytes: c.max_source_bytes, max_stdin_bytes: c.max_stdin_bytes }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckRequest {
+    /// A language name or alias (`python`, `py`, `c++`…).
+    pub language: String,
+    pub code: Vec<u8>,
+    pub stdin: Vec<u8>,
+}
+
+/// The result of a check, in the JSON shape of `devmentor check --json`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CheckResult {
+    pub language: String,
+    pub verdict: Verdict,
+    pub exit_code: Option<i64>,
+    pub signal: Option<String>,
+    pub stdout: String,
+    pub stderr: String,
+    pub truncated: bool,
+    pub duration_ms: u64,
+    pub explanation: Option<serde_json::Value>,
+}
+
+/// Why a check could not run at all. Each message tells the student or operator what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error("the source is empty: there is no program to run")]
+    EmptySource,
+    #[error("the source is {size} bytes; the limit is {limit} bytes")]
+    SourceTooLarge { size: usize, limit: usize },
+    #[error("the source is not text (binary data or not UTF-8): send the program's source code")]
+    NotText,
+    #[error("the input is {size} bytes; the limit is {limit} bytes")]
+    StdinTooLarge { size: usize, limit: usize },
+    #[error("unsupported language {name:?}; supported: {known}")]
+    UnknownLanguage { name: String, known: String },
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
+}
+
+/// Checks that `code` is a program we can run: present, small enough, text.
+pub fn validate_source(code: &[u8], limits: &InputLimits) -> Result<String, CheckError> {
+    if code.len() > limits.max_source_bytes {
+        return Err(CheckError::SourceTooLarge { size: code.len(), limit: limits.max_source_bytes });
+    }
+    let text = std::str::from_utf8(code).map_err(|_| CheckError::NotText)?;
+    // A NUL (or other control bytes apart from whitespace) never occurs in real source code.
+    if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}')) {
+        return Err(CheckError::NotText);
+    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(CheckError::EmptySource);
+    }
+    Ok(text.to_string())
+}
+
+/// Runs one check. Errors mean no check ran (bad input, Docker down, image missing); any
+/// other failure becomes an `internal_error` verdict.
+pub async fn run_check(
+    sandbox: &Sandbox,
+    request: &CheckRequest,
+    limits: &InputLimits,
+) -> Result<CheckResult, CheckError> {
+    let pack = sandbox.languages().find(&request.language).ok_or_else(|| CheckError::UnknownLanguage {
+        name: request.language.clone(),
+        known: sandbox.languages().names().join(", "),
+    })?;
+    let code = validate_source(&request.code, limits)?;
+    if request.stdin.len() > limits.max_stdin_bytes {
+        return Err(CheckError::StdinTooLarge { size: request.stdin.len(), limit: limits.max_stdin_bytes });
+    }
+    let run = match sandbox.run(pack, &code, &request.stdin).await {
+        Ok(run) => run,
+        Err(e @ (SandboxError::DockerUnavailable { .. } | SandboxError::ImageMissing { .. })) => return Err(e.into()),
+        Err(e) => {
+            tracing::error!(language = %pack.name, error = %e, "check failed inside the sandbox");
+            return Ok(CheckResult {
+                language: pack.name.clone(),
+                verdict: Verdict::InternalError,
+                exit_code: None,
+                signal: None,
+                stdout: String::new(),
+                stderr: format!("devmentor: {e}"),
+                truncated: false,
+                duration_ms: 0,
+                explanation: None,
+            });
+        }
+    };
+    // The step the student cares about: the run, or the compiler when it stopped there.
+    let Some(step) = run.run.as_ref().or(run.compile.as_ref()) else {
+        return Err(SandboxError::Internal("a check produced no step".into()).into());
+    };
+    Ok(CheckResult {
+        language: pack.name.clone(),
+        verdict: run.verdict,
+        exit_code: step.exit_code,
+        signal: step.signal().map(str::to_string),
+        stdout: String::from_utf8_lossy(&step.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&step.stderr).into_owned(),
+        truncated: step.truncated,
+        duration_ms: step.duration.as_millis() as u64,
+        explanation: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: InputLimits = InputLimits { max_source_bytes: 64, max_stdin_bytes: 8 };
+
+    #[test]
+    fn bad_sources_get_clear_errors() {
+        assert!(matches!(validate_source(b"", &LIMITS), Err(CheckError::EmptySource)));
+        assert!(matches!(validate_source(b"  \n\t", &LIMITS), Err(CheckError::EmptySource)));
+        assert!(matches!(validate_source(&[b'a'; 65], &LIMITS), Err(CheckError::SourceTooLarge { size: 65, limit: 64 })));
+        assert!(matches!(validate_source(b"\xff\xfeprint", &LIMITS), Err(CheckError::NotText)));
+        assert!(matches!(validate_source(b"print(1)\0", &LIMITS), Err(CheckError::NotText)));
+        assert_eq!(validate_source("\u{feff}print('привет')".as_bytes(), &LIMITS).unwrap(), "print('привет')");
+    }
+}

@@ -1,0 +1,285 @@
+//! The sandbox: runs a student's program in a fresh, locked-down Docker container.
+//!
+//! `language` reads the packs, `spec` holds every isolation rule, `launcher` is how code gets
+//! into a read-only container, `container` runs one step, `pool` keeps containers warm and
+//! `reaper` removes orphans. [`Sandbox::run`] ties them together: compile (compiled languages,
+//! own limits, own container), then run.
+
+pub mod container;
+pub mod language;
+pub mod launcher;
+pub mod pool;
+pub mod reaper;
+pub mod spec;
+pub mod verdict;
+
+pub use language::{LanguagePack, Languages, Limits, LimitsOverride};
+pub use verdict::{StepOutcome, Verdict};
+
+use crate::config::SandboxConfig;
+use bollard::Docker;
+use container::{Caps, Prepared, Remover};
+use launcher::{payload, PayloadKind, Step};
+use pool::{PoolStats, WarmPool};
+use spec::{container_body, limits_for, SpecSettings};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Largest compiled artifact carried from the compile container to the run container.
+const MAX_ARTIFACT_BYTES: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error(
+        "the Docker engine is not reachable at {endpoint}: {reason}\n\
+         Start it (as root: `dockerd &`, or `systemctl start docker`), or set DOCKER_HOST."
+    )]
+    DockerUnavailable { endpoint: String, reason: String },
+    #[error("the sandbox image {image} for {language} is missing: build it with `make images`")]
+    ImageMissing { image: String, language: String },
+    #[error("Docker error: {0}")]
+    Docker(#[from] bollard::errors::Error),
+    #[error("sandbox failure: {0}")]
+    Internal(String),
+    #[error(transparent)]
+    Languages(#[from] language::LanguageError),
+}
+
+/// What a check's steps produced.
+#[derive(Debug, Clone)]
+pub struct SandboxRun {
+    pub verdict: Verdict,
+    /// The compile step, for compiled languages.
+    pub compile: Option<StepOutcome>,
+    /// The run step; absent when compilation failed.
+    pub run: Option<StepOutcome>,
+}
+
+pub struct Sandbox {
+    docker: Docker,
+    languages: Arc<Languages>,
+    settings: SpecSettings,
+    remover: Remover,
+    pool: Option<WarmPool>,
+}
+
+impl Sandbox {
+    /// Connects to Docker and loads the language packs. No pool yet: see [`Sandbox::start_pool`].
+    pub async fn connect(config: &SandboxConfig) -> Result<Sandbox, SandboxError> {
+        let languages = Languages::load(
+            &config.languages_dir,
+            language::default_limits(config.exec_timeout_seconds, config.output_limit_bytes),
+            &config.limits,
+        )?;
+        let docker = connect_docker(&config.docker_host).await?;
+        let settings = SpecSettings {
+            user: config.user.clone(),
+            runtime: config.runtime.clone(),
+            max_idle: Duration::from_secs(config.warm_max_age_seconds.max(1)),
+        };
+        Ok(Sandbox {
+            remover: Remover::new(docker.clone()),
+            docker,
+            languages: Arc::new(languages),
+            settings,
+            pool: None,
+        })
+    }
+
+    pub fn languages(&self) -> &Languages {
+        &self.languages
+    }
+
+    pub fn docker(&self) -> &Docker {
+        &self.docker
+    }
+
+    /// Starts the warm pool, sized per language (0 leaves a language cold).
+    pub fn start_pool(&mut self, sizes: &std::collections::HashMap<String, usize>) {
+        if sizes.values().all(|n| *n == 0) {
+            return;
+        }
+        self.pool = Some(WarmPool::start(
+            self.docker.clone(),
+            self.remover.clone(),
+            self.languages.clone(),
+            self.settings.clone(),
+            sizes,
+        ));
+    }
+
+    pub fn pool_stats(&self) -> PoolStats {
+        self.pool.as_ref().map(WarmPool::stats).unwrap_or_default()
+    }
+
+    /// Waits until the warm pool is full (or `timeout`); true when it is.
+    pub async fn wait_pool_full(&self, timeout: Duration) -> bool {
+        match &self.pool {
+            Some(p) => p.wait_full(timeout).await,
+            None => true,
+        }
+    }
+
+    /// Checks that the language's image exists, with a clear message when it does not.
+    pub async fn ensure_image(&self, pack: &LanguagePack) -> Result<(), SandboxError> {
+        match self.docker.inspect_image(&pack.image).await {
+            Ok(_) => Ok(()),
+            Err(e) if container::is_not_found(&e) => Err(SandboxError::ImageMissing {
+                image: pack.image.clone(),
+                language: pack.name.clone(),
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Removes orphaned sandbox containers (expired ones, from any process).
+    pub async fn reap_orphans(&self) -> Result<usize, SandboxError> {
+        reaper::reap_orphans(&self.docker).await
+    }
+
+    /// Runs `code` with `stdin`: compile step first for compiled languages, then the run.
+    pub async fn run(&self, pack: &LanguagePack, code: &str, stdin: &[u8]) -> Result<SandboxRun, SandboxError> {
+        let file_name = pack.file_name_for(code);
+        if !pack.is_compiled() {
+            let outcome = self
+                .execute(pack, Step::Run, payload(PayloadKind::File, &file_name, code.as_bytes(), stdin), None)
+                .await?;
+            return Ok(SandboxRun {
+                verdict: outcome.run_verdict(&pack.memory_error_patterns),
+                compile: None,
+                run: Some(outcome),
+            });
+        }
+
+        // Get the run container ready while the compiler works, in case the pool is cold.
+        let run_container = self.take(pack, Step::Run);
+        let compile = self.execute(
+            pack,
+            Step::Compile,
+            payload(PayloadKind::File, &file_name, code.as_bytes(), b""),
+            Some(MAX_ARTIFACT_BYTES),
+        );
+        let (run_container, compiled) = tokio::join!(run_container, compile);
+        let compiled = compiled?;
+        let verdict = if compiled.timed_out {
+            Some(Verdict::Timeout)
+        } else if compiled.oom_killed {
+            Some(Verdict::MemoryLimit)
+        } else if compiled.output_limit_hit && compiled.stdout.len() >= MAX_ARTIFACT_BYTES {
+            Some(Verdict::CompileError)
+        } else if compiled.exit_code != Some(0) {
+            Some(Verdict::CompileError)
+        } else {
+            None
+        };
+        if let Some(verdict) = verdict {
+            return Ok(SandboxRun { verdict, compile: Some(compiled), run: None });
+        }
+        let artifact = compiled.stdout.clone();
+        let run_payload = payload(PayloadKind::Tar, &file_name, &artifact, stdin);
+        let outcome = match run_container {
+            Ok(c) => self.execute_in(pack, Step::Run, c, run_payload).await?,
+            Err(_) => self.execute(pack, Step::Run, run_payload, None).await?,
+        };
+        let mut compile = compiled;
+        compile.stdout.clear();
+        Ok(SandboxRun {
+            verdict: outcome.run_verdict(&pack.memory_error_patterns),
+            compile: Some(compile),
+            run: Some(outcome),
+        })
+    }
+
+    /// A container for `pack`/`step`: warm from the pool when one waits, else created now.
+    async fn take(&self, pack: &LanguagePack, step: Step) -> Result<Prepared, SandboxError> {
+        if let Some(p) = self.pool.as_ref().and_then(|pool| pool.try_take(&pack.name, step)) {
+            return Ok(p);
+        }
+        self.create(pack, step).await
+    }
+
+    async fn create(&self, pack: &LanguagePack, step: Step) -> Result<Prepared, SandboxError> {
+        let body = container_body(pack, step, &self.settings);
+        Prepared::create(&self.docker, &self.remover, body, &pack.name, step).await
+    }
+
+    async fn execute(
+        &self,
+        pack: &LanguagePack,
+        step: Step,
+        payload: Vec<u8>,
+        stdout_cap: Option<usize>,
+    ) -> Result<StepOutcome, SandboxError> {
+        let container = self.take(pack, step).await?;
+        let caps = self.caps(pack, step, stdout_cap);
+        let from_pool = self.pool.is_some();
+        match container.execute(payload.clone(), caps).await {
+            // A warm container may have died while it waited (Docker restarted, say): retry
+            // once in a fresh one before calling it an internal error.
+            Err(SandboxError::Docker(e)) if from_pool => {
+                tracing::warn!(language = %pack.name, error = %e, "warm container failed; retrying in a fresh one");
+                self.create(pack, step).await?.execute(payload, caps).await
+            }
+            other => other,
+        }
+    }
+
+    async fn execute_in(
+        &self,
+        pack: &LanguagePack,
+        step: Step,
+        container: Prepared,
+        payload: Vec<u8>,
+    ) -> Result<StepOutcome, SandboxError> {
+        let caps = self.caps(pack, step, None);
+        match container.execute(payload.clone(), caps).await {
+            Err(SandboxError::Docker(e)) => {
+                tracing::warn!(language = %pack.name, error = %e, "container failed; retrying in a fresh one");
+                self.create(pack, step).await?.execute(payload, caps).await
+            }
+            other => other,
+        }
+    }
+
+    fn caps(&self, pack: &LanguagePack, step: Step, stdout_cap: Option<usize>) -> Caps {
+        let limits = limits_for(pack, step);
+        let cap = limits.output_kb * 1024;
+        Caps {
+            stdout: stdout_cap.unwrap_or(cap),
+            stderr: cap,
+            timeout: Duration::from_secs_f64(limits.timeout_s),
+        }
+    }
+
+    /// Stops the pool and waits until every container this sandbox made is removed.
+    pub async fn shutdown(&self) {
+        if let Some(pool) = &self.pool {
+            pool.shutdown().await;
+        }
+        self.remover.wait().await;
+    }
+}
+
+/// Connects to `host` (or `DOCKER_HOST`, or the local socket) and agrees on an API version,
+/// so older engines (Debian's Docker 20.10 speaks API 1.41) work too.
+pub async fn connect_docker(host: &str) -> Result<Docker, SandboxError> {
+    let endpoint = if host.is_empty() {
+        std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
+    } else {
+        host.to_string()
+    };
+    let unavailable = |reason: String| SandboxError::DockerUnavailable { endpoint: endpoint.clone(), reason };
+    let docker = if endpoint.starts_with("unix://") || endpoint.starts_with('/') {
+        let path = endpoint.trim_start_matches("unix://");
+        Docker::connect_with_unix(path, 120, bollard::API_DEFAULT_VERSION)
+    } else {
+        Docker::connect_with_host(&endpoint)
+    }
+    .map_err(|e| unavailable(e.to_string()))?;
+    let docker = tokio::time::timeout(Duration::from_secs(10), docker.negotiate_version())
+        .await
+        .map_err(|_| unavailable("no answer within 10 s".into()))?
+        .map_err(|e| unavailable(e.to_string()))?;
+    docker.ping().await.map_err(|e| unavailable(e.to_string()))?;
+    Ok(docker)
+}
