@@ -15,7 +15,10 @@ pub struct InputLimits {
 
 impl From<&crate::config::SandboxConfig> for InputLimits {
     fn from(c: &crate::config::SandboxConfig) -> Self {
-        InputLimits { max_source_bytes: c.max_source_bytes, max_stdin_bytes: c.max_stdin_bytes }
+        InputLimits {
+            max_source_bytes: c.max_source_bytes,
+            max_stdin_bytes: c.max_stdin_bytes,
+        }
     }
 }
 
@@ -61,11 +64,17 @@ pub enum CheckError {
 /// Checks that `code` is a program we can run: present, small enough, text.
 pub fn validate_source(code: &[u8], limits: &InputLimits) -> Result<String, CheckError> {
     if code.len() > limits.max_source_bytes {
-        return Err(CheckError::SourceTooLarge { size: code.len(), limit: limits.max_source_bytes });
+        return Err(CheckError::SourceTooLarge {
+            size: code.len(),
+            limit: limits.max_source_bytes,
+        });
     }
     let text = std::str::from_utf8(code).map_err(|_| CheckError::NotText)?;
     // A NUL (or other control bytes apart from whitespace) never occurs in real source code.
-    if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}')) {
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}'))
+    {
         return Err(CheckError::NotText);
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -82,17 +91,26 @@ pub async fn run_check(
     request: &CheckRequest,
     limits: &InputLimits,
 ) -> Result<CheckResult, CheckError> {
-    let pack = sandbox.languages().find(&request.language).ok_or_else(|| CheckError::UnknownLanguage {
-        name: request.language.clone(),
-        known: sandbox.languages().names().join(", "),
-    })?;
+    let pack =
+        sandbox
+            .languages()
+            .find(&request.language)
+            .ok_or_else(|| CheckError::UnknownLanguage {
+                name: request.language.clone(),
+                known: sandbox.languages().names().join(", "),
+            })?;
     let code = validate_source(&request.code, limits)?;
     if request.stdin.len() > limits.max_stdin_bytes {
-        return Err(CheckError::StdinTooLarge { size: request.stdin.len(), limit: limits.max_stdin_bytes });
+        return Err(CheckError::StdinTooLarge {
+            size: request.stdin.len(),
+            limit: limits.max_stdin_bytes,
+        });
     }
     let run = match sandbox.run(pack, &code, &request.stdin).await {
         Ok(run) => run,
-        Err(e @ (SandboxError::DockerUnavailable { .. } | SandboxError::ImageMissing { .. })) => return Err(e.into()),
+        Err(e @ (SandboxError::DockerUnavailable { .. } | SandboxError::ImageMissing { .. })) => {
+            return Err(e.into())
+        }
         Err(e) => {
             tracing::error!(language = %pack.name, error = %e, "check failed inside the sandbox");
             return Ok(CheckResult {
@@ -129,15 +147,39 @@ pub async fn run_check(
 mod tests {
     use super::*;
 
-    const LIMITS: InputLimits = InputLimits { max_source_bytes: 64, max_stdin_bytes: 8 };
+    const LIMITS: InputLimits = InputLimits {
+        max_source_bytes: 64,
+        max_stdin_bytes: 8,
+    };
 
     #[test]
     fn bad_sources_get_clear_errors() {
-        assert!(matches!(validate_source(b"", &LIMITS), Err(CheckError::EmptySource)));
-        assert!(matches!(validate_source(b"  \n\t", &LIMITS), Err(CheckError::EmptySource)));
-        assert!(matches!(validate_source(&[b'a'; 65], &LIMITS), Err(CheckError::SourceTooLarge { size: 65, limit: 64 })));
-        assert!(matches!(validate_source(b"\xff\xfeprint", &LIMITS), Err(CheckError::NotText)));
-        assert!(matches!(validate_source(b"print(1)\0", &LIMITS), Err(CheckError::NotText)));
-        assert_eq!(validate_source("\u{feff}print('привет')".as_bytes(), &LIMITS).unwrap(), "print('привет')");
+        assert!(matches!(
+            validate_source(b"", &LIMITS),
+            Err(CheckError::EmptySource)
+        ));
+        assert!(matches!(
+            validate_source(b"  \n\t", &LIMITS),
+            Err(CheckError::EmptySource)
+        ));
+        assert!(matches!(
+            validate_source(&[b'a'; 65], &LIMITS),
+            Err(CheckError::SourceTooLarge {
+                size: 65,
+                limit: 64
+            })
+        ));
+        assert!(matches!(
+            validate_source(b"\xff\xfeprint", &LIMITS),
+            Err(CheckError::NotText)
+        ));
+        assert!(matches!(
+            validate_source(b"print(1)\0", &LIMITS),
+            Err(CheckError::NotText)
+        ));
+        assert_eq!(
+            validate_source("\u{feff}print('привет')".as_bytes(), &LIMITS).unwrap(),
+            "print('привет')"
+        );
     }
 }

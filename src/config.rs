@@ -166,13 +166,23 @@ impl Config {
     /// Applies environment variables over the file's values. Taking the map as an argument
     /// keeps tests free of process-global state.
     pub fn apply_env(&mut self, env: &HashMap<String, String>) -> Result<(), ConfigError> {
-        let get = |k: &str| env.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let get = |k: &str| {
+            env.get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
 
         if let Some(url) = get("DATABASE_URL") {
             self.database_url = Secret::new(url);
-        } else if ["POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD"]
-            .iter()
-            .any(|k| get(k).is_some())
+        } else if [
+            "POSTGRES_HOST",
+            "POSTGRES_PORT",
+            "POSTGRES_DB",
+            "POSTGRES_USER",
+            "POSTGRES_PASSWORD",
+        ]
+        .iter()
+        .any(|k| get(k).is_some())
         {
             let host = get("POSTGRES_HOST").unwrap_or_else(|| "127.0.0.1".into());
             let port = parse_env::<u16>(env, "POSTGRES_PORT")?.unwrap_or(5432);
@@ -184,7 +194,10 @@ impl Config {
             } else {
                 format!("{}:{}", percent_encode(&user), percent_encode(&password))
             };
-            self.database_url = Secret::new(format!("postgres://{auth}@{host}:{port}/{}", percent_encode(&db)));
+            self.database_url = Secret::new(format!(
+                "postgres://{auth}@{host}:{port}/{}",
+                percent_encode(&db)
+            ));
         }
         if let Some(url) = get("DATABASE_REPLICA_URL") {
             self.database_replica_url = Secret::new(url);
@@ -285,7 +298,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -307,8 +323,14 @@ mod tests {
             ("POSTGRES_DB", "mentor"),
         ]))
         .unwrap();
-        assert_eq!(c.database_url.expose(), "postgres://app:p%40ss%2Fw%3Ard@db:5432/mentor");
-        assert!(!format!("{c:?}").contains("p%40ss"), "Debug must not print the password");
+        assert_eq!(
+            c.database_url.expose(),
+            "postgres://app:p%40ss%2Fw%3Ard@db:5432/mentor"
+        );
+        assert!(
+            !format!("{c:?}").contains("p%40ss"),
+            "Debug must not print the password"
+        );
     }
 
     #[test]
@@ -332,9 +354,13 @@ mod tests {
     #[test]
     fn bad_numbers_are_named_in_the_error() {
         let mut c = Config::default();
-        let err = c.apply_env(&env(&[("EXEC_TIMEOUT_SECONDS", "soon")])).unwrap_err();
+        let err = c
+            .apply_env(&env(&[("EXEC_TIMEOUT_SECONDS", "soon")]))
+            .unwrap_err();
         assert!(err.to_string().contains("EXEC_TIMEOUT_SECONDS"), "{err}");
-        let err = c.apply_env(&env(&[("EXEC_TIMEOUT_SECONDS", "0")])).unwrap_err();
+        let err = c
+            .apply_env(&env(&[("EXEC_TIMEOUT_SECONDS", "0")]))
+            .unwrap_err();
         assert!(err.to_string().contains("between 1 and 600"), "{err}");
     }
 
@@ -349,7 +375,12 @@ mod tests {
         ]))
         .unwrap();
         let shown = format!("{c:?}");
-        for s in ["ABC-secret-token", "gsk_secret_key", "django-insecure-xyz", "redispass"] {
+        for s in [
+            "ABC-secret-token",
+            "gsk_secret_key",
+            "django-insecure-xyz",
+            "redispass",
+        ] {
             assert!(!shown.contains(s), "{s} leaked in {shown}");
         }
     }

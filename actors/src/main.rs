@@ -1,1 +1,110 @@
-fn main(){}
+//! The `devmentor` command: the runtime's entry point and the operator's tools.
+//!
+//! Subcommands are thin: they load the configuration, call into the `devmentor` library and
+//! print. `anyhow` lives here, at the edge; the library speaks in typed errors.
+
+mod bench;
+mod check_cmd;
+mod term;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "devmentor",
+    version,
+    about = "Dev-Mentor: runs students' code safely and explains their errors"
+)]
+struct Cli {
+    /// Configuration file (default: ./devmentor.toml when present, or $DEVMENTOR_CONFIG).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one program in the sandbox and report what happened.
+    Check(check_cmd::CheckArgs),
+    /// Measure the product (sandbox latency and throughput).
+    Bench {
+        #[command(subcommand)]
+        what: bench::BenchCommand,
+    },
+    /// Sandbox maintenance.
+    Sandbox {
+        #[command(subcommand)]
+        what: SandboxCommand,
+    },
+    /// List the supported languages and whether their images are built.
+    Languages,
+}
+
+#[derive(Subcommand)]
+enum SandboxCommand {
+    /// Remove orphaned sandbox containers (expired ones; `--all`: every sandbox container).
+    Reap {
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("devmentor: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async move {
+        let config = devmentor::Config::load(cli.config.as_deref())?;
+        match cli.command {
+            Command::Check(args) => check_cmd::run(&config, args).await,
+            Command::Bench { what } => bench::run(&config, what).await,
+            Command::Sandbox {
+                what: SandboxCommand::Reap { all },
+            } => {
+                let docker =
+                    devmentor::sandbox::connect_docker(&config.sandbox.docker_host).await?;
+                let n = if all {
+                    devmentor::sandbox::reaper::reap_all(&docker).await?
+                } else {
+                    devmentor::sandbox::reaper::reap_orphans(&docker).await?
+                };
+                println!("removed {n} sandbox container(s)");
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Languages => check_cmd::list_languages(&config).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!(
+                "{} {e:#}",
+                term::paint(term::RED, "error:", term::stderr_is_tty())
+            );
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Logs go to stderr, so `--json` output on stdout stays exactly one object. `RUST_LOG` tunes it.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(term::stderr_is_tty())
+        .init();
+}

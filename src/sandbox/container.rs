@@ -9,7 +9,9 @@ use super::verdict::StepOutcome;
 use super::SandboxError;
 use bollard::container::LogOutput;
 use bollard::models::ContainerCreateBody;
-use bollard::query_parameters::{AttachContainerOptionsBuilder, KillContainerOptionsBuilder, RemoveContainerOptionsBuilder};
+use bollard::query_parameters::{
+    AttachContainerOptionsBuilder, KillContainerOptionsBuilder, RemoveContainerOptionsBuilder,
+};
 use bollard::Docker;
 use futures_util::{Stream, StreamExt};
 use std::pin::Pin;
@@ -30,7 +32,10 @@ pub struct Remover {
 
 impl Remover {
     pub fn new(docker: Docker) -> Self {
-        Remover { docker, tracker: TaskTracker::new() }
+        Remover {
+            docker,
+            tracker: TaskTracker::new(),
+        }
     }
 
     pub fn remove(&self, id: String) {
@@ -61,7 +66,13 @@ impl Remover {
 }
 
 pub(crate) fn is_not_found(e: &bollard::errors::Error) -> bool {
-    matches!(e, bollard::errors::Error::DockerResponseServerError { status_code: 404, .. })
+    matches!(
+        e,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
 }
 
 /// Caps for what one step may print.
@@ -93,13 +104,18 @@ impl Prepared {
         step: Step,
     ) -> Result<Prepared, SandboxError> {
         let image = body.image.clone().unwrap_or_default();
-        let created = docker.create_container(None, body).await.map_err(|e| match e {
-            bollard::errors::Error::DockerResponseServerError { status_code: 404, .. } => SandboxError::ImageMissing {
-                image: image.clone(),
-                language: language.to_string(),
-            },
-            e => SandboxError::Docker(e),
-        })?;
+        let created = docker
+            .create_container(None, body)
+            .await
+            .map_err(|e| match e {
+                bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404, ..
+                } => SandboxError::ImageMissing {
+                    image: image.clone(),
+                    language: language.to_string(),
+                },
+                e => SandboxError::Docker(e),
+            })?;
         // From here on, dropping `prepared` removes the container, also on the error paths below.
         let mut prepared = Prepared {
             id: created.id,
@@ -126,7 +142,16 @@ impl Prepared {
     }
 
     /// Sends the payload and collects the outcome. The container is removed afterwards.
-    pub async fn execute(mut self, payload: Vec<u8>, caps: Caps) -> Result<StepOutcome, SandboxError> {
+    ///
+    /// The step is over when both streams carried the launcher's trailer (see `launcher`):
+    /// from then on nothing waits for Docker, except to learn whether a killed program was
+    /// killed for memory.
+    pub async fn execute(
+        mut self,
+        nonce: &str,
+        payload: Vec<u8>,
+        caps: Caps,
+    ) -> Result<StepOutcome, SandboxError> {
         let (Some(mut output), Some(mut input)) = (self.output.take(), self.input.take()) else {
             return Err(SandboxError::Internal("container used twice".into()));
         };
@@ -139,25 +164,28 @@ impl Prepared {
             let _ = input.shutdown().await;
         });
 
+        let mut stdout = Captured::new(caps.stdout);
+        let mut stderr = Captured::new(caps.stderr);
         let mut out = StepOutcome::default();
         let mut deadline = tokio::time::Instant::now() + caps.timeout;
         let mut killed = false;
         let mut ended_at = None;
-        loop {
+        let mut stream_closed = false;
+        while stdout.status.is_none() || stderr.status.is_none() {
             tokio::select! {
                 item = output.next() => match item {
-                    Some(Ok(LogOutput::StdOut { message })) => {
-                        out.truncated |= push_capped(&mut out.stdout, &message, caps.stdout);
-                    }
-                    Some(Ok(LogOutput::StdErr { message })) => {
-                        out.truncated |= push_capped(&mut out.stderr, &message, caps.stderr);
-                    }
+                    Some(Ok(LogOutput::StdOut { message })) => stdout.push(&message, nonce),
+                    Some(Ok(LogOutput::StdErr { message })) => stderr.push(&message, nonce),
                     Some(Ok(_)) => {}
                     Some(Err(e)) => {
                         tracing::warn!(container = %self.id, error = %e, "attach stream failed");
+                        stream_closed = true;
                         break;
                     }
-                    None => break,
+                    None => {
+                        stream_closed = true;
+                        break;
+                    }
                 },
                 _ = tokio::time::sleep_until(deadline) => {
                     if killed {
@@ -171,7 +199,7 @@ impl Prepared {
                     deadline = tokio::time::Instant::now() + Duration::from_secs(5);
                 }
             }
-            if out.truncated && !killed {
+            if (stdout.overflowed() || stderr.overflowed()) && !killed {
                 // Past the cap: stop the program now instead of carrying megabytes we drop.
                 out.output_limit_hit = true;
                 ended_at = Some(started.elapsed());
@@ -183,23 +211,54 @@ impl Prepared {
         out.duration = ended_at.unwrap_or_else(|| started.elapsed());
         writer.abort();
 
-        let state = self.docker.inspect_container(&self.id, None).await?.state.unwrap_or_default();
-        if state.running == Some(true) {
-            // The stream broke while the program still runs: stop it before judging.
-            self.kill().await;
-            out.exit_code = None;
-        } else {
-            out.exit_code = state.exit_code;
+        let reported = stdout.status.zip(stderr.status).map(|(a, _)| a);
+        out.exit_code = reported;
+        // SIGKILL from inside the container means the kernel's OOM killer: ask Docker, once the
+        // container has stopped. Any other reported status is final.
+        let must_inspect = !matches!(reported, Some(s) if s != 137) || killed;
+        if must_inspect {
+            if !stream_closed {
+                let _ = tokio::time::timeout(Duration::from_secs(5), async {
+                    while output.next().await.is_some() {}
+                })
+                .await;
+            }
+            let state = self
+                .docker
+                .inspect_container(&self.id, None)
+                .await?
+                .state
+                .unwrap_or_default();
+            if reported.is_none() {
+                out.exit_code = if state.running == Some(true) {
+                    None
+                } else {
+                    state.exit_code
+                };
+            }
+            out.oom_killed = state.oom_killed.unwrap_or(false);
         }
-        out.oom_killed = state.oom_killed.unwrap_or(false);
+        out.truncated = stdout.truncated() || stderr.truncated();
+        out.stdout = stdout.into_kept();
+        out.stderr = stderr.into_kept();
+        tracing::debug!(container = %self.id, ms = out.duration.as_millis() as u64, inspected = must_inspect, "step finished");
         Ok(out)
     }
 
     async fn kill(&self) {
-        let opts = KillContainerOptionsBuilder::default().signal("SIGKILL").build();
+        let opts = KillContainerOptionsBuilder::default()
+            .signal("SIGKILL")
+            .build();
         if let Err(e) = self.docker.kill_container(&self.id, Some(opts)).await {
             // 409: it already stopped by itself, which is what we wanted.
-            if !matches!(e, bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }) && !is_not_found(&e) {
+            if !matches!(
+                e,
+                bollard::errors::Error::DockerResponseServerError {
+                    status_code: 409,
+                    ..
+                }
+            ) && !is_not_found(&e)
+            {
                 tracing::warn!(container = %self.id, error = %e, "could not kill a sandbox container");
             }
         }
@@ -213,29 +272,98 @@ impl Drop for Prepared {
     }
 }
 
-/// Appends up to `cap` bytes in total; true when something was cut.
-fn push_capped(buf: &mut Vec<u8>, data: &[u8], cap: usize) -> bool {
-    let room = cap.saturating_sub(buf.len());
-    if data.len() <= room {
-        buf.extend_from_slice(data);
-        false
-    } else {
-        buf.extend_from_slice(&data[..room]);
-        true
+/// Longest trailer the launcher writes (marker, nonce, status, newline), with room to spare.
+const TRAILER_MAX: usize = 64;
+
+/// One output stream: the bytes kept (up to the cap), how many were seen, and the last few
+/// bytes, where the launcher's trailer shows up.
+struct Captured {
+    kept: Vec<u8>,
+    cap: usize,
+    seen: usize,
+    tail: Vec<u8>,
+    status: Option<i64>,
+    /// Bytes the program itself printed (known once the trailer is in).
+    program_bytes: Option<usize>,
+}
+
+impl Captured {
+    fn new(cap: usize) -> Self {
+        Captured {
+            kept: Vec::new(),
+            cap,
+            seen: 0,
+            tail: Vec::new(),
+            status: None,
+            program_bytes: None,
+        }
+    }
+
+    fn push(&mut self, data: &[u8], nonce: &str) {
+        if self.status.is_some() {
+            return; // a leftover background process printing after the end: not the program's
+        }
+        self.seen += data.len();
+        let room = self.cap.saturating_sub(self.kept.len());
+        self.kept.extend_from_slice(&data[..data.len().min(room)]);
+        self.tail.extend_from_slice(data);
+        if self.tail.len() > 4 * TRAILER_MAX {
+            self.tail.drain(..self.tail.len() - 2 * TRAILER_MAX);
+        }
+        if let Some((status, len)) = super::launcher::parse_trailer(&self.tail, nonce) {
+            let program = self.seen - len;
+            self.kept.truncate(program.min(self.kept.len()));
+            self.program_bytes = Some(program);
+            self.status = Some(status);
+        }
+    }
+
+    /// More than the cap plus any trailer: the program is printing past the limit.
+    fn overflowed(&self) -> bool {
+        self.status.is_none() && self.seen > self.cap + TRAILER_MAX
+    }
+
+    fn truncated(&self) -> bool {
+        self.program_bytes.unwrap_or(self.seen) > self.cap
+    }
+
+    fn into_kept(self) -> Vec<u8> {
+        self.kept
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::push_capped;
+    use super::Captured;
+    use crate::sandbox::launcher::trailer;
 
     #[test]
-    fn capping_keeps_exactly_the_limit() {
-        let mut b = Vec::new();
-        assert!(!push_capped(&mut b, b"hello", 8));
-        assert!(push_capped(&mut b, b"world", 8));
-        assert_eq!(b, b"hellowor");
-        assert!(push_capped(&mut b, b"x", 8));
-        assert_eq!(b.len(), 8);
+    fn capping_keeps_exactly_the_limit_and_strips_the_trailer() {
+        let mut c = Captured::new(8);
+        c.push(b"hello", "n");
+        c.push(b"world", "n");
+        assert!(!c.overflowed());
+        c.push(&trailer("n", 0), "n");
+        assert_eq!(c.status, Some(0));
+        assert!(c.truncated());
+        assert_eq!(c.into_kept(), b"hellowor");
+
+        let mut c = Captured::new(100);
+        c.push(b"short", "n");
+        let t = trailer("n", 42);
+        c.push(&t[..3], "n");
+        assert_eq!(c.status, None);
+        c.push(&t[3..], "n");
+        assert_eq!(c.status, Some(42));
+        assert!(!c.truncated());
+        assert_eq!(c.into_kept(), b"short");
+    }
+
+    #[test]
+    fn a_forged_trailer_with_another_nonce_is_output() {
+        let mut c = Captured::new(100);
+        c.push(&trailer("guess", 0), "real");
+        assert_eq!(c.status, None);
+        assert_eq!(c.kept.len(), trailer("guess", 0).len());
     }
 }

@@ -19,7 +19,7 @@ pub use verdict::{StepOutcome, Verdict};
 use crate::config::SandboxConfig;
 use bollard::Docker;
 use container::{Caps, Prepared, Remover};
-use launcher::{payload, PayloadKind, Step};
+use launcher::{nonce, payload, PayloadKind, Step};
 use pool::{PoolStats, WarmPool};
 use spec::{container_body, limits_for, SpecSettings};
 use std::sync::Arc;
@@ -138,11 +138,24 @@ impl Sandbox {
     }
 
     /// Runs `code` with `stdin`: compile step first for compiled languages, then the run.
-    pub async fn run(&self, pack: &LanguagePack, code: &str, stdin: &[u8]) -> Result<SandboxRun, SandboxError> {
+    pub async fn run(
+        &self,
+        pack: &LanguagePack,
+        code: &str,
+        stdin: &[u8],
+    ) -> Result<SandboxRun, SandboxError> {
         let file_name = pack.file_name_for(code);
         if !pack.is_compiled() {
             let outcome = self
-                .execute(pack, Step::Run, payload(PayloadKind::File, &file_name, code.as_bytes(), stdin), None)
+                .execute(
+                    pack,
+                    Step::Run,
+                    PayloadKind::File,
+                    &file_name,
+                    code.as_bytes(),
+                    stdin,
+                    None,
+                )
                 .await?;
             return Ok(SandboxRun {
                 verdict: outcome.run_verdict(&pack.memory_error_patterns),
@@ -156,7 +169,10 @@ impl Sandbox {
         let compile = self.execute(
             pack,
             Step::Compile,
-            payload(PayloadKind::File, &file_name, code.as_bytes(), b""),
+            PayloadKind::File,
+            &file_name,
+            code.as_bytes(),
+            b"",
             Some(MAX_ARTIFACT_BYTES),
         );
         let (run_container, compiled) = tokio::join!(run_container, compile);
@@ -173,16 +189,32 @@ impl Sandbox {
             None
         };
         if let Some(verdict) = verdict {
-            return Ok(SandboxRun { verdict, compile: Some(compiled), run: None });
+            return Ok(SandboxRun {
+                verdict,
+                compile: Some(compiled),
+                run: None,
+            });
         }
-        let artifact = compiled.stdout.clone();
-        let run_payload = payload(PayloadKind::Tar, &file_name, &artifact, stdin);
-        let outcome = match run_container {
-            Ok(c) => self.execute_in(pack, Step::Run, c, run_payload).await?,
-            Err(_) => self.execute(pack, Step::Run, run_payload, None).await?,
-        };
         let mut compile = compiled;
-        compile.stdout.clear();
+        let artifact = std::mem::take(&mut compile.stdout);
+        let outcome = match run_container {
+            Ok(c) => {
+                self.execute_in(pack, Step::Run, c, &file_name, &artifact, stdin)
+                    .await?
+            }
+            Err(_) => {
+                self.execute(
+                    pack,
+                    Step::Run,
+                    PayloadKind::Tar,
+                    &file_name,
+                    &artifact,
+                    stdin,
+                    None,
+                )
+                .await?
+            }
+        };
         Ok(SandboxRun {
             verdict: outcome.run_verdict(&pack.memory_error_patterns),
             compile: Some(compile),
@@ -192,7 +224,11 @@ impl Sandbox {
 
     /// A container for `pack`/`step`: warm from the pool when one waits, else created now.
     async fn take(&self, pack: &LanguagePack, step: Step) -> Result<Prepared, SandboxError> {
-        if let Some(p) = self.pool.as_ref().and_then(|pool| pool.try_take(&pack.name, step)) {
+        if let Some(p) = self
+            .pool
+            .as_ref()
+            .and_then(|pool| pool.try_take(&pack.name, step))
+        {
             return Ok(p);
         }
         self.create(pack, step).await
@@ -203,39 +239,64 @@ impl Sandbox {
         Prepared::create(&self.docker, &self.remover, body, &pack.name, step).await
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn execute(
         &self,
         pack: &LanguagePack,
         step: Step,
-        payload: Vec<u8>,
+        kind: PayloadKind,
+        file_name: &str,
+        code: &[u8],
+        stdin: &[u8],
         stdout_cap: Option<usize>,
     ) -> Result<StepOutcome, SandboxError> {
         let container = self.take(pack, step).await?;
         let caps = self.caps(pack, step, stdout_cap);
         let from_pool = self.pool.is_some();
-        match container.execute(payload.clone(), caps).await {
+        let n = nonce();
+        match container
+            .execute(&n, payload(&n, kind, file_name, code, stdin), caps)
+            .await
+        {
             // A warm container may have died while it waited (Docker restarted, say): retry
             // once in a fresh one before calling it an internal error.
             Err(SandboxError::Docker(e)) if from_pool => {
                 tracing::warn!(language = %pack.name, error = %e, "warm container failed; retrying in a fresh one");
-                self.create(pack, step).await?.execute(payload, caps).await
+                let n = nonce();
+                self.create(pack, step)
+                    .await?
+                    .execute(&n, payload(&n, kind, file_name, code, stdin), caps)
+                    .await
             }
             other => other,
         }
     }
 
+    /// Runs compiled artifacts in a container already taken for them.
     async fn execute_in(
         &self,
         pack: &LanguagePack,
         step: Step,
         container: Prepared,
-        payload: Vec<u8>,
+        file_name: &str,
+        artifact: &[u8],
+        stdin: &[u8],
     ) -> Result<StepOutcome, SandboxError> {
         let caps = self.caps(pack, step, None);
-        match container.execute(payload.clone(), caps).await {
+        let n = nonce();
+        match container
+            .execute(
+                &n,
+                payload(&n, PayloadKind::Tar, file_name, artifact, stdin),
+                caps,
+            )
+            .await
+        {
             Err(SandboxError::Docker(e)) => {
                 tracing::warn!(language = %pack.name, error = %e, "container failed; retrying in a fresh one");
-                self.create(pack, step).await?.execute(payload, caps).await
+                let n = nonce();
+                let p = payload(&n, PayloadKind::Tar, file_name, artifact, stdin);
+                self.create(pack, step).await?.execute(&n, p, caps).await
             }
             other => other,
         }
@@ -268,7 +329,10 @@ pub async fn connect_docker(host: &str) -> Result<Docker, SandboxError> {
     } else {
         host.to_string()
     };
-    let unavailable = |reason: String| SandboxError::DockerUnavailable { endpoint: endpoint.clone(), reason };
+    let unavailable = |reason: String| SandboxError::DockerUnavailable {
+        endpoint: endpoint.clone(),
+        reason,
+    };
     let docker = if endpoint.starts_with("unix://") || endpoint.starts_with('/') {
         let path = endpoint.trim_start_matches("unix://");
         Docker::connect_with_unix(path, 120, bollard::API_DEFAULT_VERSION)
@@ -280,6 +344,9 @@ pub async fn connect_docker(host: &str) -> Result<Docker, SandboxError> {
         .await
         .map_err(|_| unavailable("no answer within 10 s".into()))?
         .map_err(|e| unavailable(e.to_string()))?;
-    docker.ping().await.map_err(|e| unavailable(e.to_string()))?;
+    docker
+        .ping()
+        .await
+        .map_err(|e| unavailable(e.to_string()))?;
     Ok(docker)
 }

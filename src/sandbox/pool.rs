@@ -75,28 +75,47 @@ impl WarmPool {
             if target == 0 {
                 continue;
             }
-            let steps: &[Step] = if pack.is_compiled() { &[Step::Compile, Step::Run] } else { &[Step::Run] };
+            let steps: &[Step] = if pack.is_compiled() {
+                &[Step::Compile, Step::Run]
+            } else {
+                &[Step::Run]
+            };
             for step in steps {
-                let key = SlotKey { language: pack.name.clone(), step: *step };
-                slots.insert(key, Slot { target, ..Default::default() });
+                let key = SlotKey {
+                    language: pack.name.clone(),
+                    step: *step,
+                };
+                slots.insert(
+                    key,
+                    Slot {
+                        target,
+                        ..Default::default()
+                    },
+                );
             }
         }
         let inner = Arc::new(Inner {
-                docker,
-                remover,
-                languages,
-                settings,
-                slots: Mutex::new(slots),
-                wake: Notify::new(),
-                stop: CancellationToken::new(),
+            docker,
+            remover,
+            languages,
+            settings,
+            slots: Mutex::new(slots),
+            wake: Notify::new(),
+            stop: CancellationToken::new(),
         });
         let refiller = tokio::spawn(refill_loop(inner.clone()));
-        WarmPool { inner, refiller: Arc::new(Mutex::new(Some(refiller))) }
+        WarmPool {
+            inner,
+            refiller: Arc::new(Mutex::new(Some(refiller))),
+        }
     }
 
     /// A waiting container for `language`/`step`, if one is ready. Never blocks on Docker.
     pub fn try_take(&self, language: &str, step: Step) -> Option<Prepared> {
-        let key = SlotKey { language: language.to_string(), step };
+        let key = SlotKey {
+            language: language.to_string(),
+            step,
+        };
         let taken = {
             let mut slots = lock(&self.inner.slots);
             let slot = slots.get_mut(&key)?;
@@ -117,10 +136,12 @@ impl WarmPool {
 
     pub fn stats(&self) -> PoolStats {
         let slots = lock(&self.inner.slots);
-        slots.values().fold(PoolStats::default(), |acc, s| PoolStats {
-            ready: acc.ready + s.ready.len(),
-            target: acc.target + s.target,
-        })
+        slots
+            .values()
+            .fold(PoolStats::default(), |acc, s| PoolStats {
+                ready: acc.ready + s.ready.len(),
+                target: acc.target + s.target,
+            })
     }
 
     /// Waits until every slot is full, or `timeout` passes; true when full.
@@ -160,7 +181,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 async fn refill_loop(inner: Arc<Inner>) {
     let mut in_flight = 0usize;
-    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<(SlotKey, Result<Prepared, SandboxError>)>();
+    let (done_tx, mut done_rx) =
+        tokio::sync::mpsc::unbounded_channel::<(SlotKey, Result<Prepared, SandboxError>)>();
     loop {
         // Start as many creations as the slots need and the parallelism allows.
         let mut to_start = Vec::new();
@@ -174,13 +196,17 @@ async fn refill_loop(inner: Arc<Inner>) {
                 (s.ready.len() + s.creating, k.clone())
             });
             for key in keys {
-                let Some(slot) = slots.get_mut(&key) else { continue };
+                let Some(slot) = slots.get_mut(&key) else {
+                    continue;
+                };
                 let max_idle = inner.settings.max_idle;
                 slot.ready.retain(|p| p.created.elapsed() < max_idle);
                 if slot.retry_at.is_some_and(|t| t > now) {
                     continue;
                 }
-                while slot.ready.len() + slot.creating < slot.target && in_flight + to_start.len() < REFILL_PARALLELISM {
+                while slot.ready.len() + slot.creating < slot.target
+                    && in_flight + to_start.len() < REFILL_PARALLELISM
+                {
                     slot.creating += 1;
                     to_start.push(key.clone());
                 }
@@ -194,9 +220,19 @@ async fn refill_loop(inner: Arc<Inner>) {
                 let result = match inner2.languages.find(&key.language) {
                     Some(pack) => {
                         let body = container_body(pack, key.step, &inner2.settings);
-                        Prepared::create(&inner2.docker, &inner2.remover, body, &pack.name, key.step).await
+                        Prepared::create(
+                            &inner2.docker,
+                            &inner2.remover,
+                            body,
+                            &pack.name,
+                            key.step,
+                        )
+                        .await
                     }
-                    None => Err(SandboxError::Internal(format!("language {} vanished", key.language))),
+                    None => Err(SandboxError::Internal(format!(
+                        "language {} vanished",
+                        key.language
+                    ))),
                 };
                 let _ = tx.send((key, result));
             });

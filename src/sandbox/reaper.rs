@@ -25,8 +25,14 @@ pub async fn reap_all(docker: &Docker) -> Result<usize, SandboxError> {
 
 async fn reap(docker: &Docker, all: bool) -> Result<usize, SandboxError> {
     let filters = HashMap::from([("label".to_string(), vec![LABEL.to_string()])]);
-    let opts = ListContainersOptionsBuilder::default().all(true).filters(&filters).build();
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let opts = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&filters)
+        .build();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let mut removed = 0;
     for c in docker.list_containers(Some(opts)).await? {
         let expires = c
@@ -39,11 +45,16 @@ async fn reap(docker: &Docker, all: bool) -> Result<usize, SandboxError> {
             continue;
         }
         let Some(id) = c.id else { continue };
-        let opts = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
+        let opts = RemoveContainerOptionsBuilder::default()
+            .force(true)
+            .v(true)
+            .build();
         match docker.remove_container(&id, Some(opts)).await {
             Ok(()) => removed += 1,
             Err(e) if super::container::is_not_found(&e) => {}
-            Err(e) => tracing::warn!(container = %id, error = %e, "reaper could not remove a container"),
+            Err(e) => {
+                tracing::warn!(container = %id, error = %e, "reaper could not remove a container")
+            }
         }
     }
     if removed > 0 {

@@ -46,11 +46,18 @@ pub fn limits_for(pack: &LanguagePack, step: Step) -> Limits {
     }
 }
 
-pub fn container_body(pack: &LanguagePack, step: Step, settings: &SpecSettings) -> ContainerCreateBody {
+pub fn container_body(
+    pack: &LanguagePack,
+    step: Step,
+    settings: &SpecSettings,
+) -> ContainerCreateBody {
     let limits = limits_for(pack, step);
     let memory = (limits.memory_mb * 1024 * 1024) as i64;
     let scratch = format!("rw,exec,nosuid,nodev,size={}m,mode=1777", limits.scratch_mb);
-    let tmpfs = HashMap::from([("/sandbox".to_string(), scratch.clone()), ("/tmp".to_string(), scratch)]);
+    let tmpfs = HashMap::from([
+        ("/sandbox".to_string(), scratch.clone()),
+        ("/tmp".to_string(), scratch),
+    ]);
     let expires = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -81,14 +88,30 @@ pub fn container_body(pack: &LanguagePack, step: Step, settings: &SpecSettings) 
         // No host paths, no volumes: nothing of the host is mounted.
         binds: Some(vec![]),
         ulimits: Some(vec![
-            ResourcesUlimits { name: Some("core".into()), soft: Some(0), hard: Some(0) },
-            ResourcesUlimits { name: Some("nofile".into()), soft: Some(256), hard: Some(256) },
-            ResourcesUlimits { name: Some("fsize".into()), soft: Some(file_size), hard: Some(file_size) },
+            ResourcesUlimits {
+                name: Some("core".into()),
+                soft: Some(0),
+                hard: Some(0),
+            },
+            ResourcesUlimits {
+                name: Some("nofile".into()),
+                soft: Some(256),
+                hard: Some(256),
+            },
+            ResourcesUlimits {
+                name: Some("fsize".into()),
+                soft: Some(file_size),
+                hard: Some(file_size),
+            },
         ]),
         // Output is streamed over the attach connection; a log driver would copy every byte a
         // runaway program prints onto the host's disk.
-        log_config: Some(HostConfigLogConfig { typ: Some("none".into()), config: None }),
-        runtime: (settings.runtime != "runc" && !settings.runtime.is_empty()).then(|| settings.runtime.clone()),
+        log_config: Some(HostConfigLogConfig {
+            typ: Some("none".into()),
+            config: None,
+        }),
+        runtime: (settings.runtime != "runc" && !settings.runtime.is_empty())
+            .then(|| settings.runtime.clone()),
         auto_remove: Some(false),
         oom_kill_disable: Some(false),
         ..Default::default()
@@ -134,16 +157,25 @@ mod tests {
         assert_eq!(hc.memory, hc.memory_swap, "swap must equal memory");
         assert_eq!(hc.memory, Some(256 * 1024 * 1024));
         assert_eq!(hc.cap_drop.as_deref(), Some(&["ALL".to_string()][..]));
-        assert!(hc.security_opt.as_ref().unwrap().contains(&"no-new-privileges".to_string()));
+        assert!(hc
+            .security_opt
+            .as_ref()
+            .unwrap()
+            .contains(&"no-new-privileges".to_string()));
         assert_eq!(hc.readonly_rootfs, Some(true));
         assert_eq!(hc.pids_limit, Some(64));
         assert!(hc.runtime.is_none());
         assert_eq!(body.user.as_deref(), Some("10001:10001"));
         assert!(body.labels.as_ref().unwrap().contains_key(LABEL));
         let env = body.env.unwrap();
-        assert!(env.iter().all(|e| !e.starts_with("PATH=") && !e.contains("SECRET")));
+        assert!(env
+            .iter()
+            .all(|e| !e.starts_with("PATH=") && !e.contains("SECRET")));
 
-        let gvisor = SpecSettings { runtime: "runsc".into(), ..settings };
+        let gvisor = SpecSettings {
+            runtime: "runsc".into(),
+            ..settings
+        };
         let body = container_body(langs.find("c").unwrap(), Step::Compile, &gvisor);
         let hc = body.host_config.unwrap();
         assert_eq!(hc.runtime.as_deref(), Some("runsc"));

@@ -110,7 +110,10 @@ mod tests {
     use super::*;
 
     fn outcome(code: Option<i64>) -> StepOutcome {
-        StepOutcome { exit_code: code, ..Default::default() }
+        StepOutcome {
+            exit_code: code,
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -124,8 +127,12 @@ mod tests {
         o.timed_out = true;
         assert_eq!(o.run_verdict(&[]), Verdict::Timeout);
         let mut j = outcome(Some(1));
-        j.stderr = b"Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space".to_vec();
-        assert_eq!(j.run_verdict(&["java.lang.OutOfMemoryError".into()]), Verdict::MemoryLimit);
+        j.stderr =
+            b"Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space".to_vec();
+        assert_eq!(
+            j.run_verdict(&["java.lang.OutOfMemoryError".into()]),
+            Verdict::MemoryLimit
+        );
     }
 
     #[test]
@@ -133,6 +140,9 @@ mod tests {
         assert_eq!(outcome(Some(139)).signal(), Some("SIGSEGV"));
         assert_eq!(outcome(Some(134)).signal(), Some("SIGABRT"));
         assert_eq!(outcome(Some(1)).signal(), None);
-        assert_eq!(serde_json::to_string(&Verdict::MemoryLimit).unwrap(), "\"memory_limit\"");
+        assert_eq!(
+            serde_json::to_string(&Verdict::MemoryLimit).unwrap(),
+            "\"memory_limit\""
+        );
     }
 }

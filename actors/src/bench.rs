@@ -1,0 +1,238 @@
+//! `devmentor bench sandbox`: hello-world checks through the real check pipeline, against a
+//! baseline of one fresh container per check driven through the Docker API (create, start,
+//! wait, logs, remove), measured in the same run on the same machine.
+
+use devmentor::check::{run_check, CheckRequest, InputLimits};
+use devmentor::sandbox::launcher::Step;
+use devmentor::sandbox::spec::{container_body, SpecSettings};
+use devmentor::sandbox::{LanguagePack, Sandbox, Verdict};
+use devmentor::Config;
+use futures_util::StreamExt;
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(clap::Subcommand)]
+pub enum BenchCommand {
+    /// Sandbox latency (p50/p95) and throughput vs. a fresh-container baseline.
+    Sandbox {
+        /// Checks to run (and baseline containers to start).
+        #[arg(long, default_value_t = 40)]
+        runs: usize,
+        /// Checks in flight at once.
+        #[arg(long, default_value_t = 1)]
+        concurrency: usize,
+        /// Language of the hello-world program.
+        #[arg(long, default_value = "python")]
+        lang: String,
+        /// Warm containers per step (default: the configured pool size, at least concurrency + 1).
+        #[arg(long)]
+        pool: Option<usize>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Hello world in every shipped language.
+pub fn hello_world(language: &str) -> Option<&'static str> {
+    Some(match language {
+        "python" => "print('Hello, world!')\n",
+        "javascript" => "console.log('Hello, world!');\n",
+        "c" => "#include <stdio.h>\nint main(void) { puts(\"Hello, world!\"); return 0; }\n",
+        "cpp" => "#include <iostream>\nint main() { std::cout << \"Hello, world!\" << std::endl; }\n",
+        "java" => "public class Main { public static void main(String[] a) { System.out.println(\"Hello, world!\"); } }\n",
+        "go" => "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"Hello, world!\") }\n",
+        "rust" => "fn main() { println!(\"Hello, world!\"); }\n",
+        _ => return None,
+    })
+}
+
+pub async fn run(config: &Config, what: BenchCommand) -> anyhow::Result<ExitCode> {
+    let BenchCommand::Sandbox {
+        runs,
+        concurrency,
+        lang,
+        pool,
+        json,
+    } = what;
+    anyhow::ensure!(
+        runs > 0 && concurrency > 0,
+        "--runs and --concurrency must be at least 1"
+    );
+    let mut sandbox = Sandbox::connect(&config.sandbox).await?;
+    let pack = sandbox
+        .languages()
+        .find(&lang)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "unsupported language {lang:?}; supported: {}",
+                sandbox.languages().names().join(", ")
+            )
+        })?
+        .clone();
+    let code = hello_world(&pack.name)
+        .ok_or_else(|| anyhow::anyhow!("no hello world for {}", pack.name))?;
+    sandbox.ensure_image(&pack).await?;
+
+    let configured = config
+        .sandbox
+        .warm_pool
+        .get(&pack.name)
+        .copied()
+        .unwrap_or(config.sandbox.warm_pool_size);
+    let pool_size = pool.unwrap_or(configured.max(concurrency + 1));
+    sandbox.start_pool(&HashMap::from([(pack.name.clone(), pool_size)]));
+    if !sandbox.wait_pool_full(Duration::from_secs(120)).await {
+        eprintln!("warning: the warm pool did not fill within 120 s");
+    }
+    let sandbox = Arc::new(sandbox);
+    let limits = InputLimits::from(&config.sandbox);
+
+    // Our path: the check pipeline with the warm pool, `concurrency` checks in flight.
+    let started = Instant::now();
+    let request = CheckRequest {
+        language: pack.name.clone(),
+        code: code.as_bytes().to_vec(),
+        stdin: vec![],
+    };
+    let latencies: Vec<Result<Duration, String>> = futures_util::stream::iter(0..runs)
+        .map(|_| {
+            let sandbox = sandbox.clone();
+            let request = request.clone();
+            async move {
+                let t = Instant::now();
+                match run_check(&sandbox, &request, &limits).await {
+                    Ok(r) if r.verdict == Verdict::Ok && r.stdout.contains("Hello, world!") => {
+                        Ok(t.elapsed())
+                    }
+                    Ok(r) => Err(format!("unexpected result: {} {:?}", r.verdict, r.stderr)),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    let wall = started.elapsed();
+    sandbox.shutdown().await;
+    let mut ours = Vec::with_capacity(runs);
+    for l in latencies {
+        ours.push(l.map_err(|e| anyhow::anyhow!("a benchmark check failed: {e}"))?);
+    }
+
+    // Baseline: one fresh container per check, sequential, through the Docker API.
+    let settings = SpecSettings {
+        user: config.sandbox.user.clone(),
+        runtime: config.sandbox.runtime.clone(),
+        max_idle: Duration::from_secs(60),
+    };
+    let mut baseline = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        baseline.push(baseline_once(sandbox.docker(), &pack, &settings, code).await?);
+    }
+
+    let p50 = percentile(&ours, 50.0);
+    let p95 = percentile(&ours, 95.0);
+    let base50 = percentile(&baseline, 50.0);
+    let report = serde_json::json!({
+        "image": pack.image,
+        "language": pack.name,
+        "runs": runs,
+        "concurrency": concurrency,
+        "pool_size": pool_size,
+        "p50_ms": round(p50),
+        "p95_ms": round(p95),
+        "throughput_per_s": round(runs as f64 / wall.as_secs_f64()),
+        "baseline_p50_ms": round(base50),
+        "baseline_p95_ms": round(percentile(&baseline, 95.0)),
+        "ratio_p50": round(p50 / base50),
+    });
+    if json {
+        println!("{report}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A fresh container per check, the way a naive runner does it: create, start, wait, logs,
+/// remove. Same image and limits; the program comes on the command line.
+async fn baseline_once(
+    docker: &bollard::Docker,
+    pack: &LanguagePack,
+    settings: &SpecSettings,
+    code: &str,
+) -> anyhow::Result<Duration> {
+    use bollard::query_parameters::{LogsOptionsBuilder, RemoveContainerOptionsBuilder};
+    let mut body = container_body(pack, Step::Run, settings);
+    let steps = match &pack.compile {
+        Some(c) => format!("mkdir -p build && {c} && {}", pack.run),
+        None => pack.run.clone(),
+    };
+    let script = format!(
+        "cd /sandbox && printf '%s' \"$1\" > {} && FILE={} && STEM=main && {steps}",
+        pack.file, pack.file
+    );
+    body.cmd = Some(vec![
+        "/bin/sh".into(),
+        "-c".into(),
+        script,
+        "sh".into(),
+        code.into(),
+    ]);
+    body.open_stdin = Some(false);
+    body.stdin_once = Some(false);
+    body.attach_stdin = Some(false);
+    if let Some(hc) = body.host_config.as_mut() {
+        hc.log_config = None; // the daemon's default driver, so `logs` works
+        if pack.compile.is_some() {
+            hc.memory = Some((pack.compile_limits.memory_mb * 1024 * 1024) as i64);
+            hc.memory_swap = hc.memory;
+        }
+    }
+    let t = Instant::now();
+    let id = docker.create_container(None, body).await?.id;
+    docker.start_container(&id, None).await?;
+    let mut wait = docker.wait_container(&id, None);
+    while let Some(r) = wait.next().await {
+        r?;
+    }
+    let opts = LogsOptionsBuilder::default()
+        .stdout(true)
+        .stderr(true)
+        .build();
+    let mut out = String::new();
+    let mut logs = docker.logs(&id, Some(opts));
+    while let Some(chunk) = logs.next().await {
+        out.push_str(&chunk?.to_string());
+    }
+    docker
+        .remove_container(
+            &id,
+            Some(RemoveContainerOptionsBuilder::default().force(true).build()),
+        )
+        .await?;
+    let elapsed = t.elapsed();
+    anyhow::ensure!(
+        out.contains("Hello, world!"),
+        "baseline run printed {out:?}"
+    );
+    Ok(elapsed)
+}
+
+fn percentile(samples: &[Duration], p: f64) -> f64 {
+    let mut ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    ms.sort_by(|a, b| a.total_cmp(b));
+    if ms.is_empty() {
+        return 0.0;
+    }
+    // Nearest-rank percentile.
+    let rank = ((p / 100.0) * ms.len() as f64).ceil().max(1.0) as usize;
+    ms[rank.min(ms.len()) - 1]
+}
+
+fn round(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}

@@ -1,0 +1,240 @@
+//! `devmentor check FILE`: one program through the same pipeline the workers use.
+//!
+//! Exit status 0 whenever a verdict was produced (a failing program is a successful check);
+//! 2 when the input is unusable; 3 when the machine is not ready (Docker, images).
+
+use crate::term::{self, paint};
+use anyhow::Context;
+use devmentor::check::{
+    run_check, validate_source, CheckError, CheckRequest, CheckResult, InputLimits,
+};
+use devmentor::sandbox::{Sandbox, SandboxError, Verdict};
+use devmentor::Config;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// The program's source file (`-` reads it from standard input).
+    file: PathBuf,
+    /// The language (python, javascript, c, cpp, java, go, rust, or an alias); default: from
+    /// the file's extension.
+    #[arg(long, value_name = "L")]
+    lang: Option<String>,
+    /// A file whose contents become the program's standard input.
+    #[arg(long, value_name = "FILE")]
+    stdin: Option<PathBuf>,
+    /// Print exactly one JSON object instead of the human report.
+    #[arg(long)]
+    json: bool,
+}
+
+fn read_input(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
+    if path == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+            .context("cannot read standard input")?;
+        return Ok(buf);
+    }
+    std::fs::read(path).with_context(|| format!("cannot read the {what} {}", path.display()))
+}
+
+pub async fn run(config: &Config, args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let limits = InputLimits::from(&config.sandbox);
+    // Everything that can be judged without Docker is judged first: a typo should not wait on
+    // the engine, and the messages stay useful on a machine without it.
+    let code = match read_input(&args.file, "source file") {
+        Ok(c) => c,
+        Err(e) => return Ok(fail_input(&format!("{e:#}"))),
+    };
+    let stdin = match &args.stdin {
+        Some(p) => match read_input(p, "stdin file") {
+            Ok(s) => s,
+            Err(e) => return Ok(fail_input(&format!("{e:#}"))),
+        },
+        None => Vec::new(),
+    };
+    if let Err(e) = validate_source(&code, &limits) {
+        return Ok(fail_input(&format!("{}: {e}", args.file.display())));
+    }
+
+    let languages = devmentor::sandbox::Languages::load(
+        &config.sandbox.languages_dir,
+        devmentor::sandbox::language::default_limits(
+            config.sandbox.exec_timeout_seconds,
+            config.sandbox.output_limit_bytes,
+        ),
+        &config.sandbox.limits,
+    )?;
+    let language = match &args.lang {
+        Some(l) => match languages.find(l) {
+            Some(p) => p.name.clone(),
+            None => {
+                return Ok(fail_input(&format!(
+                    "unsupported language {l:?}; supported: {}",
+                    languages.names().join(", ")
+                )))
+            }
+        },
+        None => {
+            let ext = args.file.extension().and_then(|e| e.to_str()).unwrap_or("");
+            match languages.by_extension(ext) {
+                Some(p) => p.name.clone(),
+                None => return Ok(fail_input(&format!(
+                    "cannot tell the language of {} from its extension{}; pass --lang (one of: {})",
+                    args.file.display(),
+                    if ext.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" .{ext}")
+                    },
+                    languages.names().join(", ")
+                ))),
+            }
+        }
+    };
+
+    let sandbox = match Sandbox::connect(&config.sandbox).await {
+        Ok(s) => s,
+        Err(e) => return Ok(fail_env(&e)),
+    };
+    let result = async {
+        let pack = sandbox
+            .languages()
+            .find(&language)
+            .context("language vanished")?;
+        if let Err(e) = sandbox.ensure_image(pack).await {
+            return Ok(Err(e));
+        }
+        if let Err(e) = sandbox.reap_orphans().await {
+            tracing::warn!(error = %e, "could not reap orphaned containers");
+        }
+        let request = CheckRequest {
+            language: language.clone(),
+            code,
+            stdin,
+        };
+        anyhow::Ok(match run_check(&sandbox, &request, &limits).await {
+            Ok(r) => Ok(r),
+            Err(CheckError::Sandbox(e)) => Err(e),
+            Err(e) => return Err(e.into()),
+        })
+    }
+    .await;
+    // Whatever happened, every container this command made is gone before it exits.
+    sandbox.shutdown().await;
+    match result? {
+        Ok(r) => {
+            if args.json {
+                println!("{}", serde_json::to_string(&r)?);
+            } else {
+                print_human(&r, &args.file);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Ok(fail_env(&e)),
+    }
+}
+
+fn fail_input(message: &str) -> ExitCode {
+    eprintln!(
+        "{} {message}",
+        paint(term::RED, "error:", term::stderr_is_tty())
+    );
+    ExitCode::from(2)
+}
+
+fn fail_env(e: &SandboxError) -> ExitCode {
+    eprintln!("{} {e}", paint(term::RED, "error:", term::stderr_is_tty()));
+    ExitCode::from(3)
+}
+
+fn verdict_words(v: Verdict) -> (&'static str, &'static str, &'static str) {
+    match v {
+        Verdict::Ok => ("✔", "OK", term::GREEN),
+        Verdict::RuntimeError => ("✘", "Runtime error", term::RED),
+        Verdict::CompileError => ("✘", "Compilation error", term::RED),
+        Verdict::Timeout => ("⏱", "Time limit exceeded", term::YELLOW),
+        Verdict::MemoryLimit => ("▲", "Memory limit exceeded", term::YELLOW),
+        Verdict::InternalError => ("!", "Internal error (not your program's fault)", term::RED),
+    }
+}
+
+fn print_human(r: &CheckResult, file: &Path) {
+    let color = term::stdout_is_tty();
+    let (mark, words, code) = verdict_words(r.verdict);
+    let mut status = format!("{mark} {words}");
+    match (&r.signal, r.exit_code) {
+        (Some(sig), _) => status.push_str(&format!(" · killed by {sig}")),
+        (None, Some(c)) => status.push_str(&format!(" · exit code {c}")),
+        _ => {}
+    }
+    status.push_str(&format!(" · {} ms", r.duration_ms));
+    println!(
+        "{} {}",
+        paint(
+            term::DIM,
+            &format!("{} · {}", r.language, file.display()),
+            color
+        ),
+        ""
+    );
+    println!(
+        "{}",
+        paint(&format!("{};{code}", term::BOLD), &status, color)
+    );
+    for (name, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
+        if text.is_empty() {
+            continue;
+        }
+        println!("{}", paint(term::CYAN, &format!("── {name} ──"), color));
+        print!("{text}");
+        if !text.ends_with('\n') {
+            println!();
+        }
+    }
+    if r.stdout.is_empty() && r.stderr.is_empty() {
+        println!("{}", paint(term::DIM, "(no output)", color));
+    }
+    if r.truncated {
+        println!(
+            "{}",
+            paint(
+                term::YELLOW,
+                "… output truncated at the limit; the program was stopped",
+                color
+            )
+        );
+    }
+}
+
+pub async fn list_languages(config: &Config) -> anyhow::Result<ExitCode> {
+    let sandbox = Sandbox::connect(&config.sandbox).await;
+    let languages = devmentor::sandbox::Languages::load(
+        &config.sandbox.languages_dir,
+        devmentor::sandbox::language::default_limits(
+            config.sandbox.exec_timeout_seconds,
+            config.sandbox.output_limit_bytes,
+        ),
+        &config.sandbox.limits,
+    )?;
+    for pack in languages.iter() {
+        let image = match &sandbox {
+            Ok(s) => match s.ensure_image(pack).await {
+                Ok(()) => "image ready",
+                Err(SandboxError::ImageMissing { .. }) => "image missing (make images)",
+                Err(_) => "image unknown",
+            },
+            Err(_) => "docker unreachable",
+        };
+        println!(
+            "{:<11} {:<22} .{:<16} {:<28} {}",
+            pack.name,
+            pack.display_name,
+            pack.extensions.join(" ."),
+            pack.image,
+            image
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
