@@ -127,6 +127,7 @@ pub async fn run(config: &Config, what: BenchCommand) -> anyhow::Result<ExitCode
         user: config.sandbox.user.clone(),
         runtime: config.sandbox.runtime.clone(),
         max_idle: Duration::from_secs(60),
+        owner: format!("bench-{}", std::process::id()),
     };
     let mut baseline = Vec::with_capacity(runs);
     for _ in 0..runs {

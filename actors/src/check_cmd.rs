@@ -80,7 +80,8 @@ pub async fn run(config: &Config, args: CheckArgs) -> anyhow::Result<ExitCode> {
             let ext = args.file.extension().and_then(|e| e.to_str()).unwrap_or("");
             match languages.by_extension(ext) {
                 Some(p) => p.name.clone(),
-                None => return Ok(fail_input(&format!(
+                None => {
+                    return Ok(fail_input(&format!(
                     "cannot tell the language of {} from its extension{}; pass --lang (one of: {})",
                     args.file.display(),
                     if ext.is_empty() {
@@ -89,7 +90,8 @@ pub async fn run(config: &Config, args: CheckArgs) -> anyhow::Result<ExitCode> {
                         format!(" .{ext}")
                     },
                     languages.names().join(", ")
-                ))),
+                )))
+                }
             }
         }
     };

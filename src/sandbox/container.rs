@@ -155,6 +155,10 @@ impl Prepared {
         let (Some(mut output), Some(mut input)) = (self.output.take(), self.input.take()) else {
             return Err(SandboxError::Internal("container used twice".into()));
         };
+        // Owned copies: nothing borrowed from `self` lives across an await (the attach halves
+        // are not `Sync`).
+        let docker = self.docker.clone();
+        let id = self.id.clone();
         let started = Instant::now();
         // Written from its own task: a program that prints before reading its whole stdin must
         // not deadlock against us.
@@ -178,7 +182,7 @@ impl Prepared {
                     Some(Ok(LogOutput::StdErr { message })) => stderr.push(&message, nonce),
                     Some(Ok(_)) => {}
                     Some(Err(e)) => {
-                        tracing::warn!(container = %self.id, error = %e, "attach stream failed");
+                        tracing::warn!(container = %id, error = %e, "attach stream failed");
                         stream_closed = true;
                         break;
                     }
@@ -194,7 +198,7 @@ impl Prepared {
                     }
                     out.timed_out = true;
                     ended_at = Some(started.elapsed());
-                    self.kill().await;
+                    spawn_kill(&docker, &id);
                     killed = true;
                     deadline = tokio::time::Instant::now() + Duration::from_secs(5);
                 }
@@ -203,7 +207,7 @@ impl Prepared {
                 // Past the cap: stop the program now instead of carrying megabytes we drop.
                 out.output_limit_hit = true;
                 ended_at = Some(started.elapsed());
-                self.kill().await;
+                spawn_kill(&docker, &id);
                 killed = true;
                 deadline = tokio::time::Instant::now() + Duration::from_secs(5);
             }
@@ -241,26 +245,33 @@ impl Prepared {
         out.truncated = stdout.truncated() || stderr.truncated();
         out.stdout = stdout.into_kept();
         out.stderr = stderr.into_kept();
-        tracing::debug!(container = %self.id, ms = out.duration.as_millis() as u64, inspected = must_inspect, "step finished");
+        tracing::debug!(container = %id, ms = out.duration.as_millis() as u64, inspected = must_inspect, "step finished");
         Ok(out)
     }
+}
 
-    async fn kill(&self) {
-        let opts = KillContainerOptionsBuilder::default()
-            .signal("SIGKILL")
-            .build();
-        if let Err(e) = self.docker.kill_container(&self.id, Some(opts)).await {
-            // 409: it already stopped by itself, which is what we wanted.
-            if !matches!(
-                e,
-                bollard::errors::Error::DockerResponseServerError {
-                    status_code: 409,
-                    ..
-                }
-            ) && !is_not_found(&e)
-            {
-                tracing::warn!(container = %self.id, error = %e, "could not kill a sandbox container");
+/// Kills from another task: Docker answers a kill only once the container has stopped, and it
+/// cannot stop while its output waits for us to read it. So we keep reading meanwhile.
+fn spawn_kill(docker: &Docker, id: &str) {
+    let (docker, id) = (docker.clone(), id.to_string());
+    tokio::spawn(async move { kill(&docker, &id).await });
+}
+
+/// SIGKILLs a container; one that already stopped by itself is what we wanted anyway.
+async fn kill(docker: &Docker, id: &str) {
+    let opts = KillContainerOptionsBuilder::default()
+        .signal("SIGKILL")
+        .build();
+    if let Err(e) = docker.kill_container(id, Some(opts)).await {
+        let stopped = matches!(
+            e,
+            bollard::errors::Error::DockerResponseServerError {
+                status_code: 409,
+                ..
             }
+        );
+        if !stopped && !is_not_found(&e) {
+            tracing::warn!(container = %id, error = %e, "could not kill a sandbox container");
         }
     }
 }

@@ -76,6 +76,7 @@ impl Sandbox {
             user: config.user.clone(),
             runtime: config.runtime.clone(),
             max_idle: Duration::from_secs(config.warm_max_age_seconds.max(1)),
+            owner: new_owner_id(),
         };
         Ok(Sandbox {
             remover: Remover::new(docker.clone()),
@@ -130,6 +131,28 @@ impl Sandbox {
             }),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// This instance's owner label value.
+    pub fn owner(&self) -> &str {
+        &self.settings.owner
+    }
+
+    /// Ids of the containers this instance made that still exist (used, waiting or orphaned).
+    pub async fn own_containers(&self) -> Result<Vec<String>, SandboxError> {
+        let filter = format!("{}={}", spec::LABEL_OWNER, self.settings.owner);
+        let filters = std::collections::HashMap::from([("label".to_string(), vec![filter])]);
+        let opts = bollard::query_parameters::ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
+        Ok(self
+            .docker
+            .list_containers(Some(opts))
+            .await?
+            .into_iter()
+            .filter_map(|c| c.id)
+            .collect())
     }
 
     /// Removes orphaned sandbox containers (expired ones, from any process).
@@ -319,6 +342,18 @@ impl Sandbox {
         }
         self.remover.wait().await;
     }
+}
+
+fn new_owner_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    format!(
+        "{}-{}-{}",
+        host.trim(),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Connects to `host` (or `DOCKER_HOST`, or the local socket) and agrees on an API version,

@@ -15,6 +15,8 @@ pub const LABEL: &str = "devmentor.sandbox";
 pub const LABEL_EXPIRES: &str = "devmentor.expires";
 pub const LABEL_LANGUAGE: &str = "devmentor.language";
 pub const LABEL_STEP: &str = "devmentor.step";
+/// The `Sandbox` instance that made the container, so it can account for its own.
+pub const LABEL_OWNER: &str = "devmentor.owner";
 
 /// Settings shared by every container, from the configuration.
 #[derive(Debug, Clone)]
@@ -24,6 +26,8 @@ pub struct SpecSettings {
     pub runtime: String,
     /// How long a created container may wait in the warm pool before it is recycled.
     pub max_idle: std::time::Duration,
+    /// Unique per `Sandbox` instance: host name, process id and a counter.
+    pub owner: String,
 }
 
 /// The environment of a sandbox: built here from nothing but the language pack, never copied
@@ -70,6 +74,7 @@ pub fn container_body(
         (LABEL_EXPIRES.to_string(), expires.to_string()),
         (LABEL_LANGUAGE.to_string(), pack.name.clone()),
         (LABEL_STEP.to_string(), step.as_str().to_string()),
+        (LABEL_OWNER.to_string(), settings.owner.clone()),
     ]);
     let file_size = (limits.scratch_mb * 1024 * 1024) as i64;
     let host_config = HostConfig {
@@ -150,6 +155,7 @@ mod tests {
             user: "10001:10001".into(),
             runtime: "runc".into(),
             max_idle: std::time::Duration::from_secs(600),
+            owner: "test".into(),
         };
         let body = container_body(langs.find("python").unwrap(), Step::Run, &settings);
         let hc = body.host_config.as_ref().unwrap();

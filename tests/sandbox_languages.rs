@@ -1,0 +1,206 @@
+//! Every language against the real Docker engine: hello world, a runtime error with its exit
+//! code, a compile error for the compiled ones, and stdin echoed back.
+
+mod common;
+
+use common::{check, finish, sandbox};
+use devmentor::sandbox::Verdict;
+
+struct Programs {
+    lang: &'static str,
+    hello: &'static str,
+    /// Fails at run time with exit code `fail_code`.
+    fail: &'static str,
+    fail_code: i64,
+    /// Text the failure prints on stderr.
+    fail_stderr: &'static str,
+    /// Echoes each line of stdin prefixed with "echo: ".
+    echo: &'static str,
+    /// Does not compile; `None` for interpreted languages.
+    broken: Option<(&'static str, &'static str)>,
+}
+
+const PROGRAMS: &[Programs] = &[
+    Programs {
+        lang: "python",
+        hello: "print('Hello, world!')\n",
+        fail: "numbers = []\nprint(numbers[3])\n",
+        fail_code: 1,
+        fail_stderr: "IndexError: list index out of range",
+        echo: "import sys\nfor line in sys.stdin:\n    print('echo: ' + line.rstrip('\\n'))\n",
+        broken: None,
+    },
+    Programs {
+        lang: "javascript",
+        hello: "console.log('Hello, world!');\n",
+        fail: "const user = undefined;\nconsole.log(user.name);\n",
+        fail_code: 1,
+        fail_stderr: "TypeError: Cannot read properties of undefined",
+        echo: "const input = require('fs').readFileSync(0, 'utf8');\nfor (const line of input.split('\\n')) { if (line) console.log('echo: ' + line); }\n",
+        broken: None,
+    },
+    Programs {
+        lang: "c",
+        hello: "#include <stdio.h>\nint main(void) { printf(\"Hello, world!\\n\"); return 0; }\n",
+        fail: "#include <stdio.h>\nint main(void) { fprintf(stderr, \"bad input\\n\"); return 3; }\n",
+        fail_code: 3,
+        fail_stderr: "bad input",
+        echo: "#include <stdio.h>\nint main(void) { char b[256]; while (fgets(b, sizeof b, stdin)) printf(\"echo: %s\", b); return 0; }\n",
+        broken: Some(("#include <stdio.h>\nint main(void) { printf(\"hi\\n\") return 0; }\n", "error: expected")),
+    },
+    Programs {
+        lang: "cpp",
+        hello: "#include <iostream>\nint main() { std::cout << \"Hello, world!\" << std::endl; }\n",
+        fail: "#include <vector>\n#include <iostream>\nint main() { std::vector<int> v; return v.at(2); }\n",
+        fail_code: 134,
+        fail_stderr: "std::out_of_range",
+        echo: "#include <iostream>\n#include <string>\nint main() { std::string l; while (std::getline(std::cin, l)) std::cout << \"echo: \" << l << '\\n'; }\n",
+        broken: Some(("#include <iostream>\nint main() { std::cout << undeclared_name; }\n", "was not declared in this scope")),
+    },
+    Programs {
+        lang: "java",
+        hello: "public class Main { public static void main(String[] args) { System.out.println(\"Hello, world!\"); } }\n",
+        fail: "public class Main { public static void main(String[] args) { int[] a = new int[2]; System.out.println(a[5]); } }\n",
+        fail_code: 1,
+        fail_stderr: "ArrayIndexOutOfBoundsException",
+        echo: "import java.util.Scanner;\npublic class Echo { public static void main(String[] args) { Scanner s = new Scanner(System.in); while (s.hasNextLine()) System.out.println(\"echo: \" + s.nextLine()); } }\n",
+        broken: Some(("public class Main { public static void main(String[] args) { int x = \"text\"; } }\n", "incompatible types")),
+    },
+    Programs {
+        lang: "go",
+        hello: "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"Hello, world!\") }\n",
+        fail: "package main\n\nimport \"os\"\n\nfunc main() { os.Stderr.WriteString(\"bad input\\n\"); os.Exit(4) }\n",
+        fail_code: 4,
+        fail_stderr: "bad input",
+        echo: "package main\n\nimport (\n\t\"bufio\"\n\t\"fmt\"\n\t\"os\"\n)\n\nfunc main() {\n\ts := bufio.NewScanner(os.Stdin)\n\tfor s.Scan() {\n\t\tfmt.Println(\"echo: \" + s.Text())\n\t}\n}\n",
+        broken: Some(("package main\n\nfunc main() { x := 1 }\n", "not used")),
+    },
+    Programs {
+        lang: "rust",
+        hello: "fn main() { println!(\"Hello, world!\"); }\n",
+        fail: "fn main() { let v: Vec<i32> = Vec::new(); println!(\"{}\", v[7]); }\n",
+        fail_code: 101,
+        fail_stderr: "index out of bounds",
+        echo: "use std::io::BufRead;\nfn main() { for line in std::io::stdin().lock().lines() { println!(\"echo: {}\", line.unwrap()); } }\n",
+        broken: Some(("fn main() { let x: i32 = \"text\"; }\n", "mismatched types")),
+    },
+];
+
+async fn language_suite(lang: &str) {
+    let p = PROGRAMS
+        .iter()
+        .find(|p| p.lang == lang)
+        .expect("programs for the language");
+    let (sb, limits) = sandbox(|_| {}).await;
+
+    let r = check(&sb, &limits, lang, p.hello, "").await;
+    assert_eq!(r.verdict, Verdict::Ok, "{lang} hello: {r:?}");
+    assert_eq!(r.stdout, "Hello, world!\n", "{lang} hello");
+    assert_eq!(r.exit_code, Some(0));
+    assert!(!r.truncated);
+
+    let r = check(&sb, &limits, lang, p.fail, "").await;
+    assert_eq!(r.verdict, Verdict::RuntimeError, "{lang} failure: {r:?}");
+    assert_eq!(
+        r.exit_code,
+        Some(p.fail_code),
+        "{lang} failure exit code: {r:?}"
+    );
+    assert!(
+        r.stderr.contains(p.fail_stderr),
+        "{lang} failure stderr: {:?}",
+        r.stderr
+    );
+
+    let r = check(&sb, &limits, lang, p.echo, "first line\nвторая строка\n").await;
+    assert_eq!(r.verdict, Verdict::Ok, "{lang} echo: {r:?}");
+    assert_eq!(
+        r.stdout, "echo: first line\necho: вторая строка\n",
+        "{lang} echo"
+    );
+
+    if let Some((broken, message)) = p.broken {
+        let r = check(&sb, &limits, lang, broken, "").await;
+        assert_eq!(
+            r.verdict,
+            Verdict::CompileError,
+            "{lang} compile error: {r:?}"
+        );
+        assert!(
+            r.stderr.contains(message),
+            "{lang} compiler message: {:?}",
+            r.stderr
+        );
+        assert_ne!(r.exit_code, Some(0));
+        assert!(r.stdout.is_empty());
+    }
+    finish(sb).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python() {
+    language_suite("python").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn javascript() {
+    language_suite("javascript").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c() {
+    language_suite("c").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cpp() {
+    language_suite("cpp").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn java() {
+    language_suite("java").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn go() {
+    language_suite("go").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rust() {
+    language_suite("rust").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_segfault_is_reported_with_its_signal() {
+    let (sb, limits) = sandbox(|_| {}).await;
+    let r = check(
+        &sb,
+        &limits,
+        "c",
+        "int main(void) { int *p = 0; *p = 1; return 0; }\n",
+        "",
+    )
+    .await;
+    assert_eq!(r.verdict, Verdict::RuntimeError, "{r:?}");
+    assert_eq!(r.signal.as_deref(), Some("SIGSEGV"), "{r:?}");
+    assert_eq!(r.exit_code, Some(139));
+    finish(sb).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_utf8_output_is_replaced_not_fatal() {
+    let (sb, limits) = sandbox(|_| {}).await;
+    let r = check(
+        &sb,
+        &limits,
+        "python",
+        "import sys\nsys.stdout.buffer.write(b'ok \\xff\\xfe end\\n')\n",
+        "",
+    )
+    .await;
+    assert_eq!(r.verdict, Verdict::Ok, "{r:?}");
+    assert_eq!(r.stdout, "ok \u{fffd}\u{fffd} end\n");
+    finish(sb).await;
+}
