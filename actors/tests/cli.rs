@@ -1,0 +1,184 @@
+//! `devmentor check` as a user runs it: the exact JSON shape, the human report, and a clear
+//! message with the right exit status for every kind of bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn devmentor(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_devmentor"));
+    cmd.args(args)
+        .current_dir(workspace())
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run devmentor")
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn scratch(name: &str, content: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("devmentor-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn json_output_is_exactly_one_object_with_the_documented_fields() {
+    let file = scratch(
+        "hello.py",
+        b"print('hi')\nimport sys\nprint('err', file=sys.stderr)\n",
+    );
+    let out = devmentor(&["check", file.to_str().unwrap(), "--json"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "exactly one line: {stdout}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut expected = vec![
+        "language",
+        "verdict",
+        "exit_code",
+        "signal",
+        "stdout",
+        "stderr",
+        "truncated",
+        "duration_ms",
+        "explanation",
+    ];
+    expected.sort();
+    let mut keys_sorted = keys.clone();
+    keys_sorted.sort();
+    assert_eq!(keys_sorted, expected);
+    assert_eq!(v["language"], "python");
+    assert_eq!(v["verdict"], "ok");
+    assert_eq!(v["exit_code"], 0);
+    assert_eq!(v["signal"], serde_json::Value::Null);
+    assert_eq!(v["stdout"], "hi\n");
+    assert_eq!(v["stderr"], "err\n");
+    assert_eq!(v["truncated"], false);
+    assert!(v["duration_ms"].as_u64().is_some());
+    assert_eq!(v["explanation"], serde_json::Value::Null);
+}
+
+#[test]
+fn a_failing_program_is_a_successful_check_with_stdin_and_lang() {
+    let file = scratch("prog.txt", b"n = int(input())\nprint(10 // n)\n");
+    let input = scratch("in.txt", b"0\n");
+    let out = devmentor(
+        &[
+            "check",
+            file.to_str().unwrap(),
+            "--lang",
+            "py",
+            "--stdin",
+            input.to_str().unwrap(),
+            "--json",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "runtime_error");
+    assert_eq!(v["exit_code"], 1);
+    assert!(v["stderr"].as_str().unwrap().contains("ZeroDivisionError"));
+}
+
+#[test]
+fn the_human_report_says_what_happened() {
+    let file = scratch(
+        "boom.c",
+        b"#include <stdio.h>\nint main(void) { puts(\"before\"); return 5; }\n",
+    );
+    let out = devmentor(&["check", file.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("Runtime error"), "{s}");
+    assert!(s.contains("exit code 5"), "{s}");
+    assert!(s.contains("before"), "{s}");
+    assert!(!s.contains("\x1b["), "no colours when not a terminal");
+}
+
+fn assert_refused(args: &[&str], env: &[(&str, &str)], status: i32, needle: &str) {
+    let out = devmentor(args, env);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(status), "{args:?}: {err}");
+    assert!(
+        err.contains(needle),
+        "{args:?}: expected {needle:?} in {err:?}"
+    );
+    assert!(out.stdout.is_empty(), "nothing on stdout when no check ran");
+}
+
+#[test]
+fn bad_input_gets_a_clear_message_and_a_nonzero_status() {
+    let empty = scratch("empty.py", b"");
+    assert_refused(
+        &["check", empty.to_str().unwrap(), "--json"],
+        &[],
+        2,
+        "the source is empty",
+    );
+    let big = scratch("big.py", &vec![b'#'; 70 * 1024]);
+    assert_refused(
+        &["check", big.to_str().unwrap()],
+        &[],
+        2,
+        "the limit is 65536 bytes",
+    );
+    let binary = scratch("bin.py", &[0x7f, b'E', b'L', b'F', 0, 0, 0xff, 0xfe]);
+    assert_refused(&["check", binary.to_str().unwrap()], &[], 2, "not text");
+    let unknown = scratch("notes.xyz", b"print(1)\n");
+    assert_refused(&["check", unknown.to_str().unwrap()], &[], 2, "pass --lang");
+    let py = scratch("ok.py", b"print(1)\n");
+    assert_refused(
+        &["check", py.to_str().unwrap(), "--lang", "cobol"],
+        &[],
+        2,
+        "unsupported language \"cobol\"",
+    );
+    assert_refused(
+        &["check", "/nonexistent/prog.py"],
+        &[],
+        2,
+        "cannot read the source file",
+    );
+}
+
+#[test]
+fn docker_down_and_missing_images_say_how_to_fix_it() {
+    let py = scratch("fine.py", b"print(1)\n");
+    assert_refused(
+        &["check", py.to_str().unwrap()],
+        &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
+        3,
+        "Start it",
+    );
+    // A language pack whose image was never built.
+    let dir = std::env::temp_dir().join(format!("devmentor-packs-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("ghost")).unwrap();
+    std::fs::write(
+        dir.join("ghost/language.toml"),
+        "name = 'ghost'\ndisplay_name = 'Ghost'\nextensions = ['gh']\nimage = 'devmentor/ghost-never-built:latest'\nfile = 'main.gh'\nrun = 'cat main.gh'\n",
+    )
+    .unwrap();
+    let gh = scratch("x.gh", b"boo\n");
+    assert_refused(
+        &["check", gh.to_str().unwrap()],
+        &[("SANDBOX_LANGUAGES_DIR", dir.to_str().unwrap())],
+        3,
+        "make images",
+    );
+}
