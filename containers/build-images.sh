@@ -19,6 +19,7 @@
 #   BUILD_DIR=DIR           where root file systems are assembled (default /var/tmp)
 #   IMAGE_PREFIX=NAME       image name prefix (default devmentor)
 #   KEEP_LOGS=1             keep the per-image build logs even when the build succeeds
+#   LOG_DIR=DIR             where the build logs go (default /var/log/devmentor-images)
 set -euo pipefail
 
 CONTAINERS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -115,6 +116,11 @@ in_rootfs() {
 # (/tmp/go-cache, writable) so a student's `go build` only compiles main.go and links. The cache
 # is built with the [env] of go/language.toml (CGO_ENABLED=0, GOFLAGS, ...), because every
 # setting that changes how the standard library is compiled also changes the cache keys.
+# Debian's Go 1.19 also ships the standard library precompiled in $GOROOT/pkg, which `go build`
+# uses while it is not stale, so here the cache stays small (~1 MB) and is the fallback for
+# settings that make $GOROOT/pkg stale; Go >= 1.20 (the production image) has no $GOROOT/pkg
+# and depends on the cache: without it a hello world compiles the standard library (7-10 s on
+# one CPU, measured here with `go build -a`).
 prepare_go() {
     local rootfs=$1 warm=/tmp/devmentor-warm
     mkdir -p "$rootfs$warm" "$rootfs/opt/go-cache"
@@ -153,9 +159,10 @@ func main() {
 	fmt.Println("hello", words, n, math.Sqrt(float64(n)))
 }
 EOF
-    in_rootfs "$rootfs" go go version
+    in_rootfs "$rootfs" go go version >>"$BUILD_LOG" 2>&1
     in_rootfs "$rootfs" go GOCACHE=/opt/go-cache sh -c \
-        "cd $warm && go build -o main main.go && echo | ./main >/dev/null"
+        "cd $warm && go build -o main main.go && echo | ./main >/dev/null" >>"$BUILD_LOG" 2>&1 \
+        || { tail -n 20 "$BUILD_LOG" >&2; die "building the warm Go cache failed"; }
     rm -rf "$rootfs$warm" "$rootfs/tmp/go"
     chmod -R a+rX,go-w "$rootfs/opt/go-cache"
     note "warm Go build cache: $(du -sh "$rootfs/opt/go-cache" | cut -f1) in /opt/go-cache"
@@ -167,7 +174,7 @@ prepare_java() {
     local rootfs=$1 jsa
     jsa=$(find "$rootfs/usr/lib/jvm" -path '*/lib/server/classes.jsa' 2>/dev/null | head -n1)
     if [[ -z $jsa ]]; then
-        in_rootfs "$rootfs" java java -Xshare:dump >/dev/null
+        in_rootfs "$rootfs" java java -Xshare:dump >>"$BUILD_LOG" 2>&1
         jsa=$(find "$rootfs/usr/lib/jvm" -path '*/lib/server/classes.jsa' | head -n1)
         [[ -n $jsa ]] || die "java -Xshare:dump did not produce classes.jsa"
         note "generated the JVM class-data-sharing archive"
@@ -178,6 +185,7 @@ prepare_java() {
 # Building one image
 # ---------------------------------------------------------------------------------------------
 ROOTFS_TMP=""
+BUILD_LOG=/dev/null
 cleanup_rootfs() {
     [[ -n $ROOTFS_TMP && -d $ROOTFS_TMP ]] || return 0
     # debootstrap (or a hook) may have left /proc, /sys or a bind-mounted /dev behind: unmount
@@ -245,6 +253,7 @@ verify_rootfs() {
 
 build_one() {
     local lang=$1 image=$IMAGE_PREFIX/$1:latest log=$LOG_DIR/$1.log
+    BUILD_LOG=$log
     ROOTFS_TMP=$(mktemp -d "$BUILD_DIR/devmentor-$lang.XXXXXX")
     trap cleanup_rootfs EXIT
     trap 'exit 130' INT TERM
@@ -268,7 +277,7 @@ build_one() {
     if declare -F "prepare_$lang" >/dev/null; then
         local t1=$SECONDS
         mount_proc "$rootfs"
-        "prepare_$lang" "$rootfs" >>"$log" 2> >(tee -a "$log" >&2)
+        "prepare_$lang" "$rootfs"
         umount_proc "$rootfs"
         note "prepare_$lang done in $(elapsed $((SECONDS - t1)))"
     fi
@@ -278,6 +287,7 @@ build_one() {
     verify_rootfs "$rootfs" "$lang"
 
     note "importing $(du -sh --one-file-system "$rootfs" | cut -f1) into docker"
+    local t2=$SECONDS
     # Import under a temporary tag; only a smoke-tested image becomes :latest.
     local candidate=$IMAGE_PREFIX/$lang:building old_id
     old_id=$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
@@ -306,10 +316,13 @@ build_one() {
         || { tail -n 5 "$log" >&2; docker image rm "$candidate" >/dev/null 2>&1 || true;
              die "smoke test of $candidate failed"; }
     docker tag "$candidate" "$image"
-    docker image rm "$candidate" >/dev/null
+    docker image rm "$candidate" >>"$log"
+    note "imported and smoke-tested in $(elapsed $((SECONDS - t2)))"
     # The image this one replaces (FORCE=1) is now untagged: drop it unless a container uses it.
     if [[ -n $old_id && $old_id != "$(docker image inspect --format '{{.Id}}' "$image")" ]]; then
-        docker image rm "$old_id" >/dev/null 2>&1 || true
+        local err
+        err=$(docker image rm "$old_id" 2>&1) \
+            || note "kept the previous image ${old_id:7:12}: ${err##*$'\n'}"
     fi
     [[ $KEEP_LOGS == 1 ]] || rm -f "$log"
 }
@@ -348,6 +361,7 @@ main() {
         flock 9
     fi
 
+    trap 'echo "build-images: interrupted" >&2; exit 130' INT TERM
     local -a summary=()
     local failed=0 t_all=$SECONDS
     for lang in "${langs[@]}"; do
@@ -364,6 +378,7 @@ main() {
         rc=$?
         set -e
         local took=$((SECONDS - t0))
+        ((rc != 130)) || { echo "build-images: interrupted" >&2; exit 130; }
         if ((rc == 0)); then
             echo "==> built $image in $(elapsed $took) ($(image_size "$image"))"
             summary+=("$(printf '%-12s %-8s %8s %10s' "$lang" built "$(elapsed $took)" "$(image_size "$image")")")

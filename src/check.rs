@@ -3,6 +3,8 @@
 //! `devmentor check`, the worker pool and the HTTP API all call [`run_check`], so a check means
 //! the same thing wherever it starts. The analyzer fills `explanation` in a later step.
 
+use crate::analyzer::{extract, Analyzer, Explanation, Failure};
+use crate::registry::Locale;
 use crate::sandbox::{Sandbox, SandboxError, Verdict};
 use serde::Serialize;
 
@@ -28,6 +30,10 @@ pub struct CheckRequest {
     pub language: String,
     pub code: Vec<u8>,
     pub stdin: Vec<u8>,
+    /// The language of the explanation.
+    pub locale: Locale,
+    /// The `checks` row this run belongs to, when there is one (for explanation events).
+    pub check_id: Option<i64>,
 }
 
 /// The result of a check, in the JSON shape of `devmentor check --json`.
@@ -41,7 +47,7 @@ pub struct CheckResult {
     pub stderr: String,
     pub truncated: bool,
     pub duration_ms: u64,
-    pub explanation: Option<serde_json::Value>,
+    pub explanation: Option<Explanation>,
 }
 
 /// Why a check could not run at all. Each message tells the student or operator what to do.
@@ -84,21 +90,22 @@ pub fn validate_source(code: &[u8], limits: &InputLimits) -> Result<String, Chec
     Ok(text.to_string())
 }
 
-/// Runs one check. Errors mean no check ran (bad input, Docker down, image missing); any
-/// other failure becomes an `internal_error` verdict.
+/// Runs one check and, when it failed, explains it (`analyzer`: `None` leaves `explanation`
+/// empty). Errors mean no check ran (bad input, Docker down, image missing); any other failure
+/// becomes an `internal_error` verdict.
 pub async fn run_check(
     sandbox: &Sandbox,
+    analyzer: Option<&Analyzer>,
     request: &CheckRequest,
     limits: &InputLimits,
 ) -> Result<CheckResult, CheckError> {
-    let pack =
-        sandbox
-            .languages()
-            .find(&request.language)
-            .ok_or_else(|| CheckError::UnknownLanguage {
-                name: request.language.clone(),
-                known: sandbox.languages().names().join(", "),
-            })?;
+    let pack = sandbox
+        .languages()
+        .find(&request.language)
+        .ok_or_else(|| CheckError::UnknownLanguage {
+            name: request.language.clone(),
+            known: sandbox.languages().names().join(", "),
+        })?;
     let code = validate_source(&request.code, limits)?;
     if request.stdin.len() > limits.max_stdin_bytes {
         return Err(CheckError::StdinTooLarge {
@@ -108,9 +115,7 @@ pub async fn run_check(
     }
     let run = match sandbox.run(pack, &code, &request.stdin).await {
         Ok(run) => run,
-        Err(e @ (SandboxError::DockerUnavailable { .. } | SandboxError::ImageMissing { .. })) => {
-            return Err(e.into())
-        }
+        Err(e @ (SandboxError::DockerUnavailable { .. } | SandboxError::ImageMissing { .. })) => return Err(e.into()),
         Err(e) => {
             tracing::error!(language = %pack.name, error = %e, "check failed inside the sandbox");
             return Ok(CheckResult {
@@ -130,17 +135,45 @@ pub async fn run_check(
     let Some(step) = run.run.as_ref().or(run.compile.as_ref()) else {
         return Err(SandboxError::Internal("a check produced no step".into()).into());
     };
-    Ok(CheckResult {
+    let raw_stderr = String::from_utf8_lossy(&step.stderr);
+    // The Python hook's report is for the analyzer, not for the student's eyes.
+    let (stderr, python_report) = extract::split_python_report(&raw_stderr);
+    let mut result = CheckResult {
         language: pack.name.clone(),
         verdict: run.verdict,
         exit_code: step.exit_code,
         signal: step.signal().map(str::to_string),
         stdout: String::from_utf8_lossy(&step.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&step.stderr).into_owned(),
+        stderr,
         truncated: step.truncated,
         duration_ms: step.duration.as_millis() as u64,
         explanation: None,
-    })
+    };
+    if let Some(analyzer) = analyzer {
+        let limits = if run.run.is_some() {
+            pack.run_limits
+        } else {
+            pack.compile_limits
+        };
+        let failure = Failure {
+            language: &pack.name,
+            verdict: result.verdict,
+            exit_code: result.exit_code,
+            signal: result.signal.as_deref(),
+            stderr: &result.stderr,
+            python_report: python_report.as_deref(),
+            code: &code,
+            file_name: &pack.file_name_for(&code),
+            output_limit_hit: step.output_limit_hit,
+            timeout_s: limits.timeout_s,
+            memory_mb: limits.memory_mb,
+            output_kb: limits.output_kb,
+            locale: request.locale,
+            check_id: request.check_id,
+        };
+        result.explanation = analyzer.explain(&failure).await;
+    }
+    Ok(result)
 }
 
 #[cfg(test)]
@@ -154,20 +187,14 @@ mod tests {
 
     #[test]
     fn bad_sources_get_clear_errors() {
-        assert!(matches!(
-            validate_source(b"", &LIMITS),
-            Err(CheckError::EmptySource)
-        ));
+        assert!(matches!(validate_source(b"", &LIMITS), Err(CheckError::EmptySource)));
         assert!(matches!(
             validate_source(b"  \n\t", &LIMITS),
             Err(CheckError::EmptySource)
         ));
         assert!(matches!(
             validate_source(&[b'a'; 65], &LIMITS),
-            Err(CheckError::SourceTooLarge {
-                size: 65,
-                limit: 64
-            })
+            Err(CheckError::SourceTooLarge { size: 65, limit: 64 })
         ));
         assert!(matches!(
             validate_source(b"\xff\xfeprint", &LIMITS),

@@ -18,10 +18,7 @@ pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read the configuration file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("the configuration file {path} is not valid: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("environment variable {name}={value:?} is not valid: {reason}")]
@@ -166,11 +163,7 @@ impl Config {
     /// Applies environment variables over the file's values. Taking the map as an argument
     /// keeps tests free of process-global state.
     pub fn apply_env(&mut self, env: &HashMap<String, String>) -> Result<(), ConfigError> {
-        let get = |k: &str| {
-            env.get(k)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |k: &str| env.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
 
         if let Some(url) = get("DATABASE_URL") {
             self.database_url = Secret::new(url);
@@ -194,10 +187,7 @@ impl Config {
             } else {
                 format!("{}:{}", percent_encode(&user), percent_encode(&password))
             };
-            self.database_url = Secret::new(format!(
-                "postgres://{auth}@{host}:{port}/{}",
-                percent_encode(&db)
-            ));
+            self.database_url = Secret::new(format!("postgres://{auth}@{host}:{port}/{}", percent_encode(&db)));
         }
         if let Some(url) = get("DATABASE_REPLICA_URL") {
             self.database_replica_url = Secret::new(url);
@@ -263,10 +253,7 @@ impl Config {
     }
 }
 
-fn parse_env<T: std::str::FromStr>(
-    env: &HashMap<String, String>,
-    name: &'static str,
-) -> Result<Option<T>, ConfigError>
+fn parse_env<T: std::str::FromStr>(env: &HashMap<String, String>, name: &'static str) -> Result<Option<T>, ConfigError>
 where
     T::Err: std::fmt::Display,
 {
@@ -298,10 +285,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -323,10 +307,7 @@ mod tests {
             ("POSTGRES_DB", "mentor"),
         ]))
         .unwrap();
-        assert_eq!(
-            c.database_url.expose(),
-            "postgres://app:p%40ss%2Fw%3Ard@db:5432/mentor"
-        );
+        assert_eq!(c.database_url.expose(), "postgres://app:p%40ss%2Fw%3Ard@db:5432/mentor");
         assert!(
             !format!("{c:?}").contains("p%40ss"),
             "Debug must not print the password"
@@ -354,13 +335,9 @@ mod tests {
     #[test]
     fn bad_numbers_are_named_in_the_error() {
         let mut c = Config::default();
-        let err = c
-            .apply_env(&env(&[("EXEC_TIMEOUT_SECONDS", "soon")]))
-            .unwrap_err();
+        let err = c.apply_env(&env(&[("EXEC_TIMEOUT_SECONDS", "soon")])).unwrap_err();
         assert!(err.to_string().contains("EXEC_TIMEOUT_SECONDS"), "{err}");
-        let err = c
-            .apply_env(&env(&[("EXEC_TIMEOUT_SECONDS", "0")]))
-            .unwrap_err();
+        let err = c.apply_env(&env(&[("EXEC_TIMEOUT_SECONDS", "0")])).unwrap_err();
         assert!(err.to_string().contains("between 1 and 600"), "{err}");
     }
 
@@ -375,12 +352,7 @@ mod tests {
         ]))
         .unwrap();
         let shown = format!("{c:?}");
-        for s in [
-            "ABC-secret-token",
-            "gsk_secret_key",
-            "django-insecure-xyz",
-            "redispass",
-        ] {
+        for s in ["ABC-secret-token", "gsk_secret_key", "django-insecure-xyz", "redispass"] {
             assert!(!shown.contains(s), "{s} leaked in {shown}");
         }
     }

@@ -2,10 +2,15 @@
 //!
 //! `actors/` (the `devmentor` binary) decides who does what and when; this crate knows how.
 
+pub mod ai;
+pub mod analyzer;
 pub mod check;
 pub mod config;
+pub mod i18n;
+pub mod registry;
 pub mod sandbox;
 pub mod secret;
+pub mod store;
 
 pub use config::Config;
 pub use secret::Secret;

@@ -101,11 +101,7 @@ async fn language_suite(lang: &str) {
 
     let r = check(&sb, &limits, lang, p.fail, "").await;
     assert_eq!(r.verdict, Verdict::RuntimeError, "{lang} failure: {r:?}");
-    assert_eq!(
-        r.exit_code,
-        Some(p.fail_code),
-        "{lang} failure exit code: {r:?}"
-    );
+    assert_eq!(r.exit_code, Some(p.fail_code), "{lang} failure exit code: {r:?}");
     assert!(
         r.stderr.contains(p.fail_stderr),
         "{lang} failure stderr: {:?}",
@@ -114,23 +110,12 @@ async fn language_suite(lang: &str) {
 
     let r = check(&sb, &limits, lang, p.echo, "first line\nвторая строка\n").await;
     assert_eq!(r.verdict, Verdict::Ok, "{lang} echo: {r:?}");
-    assert_eq!(
-        r.stdout, "echo: first line\necho: вторая строка\n",
-        "{lang} echo"
-    );
+    assert_eq!(r.stdout, "echo: first line\necho: вторая строка\n", "{lang} echo");
 
     if let Some((broken, message)) = p.broken {
         let r = check(&sb, &limits, lang, broken, "").await;
-        assert_eq!(
-            r.verdict,
-            Verdict::CompileError,
-            "{lang} compile error: {r:?}"
-        );
-        assert!(
-            r.stderr.contains(message),
-            "{lang} compiler message: {:?}",
-            r.stderr
-        );
+        assert_eq!(r.verdict, Verdict::CompileError, "{lang} compile error: {r:?}");
+        assert!(r.stderr.contains(message), "{lang} compiler message: {:?}", r.stderr);
         assert_ne!(r.exit_code, Some(0));
         assert!(r.stdout.is_empty());
     }

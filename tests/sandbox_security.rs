@@ -39,9 +39,7 @@ async fn fork_bomb_hits_the_pids_limit_and_the_host_is_fine() {
     );
     finish(sb).await;
     // The host can still start processes.
-    let status = std::process::Command::new("true")
-        .status()
-        .expect("host can fork");
+    let status = std::process::Command::new("true").status().expect("host can fork");
     assert!(status.success());
 }
 
@@ -155,11 +153,7 @@ for p in ["/var/run/docker.sock", "/run/docker.sock", "/var/run/docker", "/run/c
     let r = check(&sb, &limits, "python", code, "").await;
     assert_eq!(r.verdict, Verdict::Ok, "{r:?}");
     for (k, v) in secrets {
-        assert!(
-            !r.stdout.contains(v),
-            "{k} leaked into the sandbox:\n{}",
-            r.stdout
-        );
+        assert!(!r.stdout.contains(v), "{k} leaked into the sandbox:\n{}", r.stdout);
         assert!(
             !r.stdout.contains(&format!("{k}=")),
             "{k} is set in the sandbox:\n{}",
@@ -229,10 +223,7 @@ print("done")
         .find(|l| l.starts_with("scratch full"))
         .unwrap_or_else(|| panic!("{}", r.stdout));
     let mib: u64 = line.split_whitespace().nth(3).unwrap().parse().unwrap();
-    assert!(
-        mib <= 64,
-        "scratch must be capped at 64 MiB, got {mib}: {line}"
-    );
+    assert!(mib <= 64, "scratch must be capped at 64 MiB, got {mib}: {line}");
     assert!(r.stdout.ends_with("done\n"));
     finish(sb).await;
 }
@@ -333,11 +324,7 @@ async fn the_reaper_removes_expired_orphans_only() {
         ..Default::default()
     };
     let expired = docker.create_container(None, mk(1)).await.unwrap().id;
-    let live = docker
-        .create_container(None, mk(u64::MAX / 2))
-        .await
-        .unwrap()
-        .id;
+    let live = docker.create_container(None, mk(u64::MAX / 2)).await.unwrap().id;
     let removed = sb.reap_orphans().await.unwrap();
     assert!(removed >= 1);
     let left = sb.own_containers().await.unwrap();

@@ -42,7 +42,9 @@ pub fn hello_world(language: &str) -> Option<&'static str> {
         "javascript" => "console.log('Hello, world!');\n",
         "c" => "#include <stdio.h>\nint main(void) { puts(\"Hello, world!\"); return 0; }\n",
         "cpp" => "#include <iostream>\nint main() { std::cout << \"Hello, world!\" << std::endl; }\n",
-        "java" => "public class Main { public static void main(String[] a) { System.out.println(\"Hello, world!\"); } }\n",
+        "java" => {
+            "public class Main { public static void main(String[] a) { System.out.println(\"Hello, world!\"); } }\n"
+        }
         "go" => "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"Hello, world!\") }\n",
         "rust" => "fn main() { println!(\"Hello, world!\"); }\n",
         _ => return None,
@@ -72,8 +74,7 @@ pub async fn run(config: &Config, what: BenchCommand) -> anyhow::Result<ExitCode
             )
         })?
         .clone();
-    let code = hello_world(&pack.name)
-        .ok_or_else(|| anyhow::anyhow!("no hello world for {}", pack.name))?;
+    let code = hello_world(&pack.name).ok_or_else(|| anyhow::anyhow!("no hello world for {}", pack.name))?;
     sandbox.ensure_image(&pack).await?;
 
     let configured = config
@@ -96,6 +97,8 @@ pub async fn run(config: &Config, what: BenchCommand) -> anyhow::Result<ExitCode
         language: pack.name.clone(),
         code: code.as_bytes().to_vec(),
         stdin: vec![],
+        locale: devmentor::registry::Locale::Ru,
+        check_id: None,
     };
     let latencies: Vec<Result<Duration, String>> = futures_util::stream::iter(0..runs)
         .map(|_| {
@@ -103,10 +106,8 @@ pub async fn run(config: &Config, what: BenchCommand) -> anyhow::Result<ExitCode
             let request = request.clone();
             async move {
                 let t = Instant::now();
-                match run_check(&sandbox, &request, &limits).await {
-                    Ok(r) if r.verdict == Verdict::Ok && r.stdout.contains("Hello, world!") => {
-                        Ok(t.elapsed())
-                    }
+                match run_check(&sandbox, None, &request, &limits).await {
+                    Ok(r) if r.verdict == Verdict::Ok && r.stdout.contains("Hello, world!") => Ok(t.elapsed()),
                     Ok(r) => Err(format!("unexpected result: {} {:?}", r.verdict, r.stderr)),
                     Err(e) => Err(e.to_string()),
                 }
@@ -176,13 +177,7 @@ async fn baseline_once(
         "cd /sandbox && printf '%s' \"$1\" > {} && FILE={} && STEM=main && {steps}",
         pack.file, pack.file
     );
-    body.cmd = Some(vec![
-        "/bin/sh".into(),
-        "-c".into(),
-        script,
-        "sh".into(),
-        code.into(),
-    ]);
+    body.cmd = Some(vec!["/bin/sh".into(), "-c".into(), script, "sh".into(), code.into()]);
     body.open_stdin = Some(false);
     body.stdin_once = Some(false);
     body.attach_stdin = Some(false);
@@ -200,26 +195,17 @@ async fn baseline_once(
     while let Some(r) = wait.next().await {
         r?;
     }
-    let opts = LogsOptionsBuilder::default()
-        .stdout(true)
-        .stderr(true)
-        .build();
+    let opts = LogsOptionsBuilder::default().stdout(true).stderr(true).build();
     let mut out = String::new();
     let mut logs = docker.logs(&id, Some(opts));
     while let Some(chunk) = logs.next().await {
         out.push_str(&chunk?.to_string());
     }
     docker
-        .remove_container(
-            &id,
-            Some(RemoveContainerOptionsBuilder::default().force(true).build()),
-        )
+        .remove_container(&id, Some(RemoveContainerOptionsBuilder::default().force(true).build()))
         .await?;
     let elapsed = t.elapsed();
-    anyhow::ensure!(
-        out.contains("Hello, world!"),
-        "baseline run printed {out:?}"
-    );
+    anyhow::ensure!(out.contains("Hello, world!"), "baseline run printed {out:?}");
     Ok(elapsed)
 }
 

@@ -5,9 +5,8 @@
 
 use crate::term::{self, paint};
 use anyhow::Context;
-use devmentor::check::{
-    run_check, validate_source, CheckError, CheckRequest, CheckResult, InputLimits,
-};
+use devmentor::check::{run_check, validate_source, CheckError, CheckRequest, CheckResult, InputLimits};
+use devmentor::registry::Locale;
 use devmentor::sandbox::{Sandbox, SandboxError, Verdict};
 use devmentor::Config;
 use std::path::{Path, PathBuf};
@@ -27,13 +26,19 @@ pub struct CheckArgs {
     /// Print exactly one JSON object instead of the human report.
     #[arg(long)]
     json: bool,
+    /// Language of the explanation: ru (default) or en.
+    #[arg(long, default_value = "ru", value_parser = parse_locale)]
+    locale: Locale,
+}
+
+fn parse_locale(s: &str) -> Result<Locale, String> {
+    Locale::parse(s).ok_or_else(|| format!("unknown locale {s:?}: use ru or en"))
 }
 
 fn read_input(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
     if path == Path::new("-") {
         let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
-            .context("cannot read standard input")?;
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).context("cannot read standard input")?;
         return Ok(buf);
     }
     std::fs::read(path).with_context(|| format!("cannot read the {what} {}", path.display()))
@@ -82,15 +87,15 @@ pub async fn run(config: &Config, args: CheckArgs) -> anyhow::Result<ExitCode> {
                 Some(p) => p.name.clone(),
                 None => {
                     return Ok(fail_input(&format!(
-                    "cannot tell the language of {} from its extension{}; pass --lang (one of: {})",
-                    args.file.display(),
-                    if ext.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" .{ext}")
-                    },
-                    languages.names().join(", ")
-                )))
+                        "cannot tell the language of {} from its extension{}; pass --lang (one of: {})",
+                        args.file.display(),
+                        if ext.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" .{ext}")
+                        },
+                        languages.names().join(", ")
+                    )))
                 }
             }
         }
@@ -101,22 +106,22 @@ pub async fn run(config: &Config, args: CheckArgs) -> anyhow::Result<ExitCode> {
         Err(e) => return Ok(fail_env(&e)),
     };
     let result = async {
-        let pack = sandbox
-            .languages()
-            .find(&language)
-            .context("language vanished")?;
+        let pack = sandbox.languages().find(&language).context("language vanished")?;
         if let Err(e) = sandbox.ensure_image(pack).await {
             return Ok(Err(e));
         }
         if let Err(e) = sandbox.reap_orphans().await {
             tracing::warn!(error = %e, "could not reap orphaned containers");
         }
+        let (analyzer, _) = crate::setup::analyzer(config).await?;
         let request = CheckRequest {
             language: language.clone(),
             code,
             stdin,
+            locale: args.locale,
+            check_id: None,
         };
-        anyhow::Ok(match run_check(&sandbox, &request, &limits).await {
+        anyhow::Ok(match run_check(&sandbox, Some(&analyzer), &request, &limits).await {
             Ok(r) => Ok(r),
             Err(CheckError::Sandbox(e)) => Err(e),
             Err(e) => return Err(e.into()),
@@ -139,10 +144,7 @@ pub async fn run(config: &Config, args: CheckArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn fail_input(message: &str) -> ExitCode {
-    eprintln!(
-        "{} {message}",
-        paint(term::RED, "error:", term::stderr_is_tty())
-    );
+    eprintln!("{} {message}", paint(term::RED, "error:", term::stderr_is_tty()));
     ExitCode::from(2)
 }
 
@@ -174,17 +176,10 @@ fn print_human(r: &CheckResult, file: &Path) {
     status.push_str(&format!(" · {} ms", r.duration_ms));
     println!(
         "{} {}",
-        paint(
-            term::DIM,
-            &format!("{} · {}", r.language, file.display()),
-            color
-        ),
+        paint(term::DIM, &format!("{} · {}", r.language, file.display()), color),
         ""
     );
-    println!(
-        "{}",
-        paint(&format!("{};{code}", term::BOLD), &status, color)
-    );
+    println!("{}", paint(&format!("{};{code}", term::BOLD), &status, color));
     for (name, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
         if text.is_empty() {
             continue;

@@ -5,6 +5,8 @@
 
 mod bench;
 mod check_cmd;
+mod registry_cmd;
+mod setup;
 mod term;
 
 use clap::{Parser, Subcommand};
@@ -41,6 +43,13 @@ enum Command {
     },
     /// List the supported languages and whether their images are built.
     Languages,
+    /// Apply database migrations; load the shipped catalogue into an empty registry.
+    Migrate,
+    /// The common-error registry: import, test, verify, list.
+    Registry {
+        #[command(subcommand)]
+        what: registry_cmd::RegistryCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -55,10 +64,7 @@ enum SandboxCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("devmentor: cannot start the async runtime: {e}");
@@ -73,8 +79,7 @@ fn main() -> ExitCode {
             Command::Sandbox {
                 what: SandboxCommand::Reap { all },
             } => {
-                let docker =
-                    devmentor::sandbox::connect_docker(&config.sandbox.docker_host).await?;
+                let docker = devmentor::sandbox::connect_docker(&config.sandbox.docker_host).await?;
                 let n = if all {
                     devmentor::sandbox::reaper::reap_all(&docker).await?
                 } else {
@@ -84,15 +89,14 @@ fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Languages => check_cmd::list_languages(&config).await,
+            Command::Migrate => registry_cmd::migrate(&config).await,
+            Command::Registry { what } => registry_cmd::run(&config, what).await,
         }
     });
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!(
-                "{} {e:#}",
-                term::paint(term::RED, "error:", term::stderr_is_tty())
-            );
+            eprintln!("{} {e:#}", term::paint(term::RED, "error:", term::stderr_is_tty()));
             ExitCode::from(2)
         }
     }

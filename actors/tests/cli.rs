@@ -17,10 +17,7 @@ fn devmentor(args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 fn scratch(name: &str, content: &[u8]) -> PathBuf {
@@ -37,10 +34,7 @@ fn text(b: &[u8]) -> String {
 
 #[test]
 fn json_output_is_exactly_one_object_with_the_documented_fields() {
-    let file = scratch(
-        "hello.py",
-        b"print('hi')\nimport sys\nprint('err', file=sys.stderr)\n",
-    );
+    let file = scratch("hello.py", b"print('hi')\nimport sys\nprint('err', file=sys.stderr)\n");
     let out = devmentor(&["check", file.to_str().unwrap(), "--json"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
@@ -115,10 +109,7 @@ fn assert_refused(args: &[&str], env: &[(&str, &str)], status: i32, needle: &str
     let out = devmentor(args, env);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(status), "{args:?}: {err}");
-    assert!(
-        err.contains(needle),
-        "{args:?}: expected {needle:?} in {err:?}"
-    );
+    assert!(err.contains(needle), "{args:?}: expected {needle:?} in {err:?}");
     assert!(out.stdout.is_empty(), "nothing on stdout when no check ran");
 }
 
@@ -132,12 +123,7 @@ fn bad_input_gets_a_clear_message_and_a_nonzero_status() {
         "the source is empty",
     );
     let big = scratch("big.py", &vec![b'#'; 70 * 1024]);
-    assert_refused(
-        &["check", big.to_str().unwrap()],
-        &[],
-        2,
-        "the limit is 65536 bytes",
-    );
+    assert_refused(&["check", big.to_str().unwrap()], &[], 2, "the limit is 65536 bytes");
     let binary = scratch("bin.py", &[0x7f, b'E', b'L', b'F', 0, 0, 0xff, 0xfe]);
     assert_refused(&["check", binary.to_str().unwrap()], &[], 2, "not text");
     let unknown = scratch("notes.xyz", b"print(1)\n");

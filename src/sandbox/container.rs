@@ -68,10 +68,7 @@ impl Remover {
 pub(crate) fn is_not_found(e: &bollard::errors::Error) -> bool {
     matches!(
         e,
-        bollard::errors::Error::DockerResponseServerError {
-            status_code: 404,
-            ..
-        }
+        bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }
     )
 }
 
@@ -104,18 +101,13 @@ impl Prepared {
         step: Step,
     ) -> Result<Prepared, SandboxError> {
         let image = body.image.clone().unwrap_or_default();
-        let created = docker
-            .create_container(None, body)
-            .await
-            .map_err(|e| match e {
-                bollard::errors::Error::DockerResponseServerError {
-                    status_code: 404, ..
-                } => SandboxError::ImageMissing {
-                    image: image.clone(),
-                    language: language.to_string(),
-                },
-                e => SandboxError::Docker(e),
-            })?;
+        let created = docker.create_container(None, body).await.map_err(|e| match e {
+            bollard::errors::Error::DockerResponseServerError { status_code: 404, .. } => SandboxError::ImageMissing {
+                image: image.clone(),
+                language: language.to_string(),
+            },
+            e => SandboxError::Docker(e),
+        })?;
         // From here on, dropping `prepared` removes the container, also on the error paths below.
         let mut prepared = Prepared {
             id: created.id,
@@ -146,12 +138,7 @@ impl Prepared {
     /// The step is over when both streams carried the launcher's trailer (see `launcher`):
     /// from then on nothing waits for Docker, except to learn whether a killed program was
     /// killed for memory.
-    pub async fn execute(
-        mut self,
-        nonce: &str,
-        payload: Vec<u8>,
-        caps: Caps,
-    ) -> Result<StepOutcome, SandboxError> {
+    pub async fn execute(mut self, nonce: &str, payload: Vec<u8>, caps: Caps) -> Result<StepOutcome, SandboxError> {
         let (Some(mut output), Some(mut input)) = (self.output.take(), self.input.take()) else {
             return Err(SandboxError::Internal("container used twice".into()));
         };
@@ -222,10 +209,8 @@ impl Prepared {
         let must_inspect = !matches!(reported, Some(s) if s != 137) || killed;
         if must_inspect {
             if !stream_closed {
-                let _ = tokio::time::timeout(Duration::from_secs(5), async {
-                    while output.next().await.is_some() {}
-                })
-                .await;
+                let _ = tokio::time::timeout(Duration::from_secs(5), async { while output.next().await.is_some() {} })
+                    .await;
             }
             let state = self
                 .docker
@@ -259,16 +244,11 @@ fn spawn_kill(docker: &Docker, id: &str) {
 
 /// SIGKILLs a container; one that already stopped by itself is what we wanted anyway.
 async fn kill(docker: &Docker, id: &str) {
-    let opts = KillContainerOptionsBuilder::default()
-        .signal("SIGKILL")
-        .build();
+    let opts = KillContainerOptionsBuilder::default().signal("SIGKILL").build();
     if let Err(e) = docker.kill_container(id, Some(opts)).await {
         let stopped = matches!(
             e,
-            bollard::errors::Error::DockerResponseServerError {
-                status_code: 409,
-                ..
-            }
+            bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }
         );
         if !stopped && !is_not_found(&e) {
             tracing::warn!(container = %id, error = %e, "could not kill a sandbox container");

@@ -10,14 +10,8 @@ use std::path::Path;
 
 /// The packs shipped with the product, used when no `containers/` folder is found.
 const BUILTIN: &[(&str, &str)] = &[
-    (
-        "python",
-        include_str!("../../containers/python/language.toml"),
-    ),
-    (
-        "javascript",
-        include_str!("../../containers/javascript/language.toml"),
-    ),
+    ("python", include_str!("../../containers/python/language.toml")),
+    ("javascript", include_str!("../../containers/javascript/language.toml")),
     ("c", include_str!("../../containers/c/language.toml")),
     ("cpp", include_str!("../../containers/cpp/language.toml")),
     ("java", include_str!("../../containers/java/language.toml")),
@@ -30,10 +24,7 @@ pub enum LanguageError {
     #[error("language pack {path}: {message}")]
     Invalid { path: String, message: String },
     #[error("cannot read the language packs in {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
 }
 
 /// Resource limits of one step (compile or run) of a check.
@@ -148,38 +139,25 @@ pub struct LanguagePack {
 
 impl LanguagePack {
     /// Parses one `language.toml`. `defaults` are the run limits every language starts from.
-    pub fn parse(
-        text: &str,
-        origin: &str,
-        defaults: Limits,
-    ) -> Result<LanguagePack, LanguageError> {
+    pub fn parse(text: &str, origin: &str, defaults: Limits) -> Result<LanguagePack, LanguageError> {
         let invalid = |message: String| LanguageError::Invalid {
             path: origin.to_string(),
             message,
         };
         let f: PackFile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
-        if f.name.is_empty()
-            || !f
-                .name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        {
+        if f.name.is_empty() || !f.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) {
             return Err(invalid(format!(
                 "name {:?} must be lowercase letters and digits",
                 f.name
             )));
         }
         if !is_safe_file_name(&f.file) {
-            return Err(invalid(format!(
-                "file {:?} must be a plain file name",
-                f.file
-            )));
+            return Err(invalid(format!("file {:?} must be a plain file name", f.file)));
         }
         let file_from_source = match f.file_from_source {
             None => None,
             Some(p) => {
-                let re =
-                    regex::Regex::new(&p).map_err(|e| invalid(format!("file_from_source: {e}")))?;
+                let re = regex::Regex::new(&p).map_err(|e| invalid(format!("file_from_source: {e}")))?;
                 if re.capture_names().all(|n| n != Some("name")) {
                     return Err(invalid("file_from_source needs a (?P<name>…) group".into()));
                 }
@@ -227,10 +205,7 @@ impl LanguagePack {
     pub fn file_name_for(&self, source: &str) -> String {
         if let Some(re) = &self.file_from_source {
             if let Some(name) = re.captures(source).and_then(|c| c.name("name")) {
-                let ext = Path::new(&self.file)
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .unwrap_or("");
+                let ext = Path::new(&self.file).extension().and_then(|e| e.to_str()).unwrap_or("");
                 let candidate = format!("{}.{ext}", name.as_str());
                 if is_safe_file_name(&candidate) {
                     return candidate;
@@ -273,11 +248,10 @@ impl Languages {
             for entry in entries.flatten() {
                 let path = entry.path().join("language.toml");
                 if path.is_file() {
-                    let text =
-                        std::fs::read_to_string(&path).map_err(|source| LanguageError::Read {
-                            path: path.display().to_string(),
-                            source,
-                        })?;
+                    let text = std::fs::read_to_string(&path).map_err(|source| LanguageError::Read {
+                        path: path.display().to_string(),
+                        source,
+                    })?;
                     sources.push((path.display().to_string(), text));
                 }
             }
@@ -301,30 +275,22 @@ impl Languages {
 
     pub fn builtin(defaults: Limits) -> Languages {
         // The built-in packs are checked by a unit test, so parsing them cannot fail at run time.
-        Self::load(
-            Path::new("/nonexistent/devmentor-builtin"),
-            defaults,
-            &BTreeMap::new(),
-        )
-        .unwrap_or_else(|e| panic!("built-in language packs are invalid: {e}"))
+        Self::load(Path::new("/nonexistent/devmentor-builtin"), defaults, &BTreeMap::new())
+            .unwrap_or_else(|e| panic!("built-in language packs are invalid: {e}"))
     }
 
     /// Finds a language by name or alias (`py`, `c++`, `golang`…), case-insensitively.
     pub fn find(&self, name: &str) -> Option<&LanguagePack> {
         let name = name.trim().to_lowercase();
-        self.packs.get(&name).or_else(|| {
-            self.packs
-                .values()
-                .find(|p| p.aliases.iter().any(|a| *a == name))
-        })
+        self.packs
+            .get(&name)
+            .or_else(|| self.packs.values().find(|p| p.aliases.iter().any(|a| *a == name)))
     }
 
     /// Finds a language by a file's extension.
     pub fn by_extension(&self, ext: &str) -> Option<&LanguagePack> {
         let ext = ext.trim_start_matches('.').to_lowercase();
-        self.packs
-            .values()
-            .find(|p| p.extensions.iter().any(|e| *e == ext))
+        self.packs.values().find(|p| p.extensions.iter().any(|e| *e == ext))
     }
 
     pub fn names(&self) -> Vec<&str> {
@@ -349,19 +315,10 @@ pub fn default_limits(exec_timeout_seconds: u64, output_limit_bytes: usize) -> L
 }
 
 /// Per-language warm-pool sizes from the configuration.
-pub fn pool_sizes(
-    default: usize,
-    per_language: &HashMap<String, usize>,
-    langs: &Languages,
-) -> HashMap<String, usize> {
+pub fn pool_sizes(default: usize, per_language: &HashMap<String, usize>, langs: &Languages) -> HashMap<String, usize> {
     langs
         .iter()
-        .map(|p| {
-            (
-                p.name.clone(),
-                per_language.get(&p.name).copied().unwrap_or(default),
-            )
-        })
+        .map(|p| (p.name.clone(), per_language.get(&p.name).copied().unwrap_or(default)))
         .collect()
 }
 
@@ -404,10 +361,7 @@ mod tests {
         let java = l.find("java").unwrap();
         assert_eq!(java.file_name_for("public class Hello { }"), "Hello.java");
         assert_eq!(java.file_name_for("class Hidden { }"), "Main.java");
-        assert_eq!(
-            java.file_name_for("public final class Äpfel {}"),
-            "Main.java"
-        );
+        assert_eq!(java.file_name_for("public final class Äpfel {}"), "Main.java");
     }
 
     #[test]
@@ -426,8 +380,7 @@ mod tests {
         assert_eq!(py.run_limits.timeout_s, 7.0);
         let c = l.find("c").unwrap();
         assert_eq!(c.compile_limits.memory_mb, 512);
-        let bad =
-            "name='x'\ndisplay_name='X'\nimage='i'\nfile='a.x'\nrun='r'\n[limits]\nmemory_mb=1\n";
+        let bad = "name='x'\ndisplay_name='X'\nimage='i'\nfile='a.x'\nrun='r'\n[limits]\nmemory_mb=1\n";
         let err = LanguagePack::parse(bad, "t", default_limits(10, 1024)).unwrap_err();
         assert!(err.to_string().contains("out of range"), "{err}");
         let bad = "name='x'\ndisplay_name='X'\nimage='i'\nfile='../a'\nrun='r'\n";

@@ -102,13 +102,11 @@ pub fn trailer(nonce: &str, status: i64) -> Vec<u8> {
 
 /// Finds the trailer at the end of `tail`: returns the exit status and the trailer's length.
 pub fn parse_trailer(tail: &[u8], nonce: &str) -> Option<(i64, usize)> {
-    let text = std::str::from_utf8(tail.strip_suffix(b"\n")?)
-        .ok()
-        .or_else(|| {
-            // The tail may start inside a multi-byte character: look only after the marker byte.
-            let start = tail.iter().rposition(|b| *b == 1)?;
-            std::str::from_utf8(&tail[start..tail.len() - 1]).ok()
-        })?;
+    let text = std::str::from_utf8(tail.strip_suffix(b"\n")?).ok().or_else(|| {
+        // The tail may start inside a multi-byte character: look only after the marker byte.
+        let start = tail.iter().rposition(|b| *b == 1)?;
+        std::str::from_utf8(&tail[start..tail.len() - 1]).ok()
+    })?;
     let start = text.rfind('\u{1}')?;
     let rest = text[start..].strip_prefix("\u{1}DM:")?;
     let (n, status) = rest.split_once(':')?;
@@ -120,22 +118,12 @@ pub fn parse_trailer(tail: &[u8], nonce: &str) -> Option<(i64, usize)> {
 }
 
 /// Frames code and stdin for the launcher.
-pub fn payload(
-    nonce: &str,
-    kind: PayloadKind,
-    file_name: &str,
-    code: &[u8],
-    stdin: &[u8],
-) -> Vec<u8> {
+pub fn payload(nonce: &str, kind: PayloadKind, file_name: &str, code: &[u8], stdin: &[u8]) -> Vec<u8> {
     let kind = match kind {
         PayloadKind::File => "file",
         PayloadKind::Tar => "tar",
     };
-    let header = format!(
-        "{nonce} {kind} {} {} {file_name}\n",
-        code.len(),
-        stdin.len()
-    );
+    let header = format!("{nonce} {kind} {} {} {file_name}\n", code.len(), stdin.len());
     let mut out = Vec::with_capacity(header.len() + code.len() + stdin.len());
     out.extend_from_slice(header.as_bytes());
     out.extend_from_slice(code);
@@ -177,15 +165,8 @@ mod tests {
         pack.run = "cat \"$FILE\"; echo '|'; cat; echo '|'; exit 7".into();
         let dir = std::env::temp_dir().join(format!("dm-launcher-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let script =
-            script(&pack, Step::Run).replace("cd /sandbox", &format!("cd {}", dir.display()));
-        let input = payload(
-            "N0",
-            PayloadKind::File,
-            "main.py",
-            b"CODE\n",
-            b"line1\nline2",
-        );
+        let script = script(&pack, Step::Run).replace("cd /sandbox", &format!("cd {}", dir.display()));
+        let input = payload("N0", PayloadKind::File, "main.py", b"CODE\n", b"line1\nline2");
         let mut child = std::process::Command::new("/bin/sh")
             .arg("-c")
             .arg(&script)

@@ -161,12 +161,7 @@ impl Sandbox {
     }
 
     /// Runs `code` with `stdin`: compile step first for compiled languages, then the run.
-    pub async fn run(
-        &self,
-        pack: &LanguagePack,
-        code: &str,
-        stdin: &[u8],
-    ) -> Result<SandboxRun, SandboxError> {
+    pub async fn run(&self, pack: &LanguagePack, code: &str, stdin: &[u8]) -> Result<SandboxRun, SandboxError> {
         let file_name = pack.file_name_for(code);
         if !pack.is_compiled() {
             let outcome = self
@@ -226,16 +221,8 @@ impl Sandbox {
                     .await?
             }
             Err(_) => {
-                self.execute(
-                    pack,
-                    Step::Run,
-                    PayloadKind::Tar,
-                    &file_name,
-                    &artifact,
-                    stdin,
-                    None,
-                )
-                .await?
+                self.execute(pack, Step::Run, PayloadKind::Tar, &file_name, &artifact, stdin, None)
+                    .await?
             }
         };
         Ok(SandboxRun {
@@ -247,11 +234,7 @@ impl Sandbox {
 
     /// A container for `pack`/`step`: warm from the pool when one waits, else created now.
     async fn take(&self, pack: &LanguagePack, step: Step) -> Result<Prepared, SandboxError> {
-        if let Some(p) = self
-            .pool
-            .as_ref()
-            .and_then(|pool| pool.try_take(&pack.name, step))
-        {
+        if let Some(p) = self.pool.as_ref().and_then(|pool| pool.try_take(&pack.name, step)) {
             return Ok(p);
         }
         self.create(pack, step).await
@@ -308,11 +291,7 @@ impl Sandbox {
         let caps = self.caps(pack, step, None);
         let n = nonce();
         match container
-            .execute(
-                &n,
-                payload(&n, PayloadKind::Tar, file_name, artifact, stdin),
-                caps,
-            )
+            .execute(&n, payload(&n, PayloadKind::Tar, file_name, artifact, stdin), caps)
             .await
         {
             Err(SandboxError::Docker(e)) => {
@@ -379,9 +358,6 @@ pub async fn connect_docker(host: &str) -> Result<Docker, SandboxError> {
         .await
         .map_err(|_| unavailable("no answer within 10 s".into()))?
         .map_err(|e| unavailable(e.to_string()))?;
-    docker
-        .ping()
-        .await
-        .map_err(|e| unavailable(e.to_string()))?;
+    docker.ping().await.map_err(|e| unavailable(e.to_string()))?;
     Ok(docker)
 }

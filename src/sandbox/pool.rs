@@ -136,12 +136,10 @@ impl WarmPool {
 
     pub fn stats(&self) -> PoolStats {
         let slots = lock(&self.inner.slots);
-        slots
-            .values()
-            .fold(PoolStats::default(), |acc, s| PoolStats {
-                ready: acc.ready + s.ready.len(),
-                target: acc.target + s.target,
-            })
+        slots.values().fold(PoolStats::default(), |acc, s| PoolStats {
+            ready: acc.ready + s.ready.len(),
+            target: acc.target + s.target,
+        })
     }
 
     /// Waits until every slot is full, or `timeout` passes; true when full.
@@ -181,8 +179,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 async fn refill_loop(inner: Arc<Inner>) {
     let mut in_flight = 0usize;
-    let (done_tx, mut done_rx) =
-        tokio::sync::mpsc::unbounded_channel::<(SlotKey, Result<Prepared, SandboxError>)>();
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<(SlotKey, Result<Prepared, SandboxError>)>();
     loop {
         // Start as many creations as the slots need and the parallelism allows.
         let mut to_start = Vec::new();
@@ -204,8 +201,7 @@ async fn refill_loop(inner: Arc<Inner>) {
                 if slot.retry_at.is_some_and(|t| t > now) {
                     continue;
                 }
-                while slot.ready.len() + slot.creating < slot.target
-                    && in_flight + to_start.len() < REFILL_PARALLELISM
+                while slot.ready.len() + slot.creating < slot.target && in_flight + to_start.len() < REFILL_PARALLELISM
                 {
                     slot.creating += 1;
                     to_start.push(key.clone());
@@ -220,19 +216,9 @@ async fn refill_loop(inner: Arc<Inner>) {
                 let result = match inner2.languages.find(&key.language) {
                     Some(pack) => {
                         let body = container_body(pack, key.step, &inner2.settings);
-                        Prepared::create(
-                            &inner2.docker,
-                            &inner2.remover,
-                            body,
-                            &pack.name,
-                            key.step,
-                        )
-                        .await
+                        Prepared::create(&inner2.docker, &inner2.remover, body, &pack.name, key.step).await
                     }
-                    None => Err(SandboxError::Internal(format!(
-                        "language {} vanished",
-                        key.language
-                    ))),
+                    None => Err(SandboxError::Internal(format!("language {} vanished", key.language))),
                 };
                 let _ = tx.send((key, result));
             });

@@ -45,10 +45,7 @@ async fn reap(docker: &Docker, all: bool) -> Result<usize, SandboxError> {
             continue;
         }
         let Some(id) = c.id else { continue };
-        let opts = RemoveContainerOptionsBuilder::default()
-            .force(true)
-            .v(true)
-            .build();
+        let opts = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
         match docker.remove_container(&id, Some(opts)).await {
             Ok(()) => removed += 1,
             Err(e) if super::container::is_not_found(&e) => {}

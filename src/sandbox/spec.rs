@@ -50,18 +50,11 @@ pub fn limits_for(pack: &LanguagePack, step: Step) -> Limits {
     }
 }
 
-pub fn container_body(
-    pack: &LanguagePack,
-    step: Step,
-    settings: &SpecSettings,
-) -> ContainerCreateBody {
+pub fn container_body(pack: &LanguagePack, step: Step, settings: &SpecSettings) -> ContainerCreateBody {
     let limits = limits_for(pack, step);
     let memory = (limits.memory_mb * 1024 * 1024) as i64;
     let scratch = format!("rw,exec,nosuid,nodev,size={}m,mode=1777", limits.scratch_mb);
-    let tmpfs = HashMap::from([
-        ("/sandbox".to_string(), scratch.clone()),
-        ("/tmp".to_string(), scratch),
-    ]);
+    let tmpfs = HashMap::from([("/sandbox".to_string(), scratch.clone()), ("/tmp".to_string(), scratch)]);
     let expires = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -115,8 +108,7 @@ pub fn container_body(
             typ: Some("none".into()),
             config: None,
         }),
-        runtime: (settings.runtime != "runc" && !settings.runtime.is_empty())
-            .then(|| settings.runtime.clone()),
+        runtime: (settings.runtime != "runc" && !settings.runtime.is_empty()).then(|| settings.runtime.clone()),
         auto_remove: Some(false),
         oom_kill_disable: Some(false),
         ..Default::default()
@@ -174,9 +166,7 @@ mod tests {
         assert_eq!(body.user.as_deref(), Some("10001:10001"));
         assert!(body.labels.as_ref().unwrap().contains_key(LABEL));
         let env = body.env.unwrap();
-        assert!(env
-            .iter()
-            .all(|e| !e.starts_with("PATH=") && !e.contains("SECRET")));
+        assert!(env.iter().all(|e| !e.starts_with("PATH=") && !e.contains("SECRET")));
 
         let gvisor = SpecSettings {
             runtime: "runsc".into(),

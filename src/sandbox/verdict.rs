@@ -127,8 +127,7 @@ mod tests {
         o.timed_out = true;
         assert_eq!(o.run_verdict(&[]), Verdict::Timeout);
         let mut j = outcome(Some(1));
-        j.stderr =
-            b"Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space".to_vec();
+        j.stderr = b"Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space".to_vec();
         assert_eq!(
             j.run_verdict(&["java.lang.OutOfMemoryError".into()]),
             Verdict::MemoryLimit

@@ -31,13 +31,7 @@ pub async fn sandbox(tweak: impl FnOnce(&mut SandboxConfig)) -> (Sandbox, InputL
     (sb, InputLimits::from(&config))
 }
 
-pub async fn check(
-    sb: &Sandbox,
-    limits: &InputLimits,
-    lang: &str,
-    code: &str,
-    stdin: &str,
-) -> CheckResult {
+pub async fn check(sb: &Sandbox, limits: &InputLimits, lang: &str, code: &str, stdin: &str) -> CheckResult {
     let request = CheckRequest {
         language: lang.into(),
         code: code.as_bytes().to_vec(),
@@ -52,9 +46,5 @@ pub async fn check(
 pub async fn finish(sb: Sandbox) {
     sb.shutdown().await;
     let left = sb.own_containers().await.expect("list containers");
-    assert!(
-        left.is_empty(),
-        "containers left behind by {}: {left:?}",
-        sb.owner()
-    );
+    assert!(left.is_empty(), "containers left behind by {}: {left:?}", sb.owner());
 }

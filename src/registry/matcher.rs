@@ -1,0 +1,273 @@
+//! The in-memory matcher: compiled once per registry version, then lock-free to read.
+//!
+//! Entries are grouped by (language, error type); each group holds a `RegexSet`, so one pass
+//! over the message finds every candidate, and the highest-priority candidate whose optional
+//! source-line pattern also matches wins. Invalid rows are skipped with a warning, never loaded.
+
+use super::catalogue::{placeholders, Entry, EntryTexts};
+use super::Locale;
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Longest message the matcher looks at; anything longer is cut first (bounded work).
+const MAX_INPUT: usize = 4096;
+/// Longest captured value put into a text.
+const MAX_CAPTURE: usize = 80;
+
+struct Member {
+    entry: Arc<Entry>,
+    regex: Regex,
+    line: Option<Regex>,
+}
+
+struct Group {
+    set: RegexSet,
+    members: Vec<Member>,
+}
+
+pub struct Matcher {
+    groups: HashMap<(String, String), Group>,
+    len: usize,
+}
+
+/// A matched entry with the values its pattern captured.
+#[derive(Debug, Clone)]
+pub struct Match {
+    pub entry: Arc<Entry>,
+    pub captures: BTreeMap<String, String>,
+}
+
+/// An entry's texts for one locale, placeholders filled in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub title: String,
+    pub what: String,
+    pub why: String,
+    pub hint: String,
+    pub example_bad: String,
+    pub example_good: String,
+}
+
+impl Matcher {
+    /// Builds the matcher; returns it with the slugs that were skipped and why.
+    pub fn build(entries: Vec<Entry>) -> (Matcher, Vec<(String, String)>) {
+        let mut skipped = Vec::new();
+        let mut by_group: HashMap<(String, String), Vec<Member>> = HashMap::new();
+        for entry in entries.into_iter().filter(|e| e.enabled) {
+            if let Err(e) = entry.validate() {
+                tracing::warn!(slug = %entry.slug, error = %e, "registry entry skipped");
+                skipped.push((entry.slug.clone(), e.to_string()));
+                continue;
+            }
+            // `validate` compiled both, so these cannot fail; stay defensive all the same.
+            let Ok(regex) = RegexBuilder::new(&entry.pattern).size_limit(1 << 20).build() else {
+                continue;
+            };
+            let line = entry
+                .line_pattern
+                .as_deref()
+                .filter(|p| !p.is_empty())
+                .and_then(|p| Regex::new(p).ok());
+            by_group
+                .entry((entry.language.clone(), entry.error_type.clone()))
+                .or_default()
+                .push(Member {
+                    entry: Arc::new(entry),
+                    regex,
+                    line,
+                });
+        }
+        let mut groups = HashMap::new();
+        let mut len = 0;
+        for (key, mut members) in by_group {
+            members.sort_by(|a, b| {
+                b.entry
+                    .priority
+                    .cmp(&a.entry.priority)
+                    .then_with(|| a.entry.slug.cmp(&b.entry.slug))
+            });
+            let set = match RegexSetBuilder::new(members.iter().map(|m| m.entry.pattern.as_str()))
+                .size_limit(1 << 24)
+                .build()
+            {
+                Ok(set) => set,
+                Err(e) => {
+                    tracing::warn!(language = %key.0, error_type = %key.1, error = %e, "registry group skipped");
+                    for m in &members {
+                        skipped.push((m.entry.slug.clone(), e.to_string()));
+                    }
+                    continue;
+                }
+            };
+            len += members.len();
+            groups.insert(key, Group { set, members });
+        }
+        (Matcher { groups, len }, skipped)
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The best entry for an error: the language's own entries first, then those for every
+    /// language (`*`).
+    pub fn find(&self, language: &str, error_type: &str, message: &str, source_line: Option<&str>) -> Option<Match> {
+        let message = cut(message, MAX_INPUT);
+        for lang in [language, "*"] {
+            let Some(group) = self.groups.get(&(lang.to_string(), error_type.to_string())) else {
+                continue;
+            };
+            let hits = group.set.matches(message);
+            if !hits.matched_any() {
+                continue;
+            }
+            // Members are in priority order, so the first hit that also passes its line
+            // pattern is the winner.
+            for (i, m) in group.members.iter().enumerate() {
+                if !hits.matched(i) {
+                    continue;
+                }
+                if let Some(line_re) = &m.line {
+                    if !source_line.is_some_and(|l| line_re.is_match(cut(l, MAX_INPUT))) {
+                        continue;
+                    }
+                }
+                let mut captures = BTreeMap::new();
+                if let Some(c) = m.regex.captures(message) {
+                    for name in m.regex.capture_names().flatten() {
+                        if let Some(v) = c.name(name) {
+                            captures.insert(name.to_string(), cut(v.as_str(), MAX_CAPTURE).to_string());
+                        }
+                    }
+                }
+                return Some(Match {
+                    entry: m.entry.clone(),
+                    captures,
+                });
+            }
+        }
+        None
+    }
+}
+
+impl Match {
+    /// The texts in `locale`, each field falling back to English where the locale's is empty.
+    pub fn render(&self, locale: Locale) -> Rendered {
+        let own = self.entry.texts(locale);
+        let en = &self.entry.en;
+        let pick = |f: fn(&EntryTexts) -> &String| {
+            let v = f(own);
+            if v.trim().is_empty() {
+                f(en).clone()
+            } else {
+                v.clone()
+            }
+        };
+        let fill = |s: String| fill(&s, &self.captures);
+        Rendered {
+            title: fill(pick(|t| &t.title)),
+            what: fill(pick(|t| &t.what)),
+            why: fill(pick(|t| &t.why)),
+            hint: fill(pick(|t| &t.hint)),
+            example_bad: pick(|t| &t.example_bad),
+            example_good: pick(|t| &t.example_good),
+        }
+    }
+}
+
+/// Replaces `{name}` with its captured value (a missing capture becomes an empty string).
+pub fn fill(text: &str, captures: &BTreeMap<String, String>) -> String {
+    let mut out = text.to_string();
+    for name in placeholders(text) {
+        let value = captures.get(name).map(String::as_str).unwrap_or("");
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+fn cut(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::catalogue::parse;
+
+    const SAMPLE: &str = r#"
+[[entry]]
+slug = "python-name-error"
+error_type = "NameError"
+pattern = "^name '(?P<name>[^']+)' is not defined"
+priority = 50
+sample_error = "name 'x' is not defined"
+[entry.ru]
+title = "Имя {name} не найдено"
+what = "Питон не знает имени {name}."
+[entry.en]
+title = "Name {name} is not defined"
+what = "Python does not know {name}."
+why = "Typo?"
+hint = "Check the spelling."
+
+[[entry]]
+slug = "python-name-error-print"
+error_type = "NameError"
+pattern = "^name '(?P<name>prin?t?)' is not defined"
+priority = 90
+sample_error = "name 'prnt' is not defined"
+[entry.en]
+title = "Did you mean print?"
+"#;
+
+    #[test]
+    fn priority_captures_and_locale_fallback() {
+        let entries = parse(SAMPLE, "test", "python").unwrap();
+        let (m, skipped) = Matcher::build(entries);
+        assert!(skipped.is_empty());
+        assert_eq!(m.len(), 2);
+        let hit = m
+            .find("python", "NameError", "name 'prnt' is not defined", None)
+            .unwrap();
+        assert_eq!(hit.entry.slug, "python-name-error-print");
+        let hit = m
+            .find(
+                "python",
+                "NameError",
+                "name 'total' is not defined",
+                Some("print(total)"),
+            )
+            .unwrap();
+        assert_eq!(hit.entry.slug, "python-name-error");
+        let ru = hit.render(Locale::Ru);
+        assert_eq!(ru.title, "Имя total не найдено");
+        assert_eq!(ru.why, "Typo?", "missing Russian falls back to English");
+        assert_eq!(hit.render(Locale::En).what, "Python does not know total.");
+        assert!(m.find("python", "TypeError", "x", None).is_none());
+        assert!(m
+            .find("javascript", "NameError", "name 'x' is not defined", None)
+            .is_none());
+    }
+
+    #[test]
+    fn invalid_rows_are_never_loaded() {
+        let mut entries = parse(SAMPLE, "test", "python").unwrap();
+        entries[0].pattern = "([unclosed".into();
+        let (m, skipped) = Matcher::build(entries);
+        assert_eq!(m.len(), 1);
+        assert_eq!(skipped.len(), 1);
+        assert!(skipped[0].1.contains("does not compile"), "{}", skipped[0].1);
+    }
+}

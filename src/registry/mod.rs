@@ -1,0 +1,49 @@
+//! The common-error registry: entries (from the catalogue files or PostgreSQL), the in-memory
+//! matcher, and the rendering of an entry's texts for a student.
+//!
+//! The catalogue ships with the product (`containers/<lang>/errors*.toml`,
+//! `containers/errors-common.toml`, also built into the binary); PostgreSQL holds the live
+//! registry that admins edit (see `store`).
+
+pub mod catalogue;
+pub mod matcher;
+pub mod store;
+
+pub use catalogue::{Entry, EntryTexts};
+pub use matcher::{Match, Matcher};
+
+/// Interface languages of explanations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    #[default]
+    Ru,
+    En,
+}
+
+impl Locale {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Locale::Ru => "ru",
+            Locale::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Locale> {
+        match s.trim().to_lowercase().as_str() {
+            "ru" | "russian" | "рус" => Some(Locale::Ru),
+            "en" | "english" => Some(Locale::En),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("entry {slug}: {message}")]
+    Invalid { slug: String, message: String },
+    #[error("catalogue {path}: {message}")]
+    Catalogue { path: String, message: String },
+    #[error("database: {0}")]
+    Database(#[from] crate::store::StoreError),
+}

@@ -1,0 +1,98 @@
+//! PostgreSQL: the connection pool and the migrations (`sql/migrations/`, embedded at build
+//! time). Table families have their own query modules next to the capability that owns them
+//! (`registry::store`, …); SQL is raw and parameterised.
+
+use std::time::Duration;
+
+mod embedded {
+    refinery::embed_migrations!("sql/migrations");
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("PostgreSQL is not reachable ({reason}); start it (`make services`) or set DATABASE_URL")]
+    Unavailable { reason: String },
+    #[error("invalid database URL: {0}")]
+    Url(String),
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("connection pool: {0}")]
+    Pool(String),
+    #[error("migrations: {0}")]
+    Migration(String),
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        StoreError::Pool(e.to_string())
+    }
+}
+
+pub type Client = deadpool_postgres::Object;
+
+#[derive(Clone)]
+pub struct Store {
+    pool: deadpool_postgres::Pool,
+    config: tokio_postgres::Config,
+}
+
+impl Store {
+    /// Connects (checking one connection within `timeout`) and returns the pool.
+    pub async fn connect(url: &str, timeout: Duration) -> Result<Store, StoreError> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e: tokio_postgres::Error| StoreError::Url(e.to_string()))?;
+        let manager = deadpool_postgres::Manager::from_config(
+            config.clone(),
+            tokio_postgres::NoTls,
+            deadpool_postgres::ManagerConfig {
+                recycling_method: deadpool_postgres::RecyclingMethod::Fast,
+            },
+        );
+        let pool = deadpool_postgres::Pool::builder(manager)
+            .max_size(16)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(Duration::from_secs(10)))
+            .create_timeout(Some(timeout))
+            .build()
+            .map_err(|e| StoreError::Pool(e.to_string()))?;
+        let store = Store { pool, config };
+        match tokio::time::timeout(timeout, store.pool.get()).await {
+            Ok(Ok(_)) => Ok(store),
+            Ok(Err(e)) => Err(StoreError::Unavailable { reason: e.to_string() }),
+            Err(_) => Err(StoreError::Unavailable {
+                reason: format!("no answer within {timeout:?}"),
+            }),
+        }
+    }
+
+    pub async fn client(&self) -> Result<Client, StoreError> {
+        Ok(self.pool.get().await?)
+    }
+
+    /// Applies pending migrations; returns the names of those applied now.
+    pub async fn migrate(&self) -> Result<Vec<String>, StoreError> {
+        let (mut client, connection) = self.config.connect(tokio_postgres::NoTls).await?;
+        let task = tokio::spawn(connection);
+        let report = embedded::migrations::runner()
+            .run_async(&mut client)
+            .await
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        drop(client);
+        let _ = task.await;
+        Ok(report.applied_migrations().iter().map(|m| m.to_string()).collect())
+    }
+
+    /// A dedicated connection (for `LISTEN`, which needs one connection for its lifetime).
+    pub async fn dedicated(
+        &self,
+    ) -> Result<
+        (
+            tokio_postgres::Client,
+            tokio_postgres::Connection<tokio_postgres::Socket, tokio_postgres::tls::NoTlsStream>,
+        ),
+        StoreError,
+    > {
+        Ok(self.config.connect(tokio_postgres::NoTls).await?)
+    }
+}
