@@ -33,6 +33,15 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Registry lookups (extraction excluded) over every catalogue entry's sample error.
+    Analyzer {
+        /// Passes over the whole catalogue.
+        #[arg(long, default_value_t = 200)]
+        rounds: usize,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Hello world in every shipped language.
@@ -52,13 +61,16 @@ pub fn hello_world(language: &str) -> Option<&'static str> {
 }
 
 pub async fn run(config: &Config, what: BenchCommand) -> anyhow::Result<ExitCode> {
-    let BenchCommand::Sandbox {
-        runs,
-        concurrency,
-        lang,
-        pool,
-        json,
-    } = what;
+    let (runs, concurrency, lang, pool, json) = match what {
+        BenchCommand::Sandbox {
+            runs,
+            concurrency,
+            lang,
+            pool,
+            json,
+        } => (runs, concurrency, lang, pool, json),
+        BenchCommand::Analyzer { rounds, json } => return bench_analyzer(rounds, json),
+    };
     anyhow::ensure!(
         runs > 0 && concurrency > 0,
         "--runs and --concurrency must be at least 1"
@@ -222,4 +234,45 @@ fn percentile(samples: &[Duration], p: f64) -> f64 {
 
 fn round(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
+}
+
+/// Times `Matcher::find` for every catalogue entry's sample error, many rounds over.
+fn bench_analyzer(rounds: usize, json: bool) -> anyhow::Result<ExitCode> {
+    use devmentor::registry::{catalogue, Matcher};
+    anyhow::ensure!(rounds > 0, "--rounds must be at least 1");
+    let entries = catalogue::builtin()?;
+    let built = Instant::now();
+    let (matcher, skipped) = Matcher::build(entries.clone());
+    let build_ms = built.elapsed().as_secs_f64() * 1000.0;
+    anyhow::ensure!(skipped.is_empty(), "catalogue entries were skipped: {skipped:?}");
+    let mut samples = Vec::with_capacity(entries.len() * rounds);
+    let mut matched = 0;
+    for round in 0..rounds {
+        for e in &entries {
+            let t = Instant::now();
+            let hit = matcher.find(&e.language, &e.error_type, &e.sample_error, None);
+            samples.push(t.elapsed());
+            if round == 0 && hit.is_some() {
+                matched += 1;
+            }
+        }
+    }
+    let us = |p: f64| round(percentile(&samples, p) * 1000.0);
+    let report = serde_json::json!({
+        "entries": entries.len(),
+        "lookups": samples.len(),
+        "matched": matched,
+        "p50_us": us(50.0),
+        "p95_us": us(95.0),
+        "p99_us": us(99.0),
+        "p95_ms": round(percentile(&samples, 95.0)),
+        "max_us": us(100.0),
+        "build_ms": round(build_ms),
+    });
+    if json {
+        println!("{report}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -93,12 +93,17 @@ fn truncate_chars(s: &str, max: usize) -> String {
 
 /// `"name 'x' is not defined. Did you mean: 'y'?"` → message and `'y'`.
 fn split_suggestion(message: &str) -> (String, Option<String>) {
-    static DID_YOU_MEAN: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"\.?\s*Did you mean:?\s*(?P<s>.+?)\??$").expect("static regex"));
+    static DID_YOU_MEAN: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)[.;,]?\s*(?:did you mean|did you forget(?: to)?):?\s*(?P<s>[^\n]+?)\??$")
+            .expect("static regex")
+    });
     match DID_YOU_MEAN.captures(message) {
         Some(c) => {
             let whole = c.get(0).map(|m| m.start()).unwrap_or(message.len());
-            let s = c["s"].trim().trim_matches('\'').to_string();
+            let s = c["s"]
+                .trim()
+                .trim_matches(|ch| matches!(ch, '\'' | '‘' | '’'))
+                .to_string();
             (message[..whole].to_string(), Some(s).filter(|s| !s.is_empty()))
         }
         None => (message.to_string(), None),
@@ -219,7 +224,7 @@ fn cxx_runtime(output: &str) -> Option<ExtractedError> {
         .expect("static regex")
     });
     static ASSERT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?m)^[^\n:]*:(?P<line>\d+): [^\n]*: Assertion `(?P<msg>.*)' failed\.$").expect("static regex")
+        Regex::new(r"(?m)^[^\n]*?:(?P<line>\d+): [^\n]*: Assertion `(?P<msg>.*)' failed\.$").expect("static regex")
     });
     if let Some(c) = THROW.captures(output) {
         return Some(ExtractedError {
@@ -359,6 +364,16 @@ mod tests {
         assert_eq!(e.error_type, "NameError");
         assert_eq!(e.message, "name 'mesage' is not defined");
         assert_eq!(e.suggestion.as_deref(), Some("message"));
+        let (m, s) = split_suggestion("‘cout’ was not declared in this scope; did you mean ‘count’?");
+        assert_eq!(
+            (m.as_str(), s.as_deref()),
+            ("‘cout’ was not declared in this scope", Some("count"))
+        );
+        let (m, s) = split_suggestion("name 'math' is not defined. Did you forget to import 'math'?");
+        assert_eq!(
+            (m.as_str(), s.as_deref()),
+            ("name 'math' is not defined", Some("import 'math"))
+        );
         assert_eq!(e.line, Some(2));
         assert_eq!(e.source_line.as_deref(), Some("print(mesage)"));
     }

@@ -225,7 +225,7 @@ hint = "Check the spelling."
 [[entry]]
 slug = "python-name-error-print"
 error_type = "NameError"
-pattern = "^name '(?P<name>prin?t?)' is not defined"
+pattern = "^name '(?P<name>pr[a-z]*t)' is not defined"
 priority = 90
 sample_error = "name 'prnt' is not defined"
 [entry.en]

@@ -36,8 +36,10 @@ pub async fn check(sb: &Sandbox, limits: &InputLimits, lang: &str, code: &str, s
         language: lang.into(),
         code: code.as_bytes().to_vec(),
         stdin: stdin.as_bytes().to_vec(),
+        locale: devmentor::registry::Locale::Ru,
+        check_id: None,
     };
-    run_check(sb, &request, limits)
+    run_check(sb, None, &request, limits)
         .await
         .unwrap_or_else(|e| panic!("{lang}: the check did not run: {e}"))
 }
