@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod db;
+
 use devmentor::check::{run_check, CheckRequest, CheckResult, InputLimits};
 use devmentor::config::SandboxConfig;
 use devmentor::sandbox::Sandbox;
