@@ -46,7 +46,11 @@ async fn a_normal_answer_in_the_students_language_with_only_what_is_needed() {
     let (fake, c) = client(FakeMode::Normal).await;
     let a = c.explain("python", Locale::Ru, &error(), CODE).await.unwrap();
     assert!(!a.cached);
-    assert!(a.text.contains("JSONDecodeError") && a.text.contains("строке 3"), "{}", a.text);
+    assert!(
+        a.text.contains("JSONDecodeError") && a.text.contains("строке 3"),
+        "{}",
+        a.text
+    );
     let req = &fake.requests()[0];
     assert_eq!(req["model"], "openai/gpt-oss-20b");
     assert_eq!(req["reasoning_effort"], "low");
@@ -54,7 +58,9 @@ async fn a_normal_answer_in_the_students_language_with_only_what_is_needed() {
     assert!(system.contains("Answer in Russian") && system.contains("NEVER write a corrected program"));
     let user = req["messages"][1]["content"].as_str().unwrap();
     assert!(user.contains("Message: Expecting value") && user.contains("   3 | data = json.loads(text)"));
-    assert!(fake.heads()[0].to_lowercase().contains("authorization: bearer gsk_test_key"));
+    assert!(fake.heads()[0]
+        .to_lowercase()
+        .contains("authorization: bearer gsk_test_key"));
     assert!(fake.heads()[0].starts_with("POST /openai/v1/chat/completions "));
 
     // A long program is never sent whole: only the lines around the error.
@@ -63,9 +69,18 @@ async fn a_normal_answer_in_the_students_language_with_only_what_is_needed() {
     e.line = Some(120);
     e.message = "another message".into();
     c.explain("python", Locale::En, &e, &long).await.unwrap();
-    let user = fake.requests()[1]["messages"][1]["content"].as_str().unwrap().to_string();
-    assert!(user.contains("value_120 = 120") && !user.contains("value_1 = 1\n") && !user.contains("value_200"), "{user}");
-    assert!(fake.requests()[1]["messages"][0]["content"].as_str().unwrap().contains("Answer in English"));
+    let user = fake.requests()[1]["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        user.contains("value_120 = 120") && !user.contains("value_1 = 1\n") && !user.contains("value_200"),
+        "{user}"
+    );
+    assert!(fake.requests()[1]["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .contains("Answer in English"));
 }
 
 #[tokio::test]
@@ -91,7 +106,10 @@ async fn answers_with_code_get_one_rewrite_then_are_refused() {
     assert_eq!(fake.requests().len(), 2);
     let rewrite = fake.requests()[1]["messages"].as_array().unwrap().clone();
     assert_eq!(rewrite.len(), 4);
-    assert!(rewrite[3]["content"].as_str().unwrap().contains("without") || rewrite[3]["content"].as_str().unwrap().contains("words only"));
+    assert!(
+        rewrite[3]["content"].as_str().unwrap().contains("without")
+            || rewrite[3]["content"].as_str().unwrap().contains("words only")
+    );
 
     let (fake, c) = client(FakeMode::AlwaysCode).await;
     let err = c.explain("python", Locale::Ru, &error(), CODE).await.unwrap_err();
@@ -110,19 +128,31 @@ async fn slow_answers_time_out() {
 
 #[tokio::test]
 async fn rate_limits_honour_retry_after_with_a_cap() {
-    let (fake, c) = client(FakeMode::RateLimited { times: 1, retry_after: "1".into() }).await;
+    let (fake, c) = client(FakeMode::RateLimited {
+        times: 1,
+        retry_after: "1".into(),
+    })
+    .await;
     let t = Instant::now();
     c.explain("python", Locale::Ru, &error(), CODE).await.unwrap();
     assert!(t.elapsed() >= Duration::from_secs(1), "waited {:?}", t.elapsed());
     assert_eq!(fake.requests().len(), 2);
 
     // A huge retry-after is capped (2 s here), and retries stop after max_retries.
-    let (fake, c) = client(FakeMode::RateLimited { times: 100, retry_after: "3600".into() }).await;
+    let (fake, c) = client(FakeMode::RateLimited {
+        times: 100,
+        retry_after: "3600".into(),
+    })
+    .await;
     let t = Instant::now();
     let err = c.explain("python", Locale::Ru, &error(), CODE).await.unwrap_err();
     assert_eq!(err, AiError::RateLimited);
     assert_eq!(fake.requests().len(), 3);
-    assert!(t.elapsed() < Duration::from_secs(6), "waits are capped: {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(6),
+        "waits are capped: {:?}",
+        t.elapsed()
+    );
     assert!(c.stats.rate_limited.load(Ordering::Relaxed) >= 3);
 }
 
@@ -132,27 +162,42 @@ async fn server_errors_are_retried_with_backoff() {
     c.explain("python", Locale::Ru, &error(), CODE).await.unwrap();
     assert_eq!(fake.requests().len(), 3);
     let (fake, c) = client(FakeMode::ServerError { times: 100 }).await;
-    assert_eq!(c.explain("python", Locale::Ru, &error(), CODE).await.unwrap_err(), AiError::Server(500));
+    assert_eq!(
+        c.explain("python", Locale::Ru, &error(), CODE).await.unwrap_err(),
+        AiError::Server(500)
+    );
     assert_eq!(fake.requests().len(), 3);
 }
 
 #[tokio::test]
 async fn malformed_and_cut_off_answers_are_errors() {
     let (_f, c) = client(FakeMode::Malformed).await;
-    assert!(matches!(c.explain("python", Locale::Ru, &error(), CODE).await.unwrap_err(), AiError::Malformed(_)));
+    assert!(matches!(
+        c.explain("python", Locale::Ru, &error(), CODE).await.unwrap_err(),
+        AiError::Malformed(_)
+    ));
     let (_f, c) = client(FakeMode::LengthEmpty).await;
-    assert_eq!(c.explain("python", Locale::Ru, &error(), CODE).await.unwrap_err(), AiError::Empty("length".into()));
+    assert_eq!(
+        c.explain("python", Locale::Ru, &error(), CODE).await.unwrap_err(),
+        AiError::Empty("length".into())
+    );
 }
 
 #[tokio::test]
 async fn bad_keys_and_dead_models_are_loud_and_stop_calls() {
     let (fake, c) = client(FakeMode::Unauthorized).await;
-    assert_eq!(c.explain("python", Locale::Ru, &error(), CODE).await.unwrap_err(), AiError::Unauthorized);
+    assert_eq!(
+        c.explain("python", Locale::Ru, &error(), CODE).await.unwrap_err(),
+        AiError::Unauthorized
+    );
     assert_eq!(c.stats.auth_errors.load(Ordering::Relaxed), 1);
     // The breaker opens at once for a bad key: the next call does not reach the server.
     let mut e = error();
     e.message = "different".into();
-    assert_eq!(c.explain("python", Locale::Ru, &e, CODE).await.unwrap_err(), AiError::CircuitOpen);
+    assert_eq!(
+        c.explain("python", Locale::Ru, &e, CODE).await.unwrap_err(),
+        AiError::CircuitOpen
+    );
     assert_eq!(fake.requests().len(), 1);
 
     let fake = FakeOpenAi::start(FakeMode::Decommissioned).await.unwrap();
@@ -160,7 +205,10 @@ async fn bad_keys_and_dead_models_are_loud_and_stop_calls() {
     let err = c.explain("python", Locale::Ru, &error(), CODE).await.unwrap_err();
     assert_eq!(err, AiError::ModelDecommissioned("llama3-8b-8192".into()));
     assert_eq!(c.stats.decommissioned.load(Ordering::Relaxed), 1);
-    assert!(fake.requests()[0].get("reasoning_effort").is_none(), "llama models get no reasoning_effort");
+    assert!(
+        fake.requests()[0].get("reasoning_effort").is_none(),
+        "llama models get no reasoning_effort"
+    );
 }
 
 #[tokio::test]
@@ -172,10 +220,16 @@ async fn the_circuit_breaker_stops_an_outage_from_slowing_every_check() {
     for i in 0..4 {
         let mut e = error();
         e.message = format!("m{i}");
-        assert_eq!(c.explain("python", Locale::Ru, &e, CODE).await.unwrap_err(), AiError::Server(500));
+        assert_eq!(
+            c.explain("python", Locale::Ru, &e, CODE).await.unwrap_err(),
+            AiError::Server(500)
+        );
     }
     let t = Instant::now();
-    assert_eq!(c.explain("python", Locale::Ru, &error(), CODE).await.unwrap_err(), AiError::CircuitOpen);
+    assert_eq!(
+        c.explain("python", Locale::Ru, &error(), CODE).await.unwrap_err(),
+        AiError::CircuitOpen
+    );
     assert!(t.elapsed() < Duration::from_millis(50));
     assert_eq!(fake.requests().len(), 4);
 }

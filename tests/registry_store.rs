@@ -44,7 +44,11 @@ async fn import_upserts_by_slug_and_never_overwrites_an_admin_edit() {
     assert_eq!(store::count(&client).await.unwrap() as usize, entries.len());
 
     // An admin rewrites one entry's Russian title.
-    let mut edited = entries.iter().find(|e| e.slug == "python-zero-division").unwrap().clone();
+    let mut edited = entries
+        .iter()
+        .find(|e| e.slug == "python-zero-division")
+        .unwrap()
+        .clone();
     edited.ru.title = "Деление на ноль (правка админа)".into();
     store::save_admin_edit(&mut client, &edited).await.unwrap();
 
@@ -65,7 +69,11 @@ async fn import_upserts_by_slug_and_never_overwrites_an_admin_edit() {
 async fn an_invalid_regex_is_rejected_on_save_with_the_reason() {
     let db = db::fresh().await;
     let mut client = db.store.client().await.unwrap();
-    let mut bad = catalogue::builtin().unwrap().into_iter().find(|e| e.slug == "python-zero-division").unwrap();
+    let mut bad = catalogue::builtin()
+        .unwrap()
+        .into_iter()
+        .find(|e| e.slug == "python-zero-division")
+        .unwrap();
     bad.pattern = "division by (zero".into();
     let err = store::save_admin_edit(&mut client, &bad).await.unwrap_err();
     assert!(matches!(err, RegistryError::Invalid { .. }));
@@ -112,10 +120,17 @@ async fn admin_changes_reload_without_a_restart_and_are_notified() {
     });
     listener.batch_execute("LISTEN registry_changed").await.unwrap();
 
-    let mut edited = entries.iter().find(|e| e.slug == "python-zero-division").unwrap().clone();
+    let mut edited = entries
+        .iter()
+        .find(|e| e.slug == "python-zero-division")
+        .unwrap()
+        .clone();
     edited.ru.title = "Новый заголовок".into();
     store::save_admin_edit(&mut client, &edited).await.unwrap();
-    let channel = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.expect("a notification").unwrap();
+    let channel = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .expect("a notification")
+        .unwrap();
     assert_eq!(channel, "registry_changed");
 
     analyzer.reload_from_db().await.unwrap();
@@ -131,7 +146,9 @@ async fn admin_changes_reload_without_a_restart_and_are_notified() {
 async fn every_explanation_is_recorded_and_ai_answers_are_cached_in_postgres() {
     let db = db::fresh().await;
     let mut client = db.store.client().await.unwrap();
-    store::import(&mut client, &catalogue::builtin().unwrap()).await.unwrap();
+    store::import(&mut client, &catalogue::builtin().unwrap())
+        .await
+        .unwrap();
     let fake = FakeOpenAi::start(FakeMode::Normal).await.unwrap();
     let settings = AiSettings {
         base_url: fake.base_url(),
@@ -142,7 +159,11 @@ async fn every_explanation_is_recorded_and_ai_answers_are_cached_in_postgres() {
         max_retries: 1,
     };
     let ai = std::sync::Arc::new(AiClient::new(settings, AnswerCache::Postgres(db.store.clone())).unwrap());
-    let analyzer = Analyzer::new(store::load(&client).await.unwrap(), Some(ai.clone()), Some(db.store.clone()));
+    let analyzer = Analyzer::new(
+        store::load(&client).await.unwrap(),
+        Some(ai.clone()),
+        Some(db.store.clone()),
+    );
 
     assert_eq!(analyzer.explain(&failure(ZERO)).await.unwrap().source, "registry");
     assert_eq!(analyzer.explain(&failure(UNKNOWN)).await.unwrap().source, "ai");
@@ -150,17 +171,31 @@ async fn every_explanation_is_recorded_and_ai_answers_are_cached_in_postgres() {
     assert_eq!(fake.requests().len(), 1);
 
     let rows = client
-        .query("SELECT check_id, error_type, entry_slug, source, fingerprint FROM explanation_events ORDER BY id", &[])
+        .query(
+            "SELECT check_id, error_type, entry_slug, source, fingerprint FROM explanation_events ORDER BY id",
+            &[],
+        )
         .await
         .unwrap();
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[0].get::<_, Option<i64>>(0), Some(42));
-    assert_eq!(rows[0].get::<_, Option<String>>(2).as_deref(), Some("python-zero-division"));
+    assert_eq!(
+        rows[0].get::<_, Option<String>>(2).as_deref(),
+        Some("python-zero-division")
+    );
     assert_eq!(rows[1].get::<_, String>(1), "OddError");
-    assert_eq!(rows[1].get::<_, Option<String>>(2), None, "unmatched: no entry, a fingerprint");
+    assert_eq!(
+        rows[1].get::<_, Option<String>>(2),
+        None,
+        "unmatched: no entry, a fingerprint"
+    );
     assert_eq!(rows[1].get::<_, String>(3), "ai");
     assert_eq!(rows[2].get::<_, String>(3), "cache");
-    assert_eq!(rows[1].get::<_, String>(4), rows[2].get::<_, String>(4), "the same error, the same fingerprint");
+    assert_eq!(
+        rows[1].get::<_, String>(4),
+        rows[2].get::<_, String>(4),
+        "the same error, the same fingerprint"
+    );
     let hits: i64 = client.query_one("SELECT hits FROM ai_cache", &[]).await.unwrap().get(0);
     assert_eq!(hits, 1);
     drop(client);

@@ -203,6 +203,33 @@ fn print_human(r: &CheckResult, file: &Path) {
             )
         );
     }
+    if let Some(e) = &r.explanation {
+        print_explanation(e, color);
+    }
+}
+
+fn print_explanation(e: &devmentor::analyzer::Explanation, color: bool) {
+    let source = match e.source.as_str() {
+        "registry" => format!("registry: {}", e.slug.as_deref().unwrap_or("")),
+        other => other.to_string(),
+    };
+    println!();
+    let title = paint(
+        &format!("{};{}", term::BOLD, term::CYAN),
+        &format!("💡 {}", e.title),
+        color,
+    );
+    println!("{title} {}", paint(term::DIM, &format!("({source})"), color));
+    if let (Some(line), Some(src)) = (e.line, &e.source_line) {
+        println!("{}", paint(term::DIM, &format!("   line {line}: {src}"), color));
+    }
+    if let Some(s) = &e.suggestion {
+        println!("{}", paint(term::DIM, &format!("   suggestion: {s}"), color));
+    }
+    println!("{}", e.text);
+    if let Some(h) = &e.hint {
+        println!("{} {h}", paint(term::YELLOW, "→", color));
+    }
 }
 
 pub async fn list_languages(config: &Config) -> anyhow::Result<ExitCode> {

@@ -168,3 +168,104 @@ fn docker_down_and_missing_images_say_how_to_fix_it() {
         "make images",
     );
 }
+
+#[test]
+fn a_registry_explanation_in_russian_by_default_and_english_on_request() {
+    let file = workspace().join("tests/programs/zero_division.py");
+    let out = devmentor(&["check", file.to_str().unwrap(), "--json"], &[("AI_API_KEY", "")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let x = &v["explanation"];
+    assert_eq!(x["source"], "registry");
+    assert_eq!(x["slug"], "python-zero-division");
+    assert_eq!(x["error_type"], "ZeroDivisionError");
+    assert_eq!(x["line"], 2, "the line inside average(), where the division is");
+    assert!(
+        x["title"].as_str().unwrap().chars().any(|c| ('а'..='я').contains(&c)),
+        "Russian: {x}"
+    );
+    assert!(
+        !v["stderr"].as_str().unwrap().contains("DMERR"),
+        "the hook's report is not shown"
+    );
+
+    let out = devmentor(&["check", file.to_str().unwrap(), "--json", "--locale", "en"], &[]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let title = v["explanation"]["title"].as_str().unwrap();
+    assert!(title.is_ascii() && !title.is_empty(), "English: {title}");
+    assert_eq!(v["explanation"]["line"], 2);
+    // The human report shows it too.
+    let out = devmentor(&["check", file.to_str().unwrap()], &[]);
+    let s = text(&out.stdout);
+    assert!(s.contains("registry: python-zero-division"), "{s}");
+}
+
+#[test]
+fn registry_test_shows_which_entry_matches_an_error_text() {
+    let err = scratch(
+        "err.txt",
+        b"Traceback (most recent call last):\n  File \"/sandbox/main.py\", line 4, in <module>\nKeyError: 'apples'\n",
+    );
+    let out = devmentor(
+        &[
+            "registry",
+            "test",
+            err.to_str().unwrap(),
+            "--lang",
+            "python",
+            "--locale",
+            "en",
+        ],
+        &[],
+    );
+    let s = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{s}{}", text(&out.stderr));
+    assert!(s.contains("matched:    python-key-error"), "{s}");
+    assert!(s.contains("apples"), "captures are shown and filled in: {s}");
+    let nothing = scratch("none.txt", b"all good here\n");
+    let out = devmentor(
+        &["registry", "test", nothing.to_str().unwrap(), "--lang", "python"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("no recognisable python error"));
+}
+
+#[test]
+fn migrate_loads_the_catalogue_into_an_empty_registry_once() {
+    let admin = "postgres://devmentor:devmentor@127.0.0.1:5432/devmentor";
+    let name = format!("dm_cli_{}", std::process::id());
+    let psql = |sql: &str| Command::new("psql").args([admin, "-qtAc", sql]).output().expect("psql");
+    psql(&format!("DROP DATABASE IF EXISTS {name}"));
+    assert!(psql(&format!("CREATE DATABASE {name}")).status.success());
+    let url = format!("postgres://devmentor:devmentor@127.0.0.1:5432/{name}");
+    let out = devmentor(&["migrate"], &[("DATABASE_URL", &url)]);
+    let s = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{s}{}", text(&out.stderr));
+    assert!(s.contains("applied V1__registry"), "{s}");
+    assert!(s.contains("loaded") && s.contains("catalogue entries"), "{s}");
+    let again = devmentor(&["migrate"], &[("DATABASE_URL", &url)]);
+    assert!(text(&again.stdout).contains("up to date"));
+    let import = devmentor(&["registry", "import"], &[("DATABASE_URL", &url)]);
+    assert!(text(&import.stdout).contains("0 new"), "{}", text(&import.stdout));
+    // With a database, check uses it and records the explanation.
+    let file = workspace().join("tests/programs/zero_division.py");
+    let out = devmentor(&["check", file.to_str().unwrap(), "--json"], &[("DATABASE_URL", &url)]);
+    assert_eq!(out.status.code(), Some(0));
+    let count = Command::new("psql")
+        .args([url.as_str(), "-qtAc", "SELECT count(*) FROM explanation_events"])
+        .output()
+        .unwrap();
+    assert_eq!(text(&count.stdout).trim(), "1");
+    let out = devmentor(
+        &["migrate"],
+        &[("DATABASE_URL", "postgres://devmentor:devmentor@127.0.0.1:1/nowhere")],
+    );
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stderr).contains("PostgreSQL is not reachable"),
+        "{}",
+        text(&out.stderr)
+    );
+    psql(&format!("DROP DATABASE IF EXISTS {name}"));
+}

@@ -327,12 +327,16 @@ fn rust(output: &str, file_name: &str) -> Option<ExtractedError> {
     }
     // 1.63: `thread 'main' panicked at 'msg', main.rs:1:53`; 1.73+: `… panicked at main.rs:1:53:\nmsg`
     static OLD: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?s)thread '[^']*' panicked at '(?P<msg>.*?)', (?:\./)?(?P<file>[\w./-]+):(?P<line>\d+):\d+")
-            .expect("static regex")
+        Regex::new(
+            r"(?s)thread '[^']*'(?: \(\d+\))? panicked at '(?P<msg>.*?)', (?:\./)?(?P<file>[\w./-]+):(?P<line>\d+):\d+",
+        )
+        .expect("static regex")
     });
     static NEW: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"thread '[^']*' panicked at (?:\./)?(?P<file>[\w./-]+):(?P<line>\d+):\d+:\n(?P<msg>[^\n]*)")
-            .expect("static regex")
+        Regex::new(
+            r"thread '[^']*'(?: \(\d+\))? panicked at (?:\./)?(?P<file>[\w./-]+):(?P<line>\d+):\d+:\n(?P<msg>[^\n]*)",
+        )
+        .expect("static regex")
     });
     let c = OLD.captures(output).or_else(|| NEW.captures(output))?;
     let in_own_file = c["file"].ends_with(file_name);
@@ -508,7 +512,7 @@ json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)\n";
         assert_eq!(e.message, "index out of bounds: the len is 0 but the index is 7");
         let e = extract(
             "rust",
-            "thread 'main' panicked at main.rs:2:5:\nattempt to subtract with overflow\n",
+            "thread 'main' (3429) panicked at main.rs:2:5:\nattempt to subtract with overflow\n",
             None,
             "",
             "main.rs",

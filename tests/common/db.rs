@@ -24,7 +24,10 @@ pub async fn fresh() -> TestDb {
         .await
         .expect("PostgreSQL must be running for these tests: run `make test`, which starts it");
     let client = admin.client().await.unwrap();
-    client.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).await.unwrap();
+    client
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .await
+        .unwrap();
     client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
     let base = admin_url();
     let url = match base.rfind('/') {
@@ -43,8 +46,14 @@ impl TestDb {
         let client = admin.client().await.unwrap();
         // Connections of the dropped pool may linger for a moment.
         let _ = client
-            .execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", &[&self.name])
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                &[&self.name],
+            )
             .await;
-        client.batch_execute(&format!("DROP DATABASE IF EXISTS {}", self.name)).await.unwrap();
+        client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {}", self.name))
+            .await
+            .unwrap();
     }
 }

@@ -1,0 +1,5 @@
+def average(numbers):
+    return sum(numbers) / len(numbers)
+
+
+print(average([]))
