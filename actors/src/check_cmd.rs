@@ -175,9 +175,8 @@ fn print_human(r: &CheckResult, file: &Path) {
     }
     status.push_str(&format!(" · {} ms", r.duration_ms));
     println!(
-        "{} {}",
-        paint(term::DIM, &format!("{} · {}", r.language, file.display()), color),
-        ""
+        "{}",
+        paint(term::DIM, &format!("{} · {}", r.language, file.display()), color)
     );
     println!("{}", paint(&format!("{};{code}", term::BOLD), &status, color));
     for (name, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+#[allow(clippy::large_enum_variant)] // one per process; boxing buys nothing
 pub enum AnswerCache {
     Memory(Mutex<HashMap<String, (String, u64)>>),
     Postgres(Store),

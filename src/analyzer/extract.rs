@@ -414,6 +414,20 @@ json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)\n";
     }
 
     #[test]
+    fn an_error_in_library_frames_only_has_no_line_of_ours() {
+        let stderr = "Traceback (most recent call last):\n  File \"/usr/lib/python3.11/runpy.py\", line 198, in _run_module_as_main\n  File \"/usr/lib/python3.11/json/decoder.py\", line 355, in raw_decode\njson.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)\n";
+        let e = extract("python", stderr, None, "print(1)\n", "main.py").unwrap();
+        assert_eq!(e.error_type, "JSONDecodeError");
+        assert_eq!(
+            e.line, None,
+            "a library's line number is never reported as the student's"
+        );
+        assert_eq!(e.source_line, None);
+        let e = extract("javascript", "node:internal/modules/cjs/loader:1080\n  throw err;\n  ^\n\nError: Cannot find module 'lodash'\n    at Module._resolveFilename (node:internal/modules/cjs/loader:1077:15)\n", None, "", "main.js").unwrap();
+        assert_eq!((e.error_type.as_str(), e.line), ("Error", None));
+    }
+
+    #[test]
     fn javascript_errors() {
         let stderr = "/sandbox/main.js:2\nconsole.log(user.name);\n                 ^\n\nTypeError: Cannot read properties of undefined (reading 'name')\n    at Object.<anonymous> (/sandbox/main.js:2:18)\n    at Module._compile (node:internal/modules/cjs/loader:1256:14)\n\nNode.js v18.19.0\n";
         let e = extract(

@@ -6,6 +6,7 @@
 //! registry that admins edit (see `store`).
 
 pub mod catalogue;
+pub mod listen;
 pub mod matcher;
 pub mod store;
 

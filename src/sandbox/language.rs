@@ -284,13 +284,13 @@ impl Languages {
         let name = name.trim().to_lowercase();
         self.packs
             .get(&name)
-            .or_else(|| self.packs.values().find(|p| p.aliases.iter().any(|a| *a == name)))
+            .or_else(|| self.packs.values().find(|p| p.aliases.contains(&name)))
     }
 
     /// Finds a language by a file's extension.
     pub fn by_extension(&self, ext: &str) -> Option<&LanguagePack> {
         let ext = ext.trim_start_matches('.').to_lowercase();
-        self.packs.values().find(|p| p.extensions.iter().any(|e| *e == ext))
+        self.packs.values().find(|p| p.extensions.contains(&ext))
     }
 
     pub fn names(&self) -> Vec<&str> {

@@ -199,9 +199,8 @@ impl Sandbox {
             Some(Verdict::Timeout)
         } else if compiled.oom_killed {
             Some(Verdict::MemoryLimit)
-        } else if compiled.output_limit_hit && compiled.stdout.len() >= MAX_ARTIFACT_BYTES {
-            Some(Verdict::CompileError)
-        } else if compiled.exit_code != Some(0) {
+        } else if compiled.exit_code != Some(0) || compiled.output_limit_hit {
+            // A compiler that failed, or that printed (or produced) more than we carry.
             Some(Verdict::CompileError)
         } else {
             None
