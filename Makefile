@@ -6,8 +6,9 @@ DEVMENTOR_BIN := target/release/devmentor
 
 .PHONY: run test services images build release bench lint fmt clean-containers
 
-## Start the services, build the sandbox images, then run a sample check.
+## Start the services, build the sandbox images, migrate, then run sample checks.
 run: services images release
+	$(DEVMENTOR_BIN) migrate
 	$(DEVMENTOR_BIN) check examples/hello.py
 	$(DEVMENTOR_BIN) check examples/zero_division.py
 
@@ -37,6 +38,7 @@ release:
 ## The sandbox benchmark (release build).
 bench: services images release
 	$(DEVMENTOR_BIN) bench sandbox --runs 40 --json
+	$(DEVMENTOR_BIN) bench analyzer --json
 
 lint:
 	$(CARGO) fmt --all -- --check
