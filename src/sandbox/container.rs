@@ -22,12 +22,53 @@ use tokio_util::task::TaskTracker;
 type Output = Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>;
 type Input = Pin<Box<dyn AsyncWrite + Send>>;
 
+/// Counts programs running right now, so housekeeping (removing used containers, creating
+/// warm ones) can step aside while a student waits: on a small machine, Docker's bookkeeping
+/// competes with the program for the same cores.
+#[derive(Default)]
+pub struct Activity {
+    busy: std::sync::atomic::AtomicUsize,
+    quiet: tokio::sync::Notify,
+}
+
+/// Held while a program runs.
+pub struct Busy<'a>(&'a Activity);
+
+impl Activity {
+    pub fn enter(&self) -> Busy<'_> {
+        self.busy.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Busy(self)
+    }
+
+    /// Waits until no program runs, or `max` passes (so housekeeping is never starved).
+    pub async fn quiet(&self, max: Duration) {
+        let until = tokio::time::Instant::now() + max;
+        while self.busy.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            if tokio::time::timeout_at(until, self.quiet.notified()).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        if self.0.busy.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+            self.0.quiet.notify_waiters();
+        }
+    }
+}
+
+/// How long housekeeping waits for a quiet moment before it goes ahead anyway.
+pub const HOUSEKEEPING_PATIENCE: Duration = Duration::from_secs(2);
+
 /// Removes used containers in the background, off the student's latency, and lets shutdown
 /// wait until every removal is done.
 #[derive(Clone)]
 pub struct Remover {
     docker: Docker,
     tracker: TaskTracker,
+    pub activity: std::sync::Arc<Activity>,
 }
 
 impl Remover {
@@ -35,6 +76,7 @@ impl Remover {
         Remover {
             docker,
             tracker: TaskTracker::new(),
+            activity: std::sync::Arc::new(Activity::default()),
         }
     }
 
@@ -44,8 +86,12 @@ impl Remover {
             return;
         };
         let docker = self.docker.clone();
+        let activity = self.activity.clone();
         self.tracker.spawn_on(
             async move {
+                // The container has already stopped (or is force-removed below): removing it
+                // can wait for a moment when no student's program is running.
+                activity.quiet(HOUSEKEEPING_PATIENCE).await;
                 let opts = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
                 if let Err(e) = docker.remove_container(&id, Some(opts)).await {
                     if !is_not_found(&e) {
@@ -146,6 +192,8 @@ impl Prepared {
         // are not `Sync`).
         let docker = self.docker.clone();
         let id = self.id.clone();
+        let activity = self.remover.activity.clone();
+        let busy = activity.enter();
         let started = Instant::now();
         // Written from its own task: a program that prints before reading its whole stdin must
         // not deadlock against us.
@@ -201,6 +249,7 @@ impl Prepared {
         }
         out.duration = ended_at.unwrap_or_else(|| started.elapsed());
         writer.abort();
+        drop(busy);
 
         let reported = stdout.status.zip(stderr.status).map(|(a, _)| a);
         out.exit_code = reported;

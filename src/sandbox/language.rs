@@ -108,6 +108,8 @@ struct PackFile {
     file_from_source: Option<String>,
     #[serde(default)]
     compile: Option<String>,
+    #[serde(default)]
+    prepare: Option<String>,
     run: String,
     #[serde(default)]
     env: BTreeMap<String, String>,
@@ -130,6 +132,9 @@ pub struct LanguagePack {
     pub file: String,
     pub file_from_source: Option<regex::Regex>,
     pub compile: Option<String>,
+    /// Shell commands run when a container starts, before it waits for a program: set-up
+    /// that would otherwise sit in the student's latency (Python writes its error hook).
+    pub prepare: Option<String>,
     pub run: String,
     pub env: BTreeMap<String, String>,
     pub memory_error_patterns: Vec<String>,
@@ -189,6 +194,7 @@ impl LanguagePack {
             file: f.file,
             file_from_source,
             compile: f.compile.filter(|c| !c.trim().is_empty()),
+            prepare: f.prepare.filter(|c| !c.trim().is_empty()),
             run: f.run,
             env: f.env,
             memory_error_patterns: f.memory_error_patterns,

@@ -56,6 +56,15 @@ exit "$DM_STATUS"
 
 /// The script a container of `pack` runs for `step`.
 pub fn script(pack: &LanguagePack, step: Step) -> String {
+    // The run step's set-up happens while the container waits; it never reads the payload.
+    let prepare = match (step, &pack.prepare) {
+        (Step::Run, Some(p)) => format!("( {p}\n) </dev/null >/dev/null 2>&1\n"),
+        _ => String::new(),
+    };
+    prepare + &body(pack, step)
+}
+
+fn body(pack: &LanguagePack, step: Step) -> String {
     match (step, &pack.compile) {
         (Step::Compile, Some(compile)) => format!(
             "{PREAMBLE}head -c \"$DM_CSIZE\" > \"$DM_NAME\" || exit 122

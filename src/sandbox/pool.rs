@@ -213,6 +213,11 @@ async fn refill_loop(inner: Arc<Inner>) {
             let inner2 = inner.clone();
             let tx = done_tx.clone();
             tokio::spawn(async move {
+                inner2
+                    .remover
+                    .activity
+                    .quiet(super::container::HOUSEKEEPING_PATIENCE)
+                    .await;
                 let result = match inner2.languages.find(&key.language) {
                     Some(pack) => {
                         let body = container_body(pack, key.step, &inner2.settings);
