@@ -6,11 +6,12 @@ DEVMENTOR_BIN := target/release/devmentor
 
 .PHONY: run test services images build release bench lint fmt clean-containers
 
-## Start the services, build the sandbox images, migrate, then run sample checks.
+## Start the services, build the sandbox images, migrate, check that a program runs, then
+## start the service (Ctrl-C stops it).
 run: services images release
 	$(DEVMENTOR_BIN) migrate
-	$(DEVMENTOR_BIN) check examples/hello.py
 	$(DEVMENTOR_BIN) check examples/zero_division.py
+	$(DEVMENTOR_BIN) run
 
 ## Everything CI runs: services, images, then the whole test suite.
 test: services images

@@ -51,6 +51,49 @@ pub struct Config {
     /// Where the HTTP API, the admin panel and `/metrics` listen.
     pub http_addr: String,
     pub sandbox: SandboxConfig,
+    pub runtime: RuntimeConfig,
+}
+
+/// The service: worker pool, job stream, supervision.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RuntimeConfig {
+    /// Sandbox actors per worker process: checks run at once. Env: WORKER_POOL_SIZE.
+    pub pool_size: usize,
+    /// Redis key prefix, so several deployments can share one Redis.
+    pub redis_prefix: String,
+    /// A job claimed but not acknowledged for this long is taken over by another worker.
+    pub visibility_timeout_seconds: u64,
+    /// Deliveries after which a check fails with `internal_error` instead of being retried.
+    pub max_deliveries: u64,
+    /// Unfinished checks untouched for this long are re-enqueued by the reaper.
+    pub stuck_after_seconds: u64,
+    pub reaper_interval_seconds: u64,
+    /// Running checks get this long to finish on SIGTERM before the process exits.
+    pub shutdown_grace_seconds: u64,
+    /// Supervision: more than `max_restarts` restarts of one child within `restart_window_seconds`
+    /// escalate to the parent.
+    pub max_restarts: u32,
+    pub restart_window_seconds: u64,
+    /// Concurrent AI calls per worker process.
+    pub ai_concurrency: usize,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            pool_size: 2,
+            redis_prefix: "devmentor:".into(),
+            visibility_timeout_seconds: 120,
+            max_deliveries: 3,
+            stuck_after_seconds: 300,
+            reaper_interval_seconds: 30,
+            shutdown_grace_seconds: 30,
+            max_restarts: 5,
+            restart_window_seconds: 60,
+            ai_concurrency: 4,
+        }
+    }
 }
 
 impl Default for Config {
@@ -68,6 +111,7 @@ impl Default for Config {
             allowed_hosts: vec!["localhost".into(), "127.0.0.1".into()],
             http_addr: "127.0.0.1:8080".into(),
             sandbox: SandboxConfig::default(),
+            runtime: RuntimeConfig::default(),
         }
     }
 }
@@ -245,6 +289,15 @@ impl Config {
         }
         if let Some(v) = parse_env::<usize>(env, "SANDBOX_WARM_POOL_SIZE")? {
             self.sandbox.warm_pool_size = v;
+        }
+        if let Some(v) = parse_env::<usize>(env, "WORKER_POOL_SIZE")? {
+            self.runtime.pool_size = v.max(1);
+        }
+        if let Some(v) = parse_env::<u64>(env, "VISIBILITY_TIMEOUT_SECONDS")? {
+            self.runtime.visibility_timeout_seconds = v.max(1);
+        }
+        if let Some(v) = get("REDIS_PREFIX") {
+            self.runtime.redis_prefix = v;
         }
         if let Some(v) = get("SANDBOX_LANGUAGES_DIR") {
             self.sandbox.languages_dir = PathBuf::from(v);

@@ -4,13 +4,17 @@
 
 pub mod ai;
 pub mod analyzer;
+pub mod api;
 pub mod check;
 pub mod config;
 pub mod i18n;
+pub mod metrics;
+pub mod queue;
 pub mod registry;
 pub mod sandbox;
 pub mod secret;
 pub mod store;
+pub mod worker;
 
 pub use config::Config;
 pub use secret::Secret;

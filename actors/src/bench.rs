@@ -33,6 +33,16 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The whole service: HTTP API → job stream → worker pool → result, against a baseline of
+    /// one fresh container per check at the same concurrency.
+    Pipeline {
+        #[arg(long, default_value_t = 300)]
+        checks: usize,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Registry lookups (extraction excluded) over every catalogue entry's sample error.
     Analyzer {
         /// Passes over the whole catalogue.
@@ -70,6 +80,7 @@ pub async fn run(config: &Config, what: BenchCommand) -> anyhow::Result<ExitCode
             json,
         } => (runs, concurrency, lang, pool, json),
         BenchCommand::Analyzer { rounds, json } => return bench_analyzer(rounds, json),
+        BenchCommand::Pipeline { checks, concurrency, json } => return bench_pipeline(config, checks, concurrency, json).await,
     };
     anyhow::ensure!(
         runs > 0 && concurrency > 0,
@@ -275,4 +286,145 @@ fn bench_analyzer(rounds: usize, json: bool) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Starts the worker and admin roles in this process (own Redis prefix, random port), submits
+/// hello-world checks through the HTTP API and waits for each result.
+async fn bench_pipeline(config: &Config, checks: usize, concurrency: usize, json: bool) -> anyhow::Result<ExitCode> {
+    use crate::run::{run, Hooks, Role};
+    anyhow::ensure!(checks > 0 && concurrency > 0, "--checks and --concurrency must be at least 1");
+    let mut config = config.clone();
+    config.runtime.redis_prefix = format!("bench:{}:", std::process::id());
+    config.http_addr = "127.0.0.1:0".into();
+    let store = devmentor::store::Store::connect(config.database_url.expose(), Duration::from_secs(5)).await?;
+    devmentor::store::ensure_migrated(&store).await?;
+    let (_, token) = devmentor::store::tokens::create(&store.client().await?, "bench", 1_000_000).await?;
+    let (bound_tx, mut bound_rx) = tokio::sync::watch::channel(None);
+    let stop = tokio_util::sync::CancellationToken::new();
+    let hooks = Hooks { bound: Some(bound_tx), stop: Some(stop.clone()), ..Hooks::default() };
+    let roles = [Role::Worker, Role::Admin].into_iter().collect();
+    let cfg = config.clone();
+    let service = tokio::spawn(async move { run(&cfg, roles, hooks).await });
+    let addr = loop {
+        if let Some(a) = *bound_rx.borrow_and_update() {
+            break a;
+        }
+        if service.is_finished() {
+            anyhow::bail!("the service did not start");
+        }
+        tokio::time::timeout(Duration::from_secs(60), bound_rx.changed()).await??;
+    };
+    let base = format!("http://{addr}");
+    let http = reqwest::Client::new();
+    // Let the warm pool fill before timing, as in a running service.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_before = rss_kib();
+    let started = Instant::now();
+    let results: Vec<anyhow::Result<Duration>> = futures_util::stream::iter(0..checks)
+        .map(|i| {
+            let (http, base, token) = (http.clone(), base.clone(), token.clone());
+            async move {
+                let t = Instant::now();
+                let r = http
+                    .post(format!("{base}/api/v1/checks"))
+                    .bearer_auth(&token)
+                    .json(&serde_json::json!({"language": "python", "code": format!("print('Hello, world!', {i})\n")}))
+                    .send()
+                    .await?;
+                anyhow::ensure!(r.status().as_u16() == 202, "submit failed: {}", r.text().await?);
+                let id = r.json::<serde_json::Value>().await?["id"].as_i64().unwrap_or_default();
+                loop {
+                    let v: serde_json::Value = http
+                        .get(format!("{base}/api/v1/checks/{id}?wait=30"))
+                        .bearer_auth(&token)
+                        .send()
+                        .await?
+                        .json()
+                        .await?;
+                    if v["status"] == "done" {
+                        anyhow::ensure!(v["stdout"] == format!("Hello, world! {i}\n"), "wrong result for {id}: {v}");
+                        return Ok(t.elapsed());
+                    }
+                }
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    let wall = started.elapsed();
+    let rss_during = rss_kib();
+    let mut ours = Vec::new();
+    let mut failures = 0;
+    for r in results {
+        match r {
+            Ok(d) => ours.push(d),
+            Err(e) => {
+                failures += 1;
+                eprintln!("check failed: {e:#}");
+            }
+        }
+    }
+    // Count what the database says: every check exactly once.
+    let client = store.client().await?;
+    let row = client
+        .query_one(
+            "SELECT count(*) FILTER (WHERE status = 'done'), count(*) FROM checks WHERE token_id = (SELECT id FROM api_tokens WHERE token_hash = $1)",
+            &[&devmentor::store::tokens::hash(&token)],
+        )
+        .await?;
+    let (done, total): (i64, i64) = (row.get(0), row.get(1));
+    // Stop the service as SIGTERM would, then measure the baseline on a quiet machine.
+    stop.cancel();
+    let _ = service.await;
+    let sandbox = Sandbox::connect(&config.sandbox).await?;
+    let pack = sandbox.languages().find("python").ok_or_else(|| anyhow::anyhow!("no python pack"))?.clone();
+    let settings = SpecSettings {
+        user: config.sandbox.user.clone(),
+        runtime: config.sandbox.runtime.clone(),
+        max_idle: Duration::from_secs(60),
+        owner: format!("bench-{}", std::process::id()),
+    };
+    let docker = sandbox.docker().clone();
+    let base_started = Instant::now();
+    let baseline: Vec<anyhow::Result<Duration>> = futures_util::stream::iter(0..checks)
+        .map(|_| {
+            let (docker, pack, settings) = (docker.clone(), pack.clone(), settings.clone());
+            async move { baseline_once(&docker, &pack, &settings, "print('Hello, world!')\n").await }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    let base_wall = base_started.elapsed();
+    let baseline: Vec<Duration> = baseline.into_iter().collect::<anyhow::Result<_>>()?;
+    let report = serde_json::json!({
+        "checks": checks,
+        "concurrency": concurrency,
+        "pool_size": config.runtime.pool_size,
+        "completed": ours.len(),
+        "failed": failures,
+        "done_in_db": done,
+        "rows_in_db": total,
+        "p50_ms": round(percentile(&ours, 50.0)),
+        "p95_ms": round(percentile(&ours, 95.0)),
+        "throughput_per_s": round(ours.len() as f64 / wall.as_secs_f64()),
+        "baseline_p50_ms": round(percentile(&baseline, 50.0)),
+        "baseline_p95_ms": round(percentile(&baseline, 95.0)),
+        "baseline_throughput_per_s": round(checks as f64 / base_wall.as_secs_f64()),
+        "rss_kib_before": rss_before,
+        "rss_kib_under_load": rss_during,
+    });
+    if json {
+        println!("{report}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resident memory of this process, from /proc.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
 }

@@ -3,10 +3,16 @@
 //! Subcommands are thin: they load the configuration, call into the `devmentor` library and
 //! print. `anyhow` lives here, at the edge; the library speaks in typed errors.
 
+mod admin;
 mod bench;
 mod check_cmd;
+mod reaper;
 mod registry_cmd;
+mod root;
+mod run;
+mod sandbox_pool;
 mod setup;
+mod supervisor;
 mod term;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +35,17 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the service: the supervised actor tree of the chosen roles.
+    Run {
+        /// Roles to run, comma-separated: bot, worker, admin (default: all).
+        #[arg(long, default_value = "bot,worker,admin", value_parser = run::parse_roles)]
+        roles: std::collections::HashSet<run::Role>,
+    },
+    /// API tokens for the HTTP API.
+    Token {
+        #[command(subcommand)]
+        what: TokenCommand,
+    },
     /// Run one program in the sandbox and report what happened.
     Check(check_cmd::CheckArgs),
     /// Measure the product (sandbox latency and throughput).
@@ -49,6 +66,17 @@ enum Command {
     Registry {
         #[command(subcommand)]
         what: registry_cmd::RegistryCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token; it is printed once, as the last line.
+    Create {
+        name: String,
+        /// Checks per minute allowed for this token.
+        #[arg(long, default_value_t = 60)]
+        rate: i32,
     },
 }
 
@@ -74,6 +102,8 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         let config = devmentor::Config::load(cli.config.as_deref())?;
         match cli.command {
+            Command::Run { roles } => run::run(&config, roles, run::Hooks::from_env()).await,
+            Command::Token { what: TokenCommand::Create { name, rate } } => run::create_token(&config, &name, rate).await,
             Command::Check(args) => check_cmd::run(&config, args).await,
             Command::Bench { what } => bench::run(&config, what).await,
             Command::Sandbox {

@@ -2,6 +2,9 @@
 //! time). Table families have their own query modules next to the capability that owns them
 //! (`registry::store`, …); SQL is raw and parameterised.
 
+pub mod checks;
+pub mod tokens;
+
 use std::time::Duration;
 
 mod embedded {
@@ -94,5 +97,16 @@ impl Store {
         StoreError,
     > {
         Ok(self.config.connect(tokio_postgres::NoTls).await?)
+    }
+}
+
+/// Refuses to run against a database without our tables, with the command that fixes it.
+pub async fn ensure_migrated(store: &Store) -> Result<(), StoreError> {
+    let client = store.client().await?;
+    let row = client.query_one("SELECT to_regclass('public.checks') IS NOT NULL", &[]).await?;
+    if row.get::<_, bool>(0) {
+        Ok(())
+    } else {
+        Err(StoreError::Migration("the database is not migrated: run `devmentor migrate`".into()))
     }
 }

@@ -1,0 +1,60 @@
+//! The reaper: re-enqueues checks stuck in `queued`/`running` (Redis restarted empty, a job
+//! dropped), from PostgreSQL, the source of truth. A re-enqueued check that was in fact still
+//! waiting is harmless: finishing is idempotent.
+
+use devmentor::metrics::Metrics;
+use devmentor::queue::Queue;
+use devmentor::store::{checks, Store};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct Reaper;
+
+pub struct ReaperArgs {
+    pub store: Store,
+    pub queue: Queue,
+    pub metrics: Arc<Metrics>,
+    pub stuck_after: Duration,
+    pub interval: Duration,
+}
+
+pub enum ReaperMsg {
+    Tick,
+}
+
+impl Actor for Reaper {
+    type Msg = ReaperMsg;
+    type State = ReaperArgs;
+    type Arguments = ReaperArgs;
+
+    async fn pre_start(&self, myself: ActorRef<Self::Msg>, args: ReaperArgs) -> Result<ReaperArgs, ActorProcessingErr> {
+        myself.send_after(args.interval, || ReaperMsg::Tick);
+        Ok(args)
+    }
+
+    async fn handle(&self, myself: ActorRef<Self::Msg>, _: ReaperMsg, s: &mut ReaperArgs) -> Result<(), ActorProcessingErr> {
+        match requeue_stuck(s).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(checks = n, "re-enqueued stuck checks"),
+            Err(e) => tracing::warn!(error = %e, "reaper pass failed"),
+        }
+        myself.send_after(s.interval, || ReaperMsg::Tick);
+        Ok(())
+    }
+}
+
+async fn requeue_stuck(s: &ReaperArgs) -> anyhow::Result<usize> {
+    let client = s.store.client().await?;
+    // The group may be gone with Redis's data.
+    s.queue.ensure_group().await?;
+    let ids = checks::stuck(&client, s.stuck_after, 500).await?;
+    for id in &ids {
+        if checks::requeue(&client, *id).await? {
+            s.queue.enqueue(*id).await?;
+            s.metrics.jobs_requeued_by_reaper.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    Ok(ids.len())
+}

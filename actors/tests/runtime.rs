@@ -1,0 +1,278 @@
+//! The service as operators run it: `devmentor run` processes against real PostgreSQL, Redis
+//! and Docker, driven through the HTTP API. Faults are real too: SIGKILL, a Redis wiped mid-load,
+//! a sandbox actor that panics mid-job, a restart storm.
+
+use serde_json::{json, Value};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ADMIN_DB: &str = "postgres://devmentor:devmentor@127.0.0.1:5432/devmentor";
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_devmentor")
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A fresh database, migrated by the real command, and a Redis prefix of its own.
+struct Env {
+    db: String,
+    vars: Vec<(String, String)>,
+    port: u16,
+}
+
+impl Env {
+    fn new(tag: &str, extra: &[(&str, &str)]) -> Env {
+        let db = format!("dm_rt_{tag}_{}", std::process::id());
+        let psql = |sql: &str| Command::new("psql").args([ADMIN_DB, "-qtAc", sql]).output().expect("psql");
+        psql(&format!("DROP DATABASE IF EXISTS {db}"));
+        assert!(psql(&format!("CREATE DATABASE {db}")).status.success());
+        let port = free_port();
+        let mut vars: Vec<(String, String)> = vec![
+            ("DATABASE_URL".into(), format!("postgres://devmentor:devmentor@127.0.0.1:5432/{db}")),
+            ("REDIS_PREFIX".into(), format!("test:{tag}:{}:", std::process::id())),
+            ("HTTP_ADDR".into(), format!("127.0.0.1:{port}")),
+            ("AI_API_KEY".into(), String::new()),
+            ("SANDBOX_WARM_POOL_SIZE".into(), "1".into()),
+            ("RUST_LOG".into(), "devmentor=info,devmentor_actors=info".into()),
+        ];
+        vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let env = Env { db, vars, port };
+        let out = env.command(&["migrate"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        env
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bin());
+        c.args(args).current_dir(workspace());
+        for (k, v) in &self.vars {
+            c.env(k, v);
+        }
+        c
+    }
+
+    fn token(&self) -> String {
+        let out = self.command(&["token", "create", "tests", "--rate", "1000"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string()
+    }
+
+    fn spawn(&self, roles: &str, log: &str) -> Child {
+        let log = std::fs::File::create(std::env::temp_dir().join(format!("{}-{log}.log", self.db))).unwrap();
+        self.command(&["run", "--roles", roles]).stdout(Stdio::null()).stderr(log).spawn().unwrap()
+    }
+
+    fn log(&self, name: &str) -> String {
+        std::fs::read_to_string(std::env::temp_dir().join(format!("{}-{name}.log", self.db))).unwrap_or_default()
+    }
+
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn psql(&self, sql: &str) -> String {
+        let url = format!("postgres://devmentor:devmentor@127.0.0.1:5432/{}", self.db);
+        let out = Command::new("psql").args([url.as_str(), "-qtAc", sql]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = Command::new("psql").args([ADMIN_DB, "-qtAc", &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db)]).output();
+    }
+}
+
+async fn wait_ready(http: &reqwest::Client, base: &str) {
+    let until = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < until {
+        if let Ok(r) = http.get(format!("{base}/healthz")).send().await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("the service did not come up at {base}");
+}
+
+async fn submit(http: &reqwest::Client, base: &str, token: &str, code: &str) -> i64 {
+    let r = http
+        .post(format!("{base}/api/v1/checks"))
+        .bearer_auth(token)
+        .json(&json!({"language": "python", "code": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202, "{:?}", r.text().await);
+    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+async fn wait_done(http: &reqwest::Client, base: &str, token: &str, id: i64, within: Duration) -> Value {
+    let until = Instant::now() + within;
+    loop {
+        let v: Value = http
+            .get(format!("{base}/api/v1/checks/{id}?wait=5"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if v["status"] == "done" || Instant::now() > until {
+            return v;
+        }
+    }
+}
+
+fn sigterm(child: &mut Child) -> std::process::ExitStatus {
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let until = Instant::now() + Duration::from_secs(40);
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        assert!(Instant::now() < until, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_through_the_api_and_get_the_result_then_shut_down_cleanly() {
+    let env = Env::new("api", &[]);
+    let token = env.token();
+    let mut service = env.spawn("worker,admin", "svc");
+    let http = reqwest::Client::new();
+    wait_ready(&http, &env.base()).await;
+    let ok = submit(&http, &env.base(), &token, "print('hello from the API')\n").await;
+    let bad = submit(&http, &env.base(), &token, "x = [1, 2]\nprint(x[5])\n").await;
+    let v = wait_done(&http, &env.base(), &token, ok, Duration::from_secs(60)).await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(v["verdict"], "ok");
+    assert_eq!(v["stdout"], "hello from the API\n");
+    assert!(v["finished_at"].is_string());
+    let v = wait_done(&http, &env.base(), &token, bad, Duration::from_secs(60)).await;
+    assert_eq!(v["verdict"], "runtime_error");
+    assert_eq!(v["explanation"]["slug"], "python-index-error-list");
+    let metrics = http.get(format!("{}/metrics", env.base())).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("devmentor_checks_total{verdict=\"ok\"} 1"), "{metrics}");
+    assert!(metrics.contains("devmentor_warm_pool_ready"), "{metrics}");
+    let ready = http.get(format!("{}/readyz", env.base())).send().await.unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
+    let status = sigterm(&mut service);
+    assert!(status.success(), "SIGTERM must exit 0: {status:?}\n{}", env.log("svc"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_mid_load_loses_nothing_and_answers_nothing_twice() {
+    let env = Env::new("kill", &[("VISIBILITY_TIMEOUT_SECONDS", "3"), ("WORKER_POOL_SIZE", "2")]);
+    let token = env.token();
+    let mut api = env.spawn("admin", "api");
+    let http = reqwest::Client::new();
+    wait_ready(&http, &env.base()).await;
+    let mut doomed = env.spawn("worker", "doomed");
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(submit(&http, &env.base(), &token, &format!("import time\ntime.sleep(1.5)\nprint({i})\n")).await);
+    }
+    // Wait until the doomed worker is running checks, then SIGKILL it.
+    let until = Instant::now() + Duration::from_secs(60);
+    while env.psql("SELECT count(*) FROM checks WHERE status = 'running'") == "0" {
+        assert!(Instant::now() < until, "nothing started:\n{}", env.log("doomed"));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    doomed.kill().unwrap();
+    doomed.wait().unwrap();
+    let mut rescuer = env.spawn("worker", "rescuer");
+    for (i, id) in ids.iter().enumerate() {
+        let v = wait_done(&http, &env.base(), &token, *id, Duration::from_secs(90)).await;
+        assert_eq!(v["status"], "done", "check {id} lost:\n{}", env.log("rescuer"));
+        assert_eq!(v["stdout"], format!("{i}\n"));
+    }
+    // One result each, one "done" event each.
+    assert_eq!(env.psql("SELECT count(*) FROM checks WHERE status = 'done'"), "6");
+    let prefix = env.vars.iter().find(|(k, _)| k == "REDIS_PREFIX").unwrap().1.clone();
+    let out = Command::new("redis-cli").args(["XLEN", &format!("{prefix}results")]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "6", "each check is answered exactly once");
+    assert!(sigterm(&mut rescuer).success());
+    assert!(sigterm(&mut api).success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sandbox_actor_that_panics_mid_job_is_restarted_and_the_job_completes() {
+    let env = Env::new("panic", &[("VISIBILITY_TIMEOUT_SECONDS", "2"), ("DEVMENTOR_FAULT_PANIC_MARKER", "#crash-here")]);
+    let token = env.token();
+    let mut service = env.spawn("worker,admin", "svc");
+    let http = reqwest::Client::new();
+    wait_ready(&http, &env.base()).await;
+    let id = submit(&http, &env.base(), &token, "print('survived')  #crash-here\n").await;
+    let v = wait_done(&http, &env.base(), &token, id, Duration::from_secs(60)).await;
+    assert_eq!(v["stdout"], "survived\n", "{v}\n{}", env.log("svc"));
+    let metrics = http.get(format!("{}/metrics", env.base())).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("devmentor_actor_restarts_total{actor=\"sandbox\"} 1"), "{metrics}");
+    assert!(sigterm(&mut service).success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_storm_escalates_and_stops_the_process() {
+    let env = Env::new("storm", &[
+        ("VISIBILITY_TIMEOUT_SECONDS", "1"),
+        ("DEVMENTOR_FAULT_PANIC_MARKER", "#always"),
+        ("DEVMENTOR_FAULT_PANIC_ALWAYS", "1"),
+        ("WORKER_POOL_SIZE", "1"),
+    ]);
+    let token = env.token();
+    let mut service = env.spawn("worker,admin", "svc");
+    let http = reqwest::Client::new();
+    wait_ready(&http, &env.base()).await;
+    submit(&http, &env.base(), &token, "print(1)  #always\n").await;
+    let until = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(s) = service.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < until, "the storm never escalated:\n{}", env.log("svc"));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(!status.success(), "a restart storm must end the process with an error");
+    assert!(env.log("svc").contains("restart storm"), "{}", env.log("svc"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_wiped_mid_load_every_check_still_completes() {
+    let env = Env::new("wipe", &[("WORKER_POOL_SIZE", "1")]);
+    // The reaper's thresholds come from a config file (no environment variables for them).
+    let config = std::env::temp_dir().join(format!("{}-devmentor.toml", env.db));
+    std::fs::write(&config, "[runtime]\nstuck_after_seconds = 3\nreaper_interval_seconds = 1\n").unwrap();
+    let mut env = env;
+    env.vars.push(("DEVMENTOR_CONFIG".into(), config.display().to_string()));
+    let token = env.token();
+    let mut service = env.spawn("worker,admin", "svc");
+    let http = reqwest::Client::new();
+    wait_ready(&http, &env.base()).await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(submit(&http, &env.base(), &token, &format!("import time\ntime.sleep(0.5)\nprint({i})\n")).await);
+    }
+    // Wipe this test's keys (as if Redis restarted empty) while the worker is busy.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let prefix = env.vars.iter().find(|(k, _)| k == "REDIS_PREFIX").unwrap().1.clone();
+    let out = Command::new("redis-cli").args(["DEL", &format!("{prefix}checks"), &format!("{prefix}results")]).output().unwrap();
+    assert!(out.status.success());
+    for (i, id) in ids.iter().enumerate() {
+        let v = wait_done(&http, &env.base(), &token, *id, Duration::from_secs(90)).await;
+        assert_eq!(v["status"], "done", "check {id} never completed:\n{}", env.log("svc"));
+        assert_eq!(v["stdout"], format!("{i}\n"));
+    }
+    assert!(sigterm(&mut service).success());
+}

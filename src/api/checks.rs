@@ -1,0 +1,348 @@
+//! `POST /api/v1/checks` (submit a program) and `GET /api/v1/checks/{id}` (its state and result,
+//! optionally long-polled).
+//!
+//! A submission is validated completely before anything is written: a refused request leaves no
+//! row and no job. Then the row goes to PostgreSQL (the source of truth) and its id to the Redis
+//! stream; when Redis refuses the job the row is deleted again, so "503, try again" is true.
+
+use super::auth;
+use super::problem::Problem;
+use super::time::rfc3339;
+use super::{BodyStream, Ctx, DB_TIMEOUT, QUEUE_TIMEOUT};
+use crate::check::{validate_source, CheckError, InputLimits};
+use crate::registry::Locale;
+use crate::sandbox::Languages;
+use crate::store::checks::{self, CheckRow, NewCheck};
+use crate::store::{Store, StoreError};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use warp::http::{header, HeaderMap, HeaderValue, StatusCode};
+use warp::reply::Response;
+use warp::Reply;
+
+/// The longest `?wait=` a client may ask for, in seconds.
+pub const MAX_WAIT_SECONDS: u64 = 60;
+/// How often a long poll looks at the row again.
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// The largest request body accepted: at least 256 KiB, and always room for a source and a
+/// stdin at their limits even when JSON escaping doubles them, so the body cap never refuses a
+/// request the input limits allow (and those limits give the clearer message).
+pub fn body_limit(limits: &InputLimits) -> usize {
+    (256 * 1024).max(2 * (limits.max_source_bytes + limits.max_stdin_bytes) + 16 * 1024)
+}
+
+#[derive(Debug, Deserialize)]
+struct Submission {
+    language: String,
+    code: String,
+    #[serde(default)]
+    stdin: Option<String>,
+    #[serde(default)]
+    locale: Option<String>,
+}
+
+/// A submission that passed every check: ready to be stored as it is.
+#[derive(Debug, PartialEq)]
+pub struct Accepted {
+    /// The language's canonical name (an alias such as `py` becomes `python`).
+    pub language: String,
+    pub code: String,
+    pub stdin: Vec<u8>,
+    pub locale: Locale,
+}
+
+/// Everything a client can get wrong about a submission, found before anything is stored.
+pub fn validate(body: &[u8], languages: &Languages, limits: &InputLimits) -> Result<Accepted, Problem> {
+    let sub: Submission = serde_json::from_slice(body).map_err(|e| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("the body must be a JSON object {{\"language\", \"code\", \"stdin\"?, \"locale\"?}}: {e}"),
+        )
+    })?;
+    let Some(pack) = languages.find(&sub.language) else {
+        let e = CheckError::UnknownLanguage {
+            name: sub.language,
+            known: languages.names().join(", "),
+        };
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_language",
+            e.to_string(),
+        ));
+    };
+    let code = validate_source(sub.code.as_bytes(), limits).map_err(|e| {
+        let (status, code) = match e {
+            CheckError::SourceTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "source_too_large"),
+            CheckError::NotText => (StatusCode::UNPROCESSABLE_ENTITY, "not_text"),
+            _ => (StatusCode::UNPROCESSABLE_ENTITY, "empty_source"),
+        };
+        Problem::new(status, code, e.to_string())
+    })?;
+    let stdin = sub.stdin.unwrap_or_default().into_bytes();
+    if stdin.len() > limits.max_stdin_bytes {
+        let e = CheckError::StdinTooLarge {
+            size: stdin.len(),
+            limit: limits.max_stdin_bytes,
+        };
+        return Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "stdin_too_large",
+            e.to_string(),
+        ));
+    }
+    let locale = match sub.locale.as_deref() {
+        None => Locale::default(),
+        Some(l) => Locale::parse(l).ok_or_else(|| {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_locale",
+                format!("unsupported locale {l:?}; supported: ru, en"),
+            )
+        })?,
+    };
+    Ok(Accepted {
+        language: pack.name.clone(),
+        code,
+        stdin,
+        locale,
+    })
+}
+
+/// Reads the body, refusing it as soon as it passes `limit` (a declared `Content-Length`
+/// is refused before reading anything; a chunked body when it grows past the limit).
+async fn read_body(headers: &HeaderMap, mut body: BodyStream, limit: usize) -> Result<Vec<u8>, Problem> {
+    let too_large = || {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body is larger than {limit} bytes"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut buf = Vec::with_capacity(declared.unwrap_or(0) as usize);
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|_| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "unreadable_body",
+                "the request body could not be read",
+            )
+        })?;
+        if buf.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf)
+}
+
+/// Runs one PostgreSQL step within [`DB_TIMEOUT`]; any failure is a 503 (the detail is logged).
+async fn db<T, F>(what: &str, step: F) -> Result<T, Problem>
+where
+    F: Future<Output = Result<T, StoreError>>,
+{
+    match tokio::time::timeout(DB_TIMEOUT, step).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "API: {what} failed");
+            Err(Problem::database_unavailable())
+        }
+        Err(_) => {
+            tracing::warn!("API: {what}: no answer from PostgreSQL within {DB_TIMEOUT:?}");
+            Err(Problem::database_unavailable())
+        }
+    }
+}
+
+/// Deletes a check whose job never reached the queue. Guarded by `status = 'queued'`: should a
+/// late job have reached a worker after all, its check is left to finish.
+async fn forget(store: &Store, id: i64) -> Result<(), StoreError> {
+    let client = store.client().await?;
+    client
+        .execute("DELETE FROM checks WHERE id = $1 AND status = 'queued'", &[&id])
+        .await?;
+    Ok(())
+}
+
+pub async fn submit(ctx: Arc<Ctx>, headers: HeaderMap, body: BodyStream) -> Response {
+    match try_submit(&ctx, &headers, body).await {
+        Ok(r) => r,
+        Err(p) => p.into_response(),
+    }
+}
+
+async fn try_submit(ctx: &Ctx, headers: &HeaderMap, body: BodyStream) -> Result<Response, Problem> {
+    let state = &ctx.state;
+    let token = auth::authenticate(&state.store, headers.get(header::AUTHORIZATION)).await?;
+    ctx.limiter.check(&token)?;
+    let body = read_body(headers, body, body_limit(&state.limits)).await?;
+    let accepted = validate(&body, &state.languages, &state.limits)?;
+    let new = NewCheck {
+        language: accepted.language,
+        code: accepted.code,
+        stdin: accepted.stdin,
+        locale: accepted.locale,
+        source: "api".into(),
+        token_id: Some(token.id),
+        user_id: None,
+    };
+    let id = db("storing a check", async {
+        let client = state.store.client().await?;
+        checks::insert(&client, &new).await
+    })
+    .await?;
+    // A command sent while Redis is away waits for the reconnection, so the timeout is what
+    // turns "Redis is down" into an answer.
+    let enqueued = match tokio::time::timeout(QUEUE_TIMEOUT, state.queue.enqueue(id)).await {
+        Ok(Ok(_)) => true,
+        Ok(Err(e)) => {
+            tracing::warn!(check_id = id, error = %e, "API: cannot enqueue a check");
+            false
+        }
+        Err(_) => {
+            tracing::warn!(
+                check_id = id,
+                "API: Redis did not take the job within {QUEUE_TIMEOUT:?}"
+            );
+            false
+        }
+    };
+    if !enqueued {
+        if let Err(p) = db("removing an unqueued check", forget(&state.store, id)).await {
+            // The row stays `queued`; the stuck-check reaper will enqueue it later.
+            tracing::error!(check_id = id, "API: an unqueued check could not be removed");
+            return Err(p);
+        }
+        return Err(Problem::queue_unavailable());
+    }
+    state.metrics.checks_submitted.fetch_add(1, Ordering::Relaxed);
+    let mut res = warp::reply::with_status(
+        warp::reply::json(&serde_json::json!({ "id": id, "status": "queued" })),
+        StatusCode::ACCEPTED,
+    )
+    .into_response();
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/checks/{id}")) {
+        res.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(res)
+}
+
+/// `?wait=N`: whole seconds, 0 to [`MAX_WAIT_SECONDS`].
+pub fn parse_wait(query: &HashMap<String, String>) -> Result<Duration, Problem> {
+    let Some(raw) = query.get("wait") else {
+        return Ok(Duration::ZERO);
+    };
+    match raw.trim().parse::<u64>() {
+        Ok(n) if n <= MAX_WAIT_SECONDS => Ok(Duration::from_secs(n)),
+        _ => Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_wait",
+            format!("wait must be a whole number of seconds from 0 to {MAX_WAIT_SECONDS}"),
+        )),
+    }
+}
+
+pub async fn fetch(id: i64, ctx: Arc<Ctx>, headers: HeaderMap, query: HashMap<String, String>) -> Response {
+    match try_fetch(&ctx, id, &headers, &query).await {
+        Ok(r) => r,
+        Err(p) => p.into_response(),
+    }
+}
+
+async fn try_fetch(
+    ctx: &Ctx,
+    id: i64,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+) -> Result<Response, Problem> {
+    let state = &ctx.state;
+    let token = auth::authenticate(&state.store, headers.get(header::AUTHORIZATION)).await?;
+    let wait = parse_wait(query)?;
+    let deadline = Instant::now() + wait;
+    loop {
+        let row = db("reading a check", async {
+            let client = state.store.client().await?;
+            checks::get(&client, id).await
+        })
+        .await?;
+        // Another token's check is answered exactly like a missing one: ids are sequential,
+        // and a different answer would tell a stranger which ids exist.
+        let row = match row {
+            Some(r) if r.token_id == Some(token.id) => r,
+            _ => return Err(Problem::not_found()),
+        };
+        let now = Instant::now();
+        if row.status == "done" || now >= deadline || ctx.shutdown.is_cancelled() {
+            return Ok(warp::reply::json(&view(&row)).into_response());
+        }
+        // The pool connection is released between polls, so waiting clients hold none.
+        tokio::select! {
+            _ = tokio::time::sleep(POLL_INTERVAL.min(deadline - now)) => {}
+            _ = ctx.shutdown.cancelled() => {}
+        }
+    }
+}
+
+/// The check as the API shows it: the `devmentor check --json` fields plus id, status and
+/// timestamps. The result fields are null until the check is done.
+#[derive(Debug, Serialize)]
+struct CheckView<'a> {
+    id: i64,
+    status: &'a str,
+    language: &'a str,
+    verdict: Value,
+    exit_code: Value,
+    signal: Value,
+    stdout: Value,
+    stderr: Value,
+    truncated: Value,
+    duration_ms: Value,
+    explanation: Value,
+    created_at: String,
+    started_at: Option<String>,
+    finished_at: Option<String>,
+}
+
+fn view(row: &CheckRow) -> CheckView<'_> {
+    let field = |name: &str| {
+        row.result
+            .as_ref()
+            .and_then(|r| r.get(name))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let verdict = match field("verdict") {
+        Value::Null => row.verdict.clone().map_or(Value::Null, Value::String),
+        v => v,
+    };
+    CheckView {
+        id: row.id,
+        status: &row.status,
+        language: &row.language,
+        verdict,
+        exit_code: field("exit_code"),
+        signal: field("signal"),
+        stdout: field("stdout"),
+        stderr: field("stderr"),
+        truncated: field("truncated"),
+        duration_ms: field("duration_ms"),
+        explanation: field("explanation"),
+        created_at: rfc3339(row.created_at),
+        started_at: row.started_at.map(rfc3339),
+        finished_at: row.finished_at.map(rfc3339),
+    }
+}

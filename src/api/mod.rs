@@ -1,0 +1,193 @@
+//! The HTTP API for front ends other than Telegram, served by the admin role with warp on
+//! `HTTP_ADDR`:
+//!
+//! | route | answer |
+//! |---|---|
+//! | `POST /api/v1/checks` | 202 `{"id","status":"queued"}` + `Location` |
+//! | `GET /api/v1/checks/{id}[?wait=N]` | 200, the check (`devmentor check --json` + id, status, timestamps) |
+//! | `GET /healthz` | 200 `{"status":"ok"}` while the process answers |
+//! | `GET /readyz` | 200 or 503, with the state of PostgreSQL, Redis and Docker |
+//! | `GET /metrics` | Prometheus text |
+//!
+//! `/api/v1/*` wants `Authorization: Bearer <token>` (see `store::tokens`). Every error is JSON
+//! (`problem`). The API holds no connection of its own: the PostgreSQL pool and the Redis
+//! client reconnect by themselves, so it recovers from their restarts without help.
+
+mod auth;
+mod checks;
+mod health;
+mod problem;
+mod time;
+
+pub use auth::RateLimiter;
+pub use checks::{body_limit, parse_wait, validate, Accepted, MAX_WAIT_SECONDS};
+pub use problem::{recover, Problem};
+pub use time::rfc3339;
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use warp::reply::Response;
+use warp::{Filter, Rejection, Reply};
+
+/// One PostgreSQL step of a request (pool checkout included).
+const DB_TIMEOUT: Duration = Duration::from_secs(5);
+/// Handing a job to Redis.
+const QUEUE_TIMEOUT: Duration = Duration::from_secs(3);
+/// Each dependency's answer to `/readyz` (and the queue depth for `/metrics`).
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long requests still running at shutdown may take to finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// What the API needs from the rest of the process.
+pub struct ApiState {
+    pub store: crate::store::Store,
+    pub queue: crate::queue::Queue,
+    /// `None`: no worker role in this process, so `/readyz` does not ask Docker.
+    pub docker: Option<bollard::Docker>,
+    pub metrics: Arc<crate::metrics::Metrics>,
+    pub languages: Arc<crate::sandbox::Languages>,
+    pub limits: crate::check::InputLimits,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("cannot listen on {addr} ({source}); is another process using it? Set HTTP_ADDR to another address")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A request body as it arrives.
+type BodyStream = Pin<Box<dyn futures_util::Stream<Item = Result<bytes::Bytes, warp::Error>> + Send>>;
+
+/// Shared by every request of one route tree.
+struct Ctx {
+    state: Arc<ApiState>,
+    /// Per route tree: one per server, which is one per process.
+    limiter: RateLimiter,
+    /// Cancelled at shutdown, so long polls answer at once instead of holding the server up.
+    shutdown: CancellationToken,
+}
+
+/// All routes: /api/v1/checks, /api/v1/checks/{id}, /healthz, /readyz, /metrics. Every
+/// rejection becomes a JSON error, so nothing can be joined after this with `.or`; to add
+/// routes, join them with [`filters`] and `.recover(api::recover)` the whole tree.
+pub fn routes(state: Arc<ApiState>) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
+    filters(state, CancellationToken::new()).recover(recover)
+}
+
+/// The routes before rejections are answered: unknown paths reject with "not found" (so other
+/// routes can be tried), known paths with a wrong method with a [`Problem`] 405. Long polls end
+/// early when `shutdown` is cancelled.
+pub fn filters(
+    state: Arc<ApiState>,
+    shutdown: CancellationToken,
+) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    let ctx = Arc::new(Ctx {
+        state,
+        limiter: RateLimiter::default(),
+        shutdown,
+    });
+    let ctx = warp::any().map(move || ctx.clone());
+    let body = warp::body::stream().map(body_stream);
+
+    let submit = warp::path!("api" / "v1" / "checks")
+        .and(only("POST"))
+        .and(ctx.clone())
+        .and(warp::header::headers_cloned())
+        .and(body)
+        .then(checks::submit);
+    let fetch = warp::path!("api" / "v1" / "checks" / i64)
+        .and(only("GET"))
+        .and(ctx.clone())
+        .and(warp::header::headers_cloned())
+        .and(warp::query::<HashMap<String, String>>())
+        .then(checks::fetch);
+    let healthz = warp::path!("healthz").and(only("GET")).map(health::healthz);
+    let readyz = warp::path!("readyz")
+        .and(only("GET"))
+        .and(ctx.clone())
+        .then(|ctx: Arc<Ctx>| async move { health::readyz(&ctx.state).await });
+    let metrics = warp::path!("metrics")
+        .and(only("GET"))
+        .and(ctx)
+        .then(|ctx: Arc<Ctx>| async move { health::metrics(&ctx.state).await });
+
+    submit
+        .or(fetch)
+        .unify()
+        .or(healthz)
+        .unify()
+        .or(readyz)
+        .unify()
+        .or(metrics)
+        .unify()
+}
+
+/// Names warp's body stream, whose chunk type is opaque, so the handlers need no generics.
+fn body_stream<S, B>(s: S) -> BodyStream
+where
+    S: futures_util::Stream<Item = Result<B, warp::Error>> + Send + 'static,
+    B: bytes::Buf,
+{
+    Box::pin(futures_util::StreamExt::map(s, |chunk| {
+        chunk.map(|mut b| {
+            let n = b.remaining();
+            b.copy_to_bytes(n)
+        })
+    }))
+}
+
+/// Lets `method` through; any other method on a matched path is a 405 naming the right one.
+/// (Checked after the path, so an unknown path stays a plain "not found".)
+fn only(method: &'static str) -> impl Filter<Extract = (), Error = Rejection> + Clone {
+    warp::method()
+        .and_then(move |m: warp::http::Method| async move {
+            if m.as_str() == method {
+                Ok(())
+            } else {
+                Err(warp::reject::custom(Problem::method_not_allowed(method)))
+            }
+        })
+        .untuple_one()
+}
+
+/// Binds `addr` (port 0 allowed) and serves until `shutdown` resolves; returns the bound address
+/// and the server task. At shutdown the listener closes, long polls answer at once, and
+/// requests still running get [`SHUTDOWN_GRACE`] to finish.
+pub async fn serve(
+    addr: SocketAddr,
+    state: Arc<ApiState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), ApiError> {
+    let bind_error = |source| ApiError::Bind { addr, source };
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(bind_error)?;
+    let bound = listener.local_addr().map_err(bind_error)?;
+    let stop = CancellationToken::new();
+    let routes = filters(state, stop.clone()).recover(recover);
+    let signal = {
+        let stop = stop.clone();
+        async move {
+            shutdown.await;
+            stop.cancel();
+        }
+    };
+    let server = warp::serve(routes).incoming(listener).graceful(signal).run();
+    let task = tokio::spawn(async move {
+        tokio::select! {
+            _ = server => {}
+            _ = async { stop.cancelled().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
+                tracing::warn!("HTTP API: requests still running {SHUTDOWN_GRACE:?} after shutdown were dropped");
+            }
+        }
+    });
+    tracing::info!(addr = %bound, "HTTP API listening");
+    Ok((bound, task))
+}

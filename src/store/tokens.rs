@@ -1,0 +1,47 @@
+//! API bearer tokens: only a SHA-256 of each token is stored; the token is shown once, when it
+//! is created.
+
+use super::{Client, StoreError};
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub id: i64,
+    pub name: String,
+    pub rate_per_minute: i32,
+}
+
+pub fn hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A new random token (`dm_` + 48 hex digits from the OS's randomness).
+pub fn generate() -> std::io::Result<String> {
+    let mut bytes = [0u8; 24];
+    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut bytes)?;
+    Ok(format!("dm_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+}
+
+/// Creates a token; returns its id and the token itself (never retrievable again).
+pub async fn create(client: &Client, name: &str, rate_per_minute: i32) -> Result<(i64, String), StoreError> {
+    let token = generate().map_err(|e| StoreError::Pool(format!("no randomness: {e}")))?;
+    let row = client
+        .query_one(
+            "INSERT INTO api_tokens (name, token_hash, rate_per_minute) VALUES ($1, $2, $3) RETURNING id",
+            &[&name, &hash(&token), &rate_per_minute],
+        )
+        .await?;
+    Ok((row.get(0), token))
+}
+
+/// The token's record when it is valid (exists, not revoked).
+pub async fn verify(client: &Client, token: &str) -> Result<Option<Token>, StoreError> {
+    let row = client
+        .query_opt(
+            "UPDATE api_tokens SET last_used_at = now() WHERE token_hash = $1 AND NOT revoked
+             RETURNING id, name, rate_per_minute",
+            &[&hash(token)],
+        )
+        .await?;
+    Ok(row.map(|r| Token { id: r.get(0), name: r.get(1), rate_per_minute: r.get(2) }))
+}

@@ -1,0 +1,113 @@
+//! One job, start to finish: what a sandbox actor does with each job it claims.
+//!
+//! Idempotent by construction: the `checks` row is finished with a guarded `UPDATE`, only the
+//! call that finished it publishes the "done" event, and the job is acknowledged only after
+//! the result is stored. A re-delivered job therefore never yields two results or two messages.
+
+use crate::analyzer::Analyzer;
+use crate::check::{run_check, CheckError, CheckRequest, CheckResult, InputLimits};
+use crate::metrics::Metrics;
+use crate::queue::{Job, Queue};
+use crate::sandbox::{Sandbox, Verdict};
+use crate::store::{checks, Store, StoreError};
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Queue(#[from] crate::queue::QueueError),
+}
+
+/// What happened to a job.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Ran and stored; `published` is false for a duplicate that lost the race to finish.
+    Done { check_id: i64, verdict: Verdict, published: bool },
+    /// The check was already finished (a re-delivered job): acknowledged, nothing else.
+    Duplicate { check_id: i64 },
+    /// Delivered too many times: failed with `internal_error`.
+    GaveUp { check_id: i64 },
+    /// The row does not exist (deleted): acknowledged and dropped.
+    Missing { check_id: i64 },
+}
+
+/// Everything a sandbox actor needs; shared by the actors of one process.
+pub struct Worker {
+    pub name: String,
+    pub store: Store,
+    pub queue: Queue,
+    pub sandbox: Arc<Sandbox>,
+    pub analyzer: Arc<Analyzer>,
+    pub limits: InputLimits,
+    pub metrics: Arc<Metrics>,
+    pub max_deliveries: u64,
+}
+
+impl Worker {
+    pub async fn process(&self, job: &Job) -> Result<Outcome, WorkerError> {
+        let client = self.store.client().await?;
+        if job.deliveries > self.max_deliveries {
+            let result = internal_error_result(
+                &checks::get(&client, job.check_id).await?.map(|c| c.language).unwrap_or_default(),
+                &format!("the check failed {} times inside the service; it was stopped", job.deliveries - 1),
+            );
+            let first = checks::finish(&client, job.check_id, "internal_error", &serde_json::to_value(&result).unwrap_or_default()).await?;
+            if first {
+                self.queue.publish_done(job.check_id).await?;
+                self.metrics.check_finished("internal_error", 0.0);
+            }
+            self.queue.ack(job).await?;
+            return Ok(Outcome::GaveUp { check_id: job.check_id });
+        }
+        let Some(row) = checks::start(&client, job.check_id, &self.name).await? else {
+            self.queue.ack(job).await?;
+            return Ok(match checks::get(&client, job.check_id).await? {
+                Some(_) => Outcome::Duplicate { check_id: job.check_id },
+                None => Outcome::Missing { check_id: job.check_id },
+            });
+        };
+        drop(client);
+        let request = CheckRequest {
+            language: row.language.clone(),
+            code: row.code.into_bytes(),
+            stdin: row.stdin,
+            locale: row.locale,
+            check_id: Some(row.id),
+        };
+        let started = Instant::now();
+        let result = match run_check(&self.sandbox, Some(&self.analyzer), &request, &self.limits).await {
+            Ok(r) => r,
+            // The input was validated when the check was accepted; anything here is ours.
+            Err(e @ CheckError::Sandbox(_)) => internal_error_result(&row.language, &e.to_string()),
+            Err(e) => internal_error_result(&row.language, &format!("the check could not run: {e}")),
+        };
+        let seconds = started.elapsed().as_secs_f64();
+        let client = self.store.client().await?;
+        let value = serde_json::to_value(&result).unwrap_or_default();
+        let first = checks::finish(&client, row.id, result.verdict.as_str(), &value).await?;
+        if first {
+            self.queue.publish_done(row.id).await?;
+            self.metrics.check_finished(result.verdict.as_str(), seconds);
+        }
+        self.queue.ack(job).await?;
+        Ok(Outcome::Done { check_id: row.id, verdict: result.verdict, published: first })
+    }
+}
+
+/// A result that says plainly the service failed, not the student's program.
+pub fn internal_error_result(language: &str, reason: &str) -> CheckResult {
+    CheckResult {
+        language: language.to_string(),
+        verdict: Verdict::InternalError,
+        exit_code: None,
+        signal: None,
+        stdout: String::new(),
+        stderr: format!("devmentor: {reason}"),
+        truncated: false,
+        duration_ms: 0,
+        explanation: None,
+    }
+}
