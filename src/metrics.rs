@@ -18,7 +18,10 @@ pub struct Histogram {
 
 impl Histogram {
     fn new() -> Self {
-        Histogram { counts: BUCKETS.iter().map(|_| AtomicU64::new(0)).collect(), ..Default::default() }
+        Histogram {
+            counts: BUCKETS.iter().map(|_| AtomicU64::new(0)).collect(),
+            ..Default::default()
+        }
     }
 
     pub fn observe(&self, seconds: f64) {
@@ -83,8 +86,16 @@ impl Metrics {
         let counter = |out: &mut String, name: &str, help: &str, v: u64| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
         };
-        counter(&mut out, "devmentor_checks_submitted_total", "Checks accepted.", self.checks_submitted.load(Ordering::Relaxed));
-        let _ = writeln!(out, "# HELP devmentor_checks_total Checks finished, by verdict.\n# TYPE devmentor_checks_total counter");
+        counter(
+            &mut out,
+            "devmentor_checks_submitted_total",
+            "Checks accepted.",
+            self.checks_submitted.load(Ordering::Relaxed),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP devmentor_checks_total Checks finished, by verdict.\n# TYPE devmentor_checks_total counter"
+        );
         for (v, n) in lock(&self.checks_by_verdict).iter() {
             let _ = writeln!(out, "devmentor_checks_total{{verdict=\"{v}\"}} {n}");
         }
@@ -93,18 +104,36 @@ impl Metrics {
             "# HELP devmentor_sandbox_seconds Time of a check in the sandbox.\n# TYPE devmentor_sandbox_seconds histogram"
         );
         for (i, b) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(out, "devmentor_sandbox_seconds_bucket{{le=\"{b}\"}} {}", self.sandbox_seconds.counts[i].load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "devmentor_sandbox_seconds_bucket{{le=\"{b}\"}} {}",
+                self.sandbox_seconds.counts[i].load(Ordering::Relaxed)
+            );
         }
         let total = self.sandbox_seconds.total.load(Ordering::Relaxed);
         let _ = writeln!(out, "devmentor_sandbox_seconds_bucket{{le=\"+Inf\"}} {total}");
-        let _ = writeln!(out, "devmentor_sandbox_seconds_sum {}", self.sandbox_seconds.sum_micros.load(Ordering::Relaxed) as f64 / 1e6);
+        let _ = writeln!(
+            out,
+            "devmentor_sandbox_seconds_sum {}",
+            self.sandbox_seconds.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
+        );
         let _ = writeln!(out, "devmentor_sandbox_seconds_count {total}");
         let _ = writeln!(out, "# HELP devmentor_actor_restarts_total Supervisor restarts, by actor.\n# TYPE devmentor_actor_restarts_total counter");
         for (a, n) in lock(&self.restarts_by_actor).iter() {
             let _ = writeln!(out, "devmentor_actor_restarts_total{{actor=\"{a}\"}} {n}");
         }
-        counter(&mut out, "devmentor_jobs_redelivered_total", "Jobs reclaimed from a dead consumer.", self.jobs_redelivered.load(Ordering::Relaxed));
-        counter(&mut out, "devmentor_jobs_requeued_total", "Stuck checks re-enqueued by the reaper.", self.jobs_requeued_by_reaper.load(Ordering::Relaxed));
+        counter(
+            &mut out,
+            "devmentor_jobs_redelivered_total",
+            "Jobs reclaimed from a dead consumer.",
+            self.jobs_redelivered.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "devmentor_jobs_requeued_total",
+            "Stuck checks re-enqueued by the reaper.",
+            self.jobs_requeued_by_reaper.load(Ordering::Relaxed),
+        );
         for (name, help, f) in lock(&self.gauges).iter() {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {}", f());
         }

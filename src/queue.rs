@@ -84,7 +84,10 @@ impl Queue {
     /// A second connection for blocking reads, which would stall every other command on a
     /// shared one.
     pub async fn for_consumer(&self) -> Result<Queue, QueueError> {
-        Ok(Queue { client: connect_client(&self.url, Duration::from_secs(5)).await?, ..self.clone() })
+        Ok(Queue {
+            client: connect_client(&self.url, Duration::from_secs(5)).await?,
+            ..self.clone()
+        })
     }
 
     /// Creates the consumer group (and the stream) unless it exists. Called again after Redis
@@ -92,7 +95,16 @@ impl Queue {
     pub async fn ensure_group(&self) -> Result<(), QueueError> {
         let r: Result<Value, _> = self
             .client
-            .custom(cmd("XGROUP", false), vec![Value::from("CREATE"), self.checks.as_str().into(), GROUP.into(), "0".into(), "MKSTREAM".into()])
+            .custom(
+                cmd("XGROUP", false),
+                vec![
+                    Value::from("CREATE"),
+                    self.checks.as_str().into(),
+                    GROUP.into(),
+                    "0".into(),
+                    "MKSTREAM".into(),
+                ],
+            )
             .await;
         match r {
             Ok(_) => Ok(()),
@@ -106,12 +118,30 @@ impl Queue {
         Ok(())
     }
 
+    /// Adds a job. Fails fast while Redis is away (instead of being replayed on reconnect),
+    /// so a caller that reports the failure never sees the job appear later.
     pub async fn enqueue(&self, check_id: i64) -> Result<String, QueueError> {
+        let options = Options {
+            fail_fast: true,
+            timeout: Some(Duration::from_secs(3)),
+            max_attempts: Some(1),
+            ..Default::default()
+        };
         let id: Value = self
             .client
-            .custom(cmd("XADD", false), vec![Value::from(self.checks.as_str()), "*".into(), "check_id".into(), check_id.into()])
+            .with_options(&options)
+            .custom(
+                cmd("XADD", false),
+                vec![
+                    Value::from(self.checks.as_str()),
+                    "*".into(),
+                    "check_id".into(),
+                    check_id.into(),
+                ],
+            )
             .await?;
-        id.as_string().ok_or_else(|| QueueError::Protocol(format!("XADD returned {id:?}")))
+        id.as_string()
+            .ok_or_else(|| QueueError::Protocol(format!("XADD returned {id:?}")))
     }
 
     /// Claims up to `count` new jobs, waiting up to `block` for one.
@@ -144,7 +174,11 @@ impl Queue {
             let _name = parts.next();
             for entry in parts.next().map(array).unwrap_or_default() {
                 if let Some((entry_id, check_id)) = parse_entry(entry) {
-                    jobs.push(Job { entry_id, check_id, deliveries: 1 });
+                    jobs.push(Job {
+                        entry_id,
+                        check_id,
+                        deliveries: 1,
+                    });
                 }
             }
         }
@@ -173,17 +207,33 @@ impl Queue {
         };
         let mut parts = array(reply).into_iter();
         let _cursor = parts.next();
-        let entries: Vec<(String, i64)> = parts.next().map(array).unwrap_or_default().into_iter().filter_map(parse_entry).collect();
+        let entries: Vec<(String, i64)> = parts
+            .next()
+            .map(array)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(parse_entry)
+            .collect();
         let mut jobs = Vec::new();
         for (entry_id, check_id) in entries {
             let deliveries = self.deliveries(&entry_id).await.unwrap_or(1);
-            jobs.push(Job { entry_id, check_id, deliveries });
+            jobs.push(Job {
+                entry_id,
+                check_id,
+                deliveries,
+            });
         }
         Ok(jobs)
     }
 
     async fn deliveries(&self, entry_id: &str) -> Result<u64, QueueError> {
-        let args: Vec<Value> = vec![self.checks.as_str().into(), GROUP.into(), entry_id.into(), entry_id.into(), 1.into()];
+        let args: Vec<Value> = vec![
+            self.checks.as_str().into(),
+            GROUP.into(),
+            entry_id.into(),
+            entry_id.into(),
+            1.into(),
+        ];
         let reply: Value = self.client.custom(cmd("XPENDING", false), args).await?;
         Ok(array(reply)
             .into_iter()
@@ -196,7 +246,14 @@ impl Queue {
     pub async fn ack(&self, job: &Job) -> Result<(), QueueError> {
         let _: Value = self
             .client
-            .custom(cmd("XACK", false), vec![Value::from(self.checks.as_str()), GROUP.into(), job.entry_id.as_str().into()])
+            .custom(
+                cmd("XACK", false),
+                vec![
+                    Value::from(self.checks.as_str()),
+                    GROUP.into(),
+                    job.entry_id.as_str().into(),
+                ],
+            )
             .await?;
         Ok(())
     }
@@ -207,14 +264,29 @@ impl Queue {
             .client
             .custom(
                 cmd("XADD", false),
-                vec![Value::from(self.results.as_str()), "MAXLEN".into(), "~".into(), 100_000.into(), "*".into(), "check_id".into(), check_id.into()],
+                vec![
+                    Value::from(self.results.as_str()),
+                    "MAXLEN".into(),
+                    "~".into(),
+                    100_000.into(),
+                    "*".into(),
+                    "check_id".into(),
+                    check_id.into(),
+                ],
             )
             .await?;
         Ok(())
     }
 
     pub async fn depth(&self) -> Result<Depth, QueueError> {
-        let groups: Value = match self.client.custom(cmd("XINFO", false), vec![Value::from("GROUPS"), self.checks.as_str().into()]).await {
+        let groups: Value = match self
+            .client
+            .custom(
+                cmd("XINFO", false),
+                vec![Value::from("GROUPS"), self.checks.as_str().into()],
+            )
+            .await
+        {
             Ok(v) => v,
             Err(e) if e.to_string().contains("no such key") => return Ok(Depth::default()),
             Err(e) => return Err(e.into()),

@@ -25,7 +25,11 @@ pub enum WorkerError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// Ran and stored; `published` is false for a duplicate that lost the race to finish.
-    Done { check_id: i64, verdict: Verdict, published: bool },
+    Done {
+        check_id: i64,
+        verdict: Verdict,
+        published: bool,
+    },
     /// The check was already finished (a re-delivered job): acknowledged, nothing else.
     Duplicate { check_id: i64 },
     /// Delivered too many times: failed with `internal_error`.
@@ -51,10 +55,22 @@ impl Worker {
         let client = self.store.client().await?;
         if job.deliveries > self.max_deliveries {
             let result = internal_error_result(
-                &checks::get(&client, job.check_id).await?.map(|c| c.language).unwrap_or_default(),
-                &format!("the check failed {} times inside the service; it was stopped", job.deliveries - 1),
+                &checks::get(&client, job.check_id)
+                    .await?
+                    .map(|c| c.language)
+                    .unwrap_or_default(),
+                &format!(
+                    "the check failed {} times inside the service; it was stopped",
+                    job.deliveries - 1
+                ),
             );
-            let first = checks::finish(&client, job.check_id, "internal_error", &serde_json::to_value(&result).unwrap_or_default()).await?;
+            let first = checks::finish(
+                &client,
+                job.check_id,
+                "internal_error",
+                &serde_json::to_value(&result).unwrap_or_default(),
+            )
+            .await?;
             if first {
                 self.queue.publish_done(job.check_id).await?;
                 self.metrics.check_finished("internal_error", 0.0);
@@ -93,7 +109,11 @@ impl Worker {
             self.metrics.check_finished(result.verdict.as_str(), seconds);
         }
         self.queue.ack(job).await?;
-        Ok(Outcome::Done { check_id: row.id, verdict: result.verdict, published: first })
+        Ok(Outcome::Done {
+            check_id: row.id,
+            verdict: result.verdict,
+            published: first,
+        })
     }
 }
 

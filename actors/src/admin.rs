@@ -19,9 +19,17 @@ pub enum AdminMsg {}
 impl Actor for Admin {
     type Msg = AdminMsg;
     type State = AdminState;
-    type Arguments = (SocketAddr, Arc<ApiState>, tokio::sync::watch::Sender<Option<SocketAddr>>);
+    type Arguments = (
+        SocketAddr,
+        Arc<ApiState>,
+        tokio::sync::watch::Sender<Option<SocketAddr>>,
+    );
 
-    async fn pre_start(&self, _myself: ActorRef<Self::Msg>, (addr, api, bound): Self::Arguments) -> Result<Self::State, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        (addr, api, bound): Self::Arguments,
+    ) -> Result<Self::State, ActorProcessingErr> {
         let stop = CancellationToken::new();
         let s = stop.clone();
         let (local, task) = serve(addr, api, async move { s.cancelled().await }).await?;
@@ -30,7 +38,12 @@ impl Actor for Admin {
         Ok(AdminState { stop, task: Some(task) })
     }
 
-    async fn handle(&self, _: ActorRef<Self::Msg>, msg: Self::Msg, _: &mut Self::State) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        _: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        _: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
         match msg {}
     }
 

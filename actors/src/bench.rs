@@ -80,7 +80,11 @@ pub async fn run(config: &Config, what: BenchCommand) -> anyhow::Result<ExitCode
             json,
         } => (runs, concurrency, lang, pool, json),
         BenchCommand::Analyzer { rounds, json } => return bench_analyzer(rounds, json),
-        BenchCommand::Pipeline { checks, concurrency, json } => return bench_pipeline(config, checks, concurrency, json).await,
+        BenchCommand::Pipeline {
+            checks,
+            concurrency,
+            json,
+        } => return bench_pipeline(config, checks, concurrency, json).await,
     };
     anyhow::ensure!(
         runs > 0 && concurrency > 0,
@@ -292,7 +296,10 @@ fn bench_analyzer(rounds: usize, json: bool) -> anyhow::Result<ExitCode> {
 /// hello-world checks through the HTTP API and waits for each result.
 async fn bench_pipeline(config: &Config, checks: usize, concurrency: usize, json: bool) -> anyhow::Result<ExitCode> {
     use crate::run::{run, Hooks, Role};
-    anyhow::ensure!(checks > 0 && concurrency > 0, "--checks and --concurrency must be at least 1");
+    anyhow::ensure!(
+        checks > 0 && concurrency > 0,
+        "--checks and --concurrency must be at least 1"
+    );
     let mut config = config.clone();
     config.runtime.redis_prefix = format!("bench:{}:", std::process::id());
     config.http_addr = "127.0.0.1:0".into();
@@ -301,7 +308,11 @@ async fn bench_pipeline(config: &Config, checks: usize, concurrency: usize, json
     let (_, token) = devmentor::store::tokens::create(&store.client().await?, "bench", 1_000_000).await?;
     let (bound_tx, mut bound_rx) = tokio::sync::watch::channel(None);
     let stop = tokio_util::sync::CancellationToken::new();
-    let hooks = Hooks { bound: Some(bound_tx), stop: Some(stop.clone()), ..Hooks::default() };
+    let hooks = Hooks {
+        bound: Some(bound_tx),
+        stop: Some(stop.clone()),
+        ..Hooks::default()
+    };
     let roles = [Role::Worker, Role::Admin].into_iter().collect();
     let cfg = config.clone();
     let service = tokio::spawn(async move { run(&cfg, roles, hooks).await });
@@ -342,7 +353,10 @@ async fn bench_pipeline(config: &Config, checks: usize, concurrency: usize, json
                         .json()
                         .await?;
                     if v["status"] == "done" {
-                        anyhow::ensure!(v["stdout"] == format!("Hello, world! {i}\n"), "wrong result for {id}: {v}");
+                        anyhow::ensure!(
+                            v["stdout"] == format!("Hello, world! {i}\n"),
+                            "wrong result for {id}: {v}"
+                        );
                         return Ok(t.elapsed());
                     }
                 }
@@ -377,7 +391,11 @@ async fn bench_pipeline(config: &Config, checks: usize, concurrency: usize, json
     stop.cancel();
     let _ = service.await;
     let sandbox = Sandbox::connect(&config.sandbox).await?;
-    let pack = sandbox.languages().find("python").ok_or_else(|| anyhow::anyhow!("no python pack"))?.clone();
+    let pack = sandbox
+        .languages()
+        .find("python")
+        .ok_or_else(|| anyhow::anyhow!("no python pack"))?
+        .clone();
     let settings = SpecSettings {
         user: config.sandbox.user.clone(),
         runtime: config.sandbox.runtime.clone(),
@@ -425,6 +443,10 @@ async fn bench_pipeline(config: &Config, checks: usize, concurrency: usize, json
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }

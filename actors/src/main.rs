@@ -103,7 +103,9 @@ fn main() -> ExitCode {
         let config = devmentor::Config::load(cli.config.as_deref())?;
         match cli.command {
             Command::Run { roles } => run::run(&config, roles, run::Hooks::from_env()).await,
-            Command::Token { what: TokenCommand::Create { name, rate } } => run::create_token(&config, &name, rate).await,
+            Command::Token {
+                what: TokenCommand::Create { name, rate },
+            } => run::create_token(&config, &name, rate).await,
             Command::Check(args) => check_cmd::run(&config, args).await,
             Command::Bench { what } => bench::run(&config, what).await,
             Command::Sandbox {

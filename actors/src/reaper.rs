@@ -34,7 +34,12 @@ impl Actor for Reaper {
         Ok(args)
     }
 
-    async fn handle(&self, myself: ActorRef<Self::Msg>, _: ReaperMsg, s: &mut ReaperArgs) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        _: ReaperMsg,
+        s: &mut ReaperArgs,
+    ) -> Result<(), ActorProcessingErr> {
         match requeue_stuck(s).await {
             Ok(0) => {}
             Ok(n) => tracing::warn!(checks = n, "re-enqueued stuck checks"),

@@ -32,7 +32,11 @@ impl Child {
 pub struct RootArgs {
     pub pool: Option<(Arc<PoolContext>, usize)>,
     pub reaper: Option<ReaperArgs>,
-    pub admin: Option<(SocketAddr, Arc<ApiState>, tokio::sync::watch::Sender<Option<SocketAddr>>)>,
+    pub admin: Option<(
+        SocketAddr,
+        Arc<ApiState>,
+        tokio::sync::watch::Sender<Option<SocketAddr>>,
+    )>,
     pub policy: RestartPolicy,
     pub metrics: Arc<devmentor::metrics::Metrics>,
     /// Set when the root gives up, so `run` exits non-zero.
@@ -53,12 +57,17 @@ pub struct RootState {
 }
 
 impl Root {
-    async fn spawn(myself: &ActorRef<RootMsg>, args: &RootArgs, child: Child) -> Result<Option<ractor::ActorId>, ActorProcessingErr> {
+    async fn spawn(
+        myself: &ActorRef<RootMsg>,
+        args: &RootArgs,
+        child: Child,
+    ) -> Result<Option<ractor::ActorId>, ActorProcessingErr> {
         let cell = myself.get_cell();
         let id = match child {
             Child::SandboxPool => match &args.pool {
                 Some((ctx, size)) => {
-                    let (a, _) = Actor::spawn_linked(None, SandboxPool, (ctx.clone(), *size, args.policy), cell).await?;
+                    let (a, _) =
+                        Actor::spawn_linked(None, SandboxPool, (ctx.clone(), *size, args.policy), cell).await?;
                     Some(a.get_id())
                 }
                 None => None,
@@ -101,10 +110,20 @@ impl Actor for Root {
                 children.insert(id, child);
             }
         }
-        Ok(RootState { args, children, restarts: HashMap::new(), stopping: false })
+        Ok(RootState {
+            args,
+            children,
+            restarts: HashMap::new(),
+            stopping: false,
+        })
     }
 
-    async fn handle(&self, myself: ActorRef<Self::Msg>, msg: RootMsg, state: &mut RootState) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        msg: RootMsg,
+        state: &mut RootState,
+    ) -> Result<(), ActorProcessingErr> {
         let RootMsg::Restart(child) = msg;
         if state.stopping {
             return Ok(());
@@ -121,13 +140,20 @@ impl Actor for Root {
         Ok(())
     }
 
-    async fn handle_supervisor_evt(&self, myself: ActorRef<Self::Msg>, evt: SupervisionEvent, state: &mut RootState) -> Result<(), ActorProcessingErr> {
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        evt: SupervisionEvent,
+        state: &mut RootState,
+    ) -> Result<(), ActorProcessingErr> {
         let (cell, reason) = match evt {
             SupervisionEvent::ActorFailed(cell, err) => (cell, err.to_string()),
             SupervisionEvent::ActorTerminated(cell, _, reason) => (cell, reason.unwrap_or_else(|| "stopped".into())),
             _ => return Ok(()),
         };
-        let Some(child) = state.children.remove(&cell.get_id()) else { return Ok(()) };
+        let Some(child) = state.children.remove(&cell.get_id()) else {
+            return Ok(());
+        };
         if !state.stopping {
             self.failed(&myself, state, child, reason);
         }
@@ -138,13 +164,22 @@ impl Actor for Root {
 impl Root {
     fn failed(&self, myself: &ActorRef<RootMsg>, state: &mut RootState, child: Child, reason: String) {
         state.args.metrics.actor_restarted(child.name());
-        match state.restarts.entry(child).or_default().record(Instant::now(), &state.args.policy) {
+        match state
+            .restarts
+            .entry(child)
+            .or_default()
+            .record(Instant::now(), &state.args.policy)
+        {
             Ok(backoff) => {
                 tracing::warn!(child = child.name(), %reason, backoff_ms = backoff.as_millis() as u64, "role actor died; restarting");
                 myself.send_after(backoff, move || RootMsg::Restart(child));
             }
             Err(e) => {
-                let msg = format!("{} restarted {} times within the window, last: {reason}", child.name(), e.restarts);
+                let msg = format!(
+                    "{} restarted {} times within the window, last: {reason}",
+                    child.name(),
+                    e.restarts
+                );
                 tracing::error!(%msg, "restart storm at the root; stopping");
                 state.stopping = true;
                 let _ = state.args.failed.send(Some(msg.clone()));

@@ -62,7 +62,9 @@ impl Hooks {
     /// `DEVMENTOR_FAULT_PANIC_MARKER` (a sandbox actor panics mid-job on a check whose code
     /// contains it, once; every time with `DEVMENTOR_FAULT_PANIC_ALWAYS=1`).
     pub fn from_env() -> Hooks {
-        let marker = std::env::var("DEVMENTOR_FAULT_PANIC_MARKER").ok().filter(|m| !m.is_empty());
+        let marker = std::env::var("DEVMENTOR_FAULT_PANIC_MARKER")
+            .ok()
+            .filter(|m| !m.is_empty());
         if marker.is_some() {
             tracing::warn!("fault injection is on (DEVMENTOR_FAULT_PANIC_MARKER): this is a test run");
         }
@@ -106,7 +108,11 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
         if let Err(e) = sandbox.reap_orphans().await {
             tracing::warn!(error = %e, "could not reap orphaned containers");
         }
-        sandbox.start_pool(&language::pool_sizes(config.sandbox.warm_pool_size, &config.sandbox.warm_pool, sandbox.languages()));
+        sandbox.start_pool(&language::pool_sizes(
+            config.sandbox.warm_pool_size,
+            &config.sandbox.warm_pool,
+            sandbox.languages(),
+        ));
         docker = Some(sandbox.docker().clone());
         let sandbox = Arc::new(sandbox);
         let entries = devmentor::registry::store::load(&store.client().await?).await?;
@@ -124,7 +130,11 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
             }
         };
         let analyzer = Arc::new(Analyzer::new(entries, ai, Some(store.clone())));
-        reloader = Some(devmentor::registry::listen::spawn_reloader(store.clone(), analyzer.clone(), stop.clone()));
+        reloader = Some(devmentor::registry::listen::spawn_reloader(
+            store.clone(),
+            analyzer.clone(),
+            stop.clone(),
+        ));
         register_worker_gauges(&metrics, &sandbox, &analyzer);
         let name = hooks.worker_name.clone().unwrap_or_else(worker_name);
         let worker = Arc::new(Worker {
@@ -155,9 +165,22 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
         sandbox_for_shutdown = Some(sandbox);
     }
     let admin = if roles.contains(&Role::Admin) {
-        let addr = config.http_addr.parse().with_context(|| format!("HTTP_ADDR {:?} is not host:port", config.http_addr))?;
-        let api = Arc::new(ApiState { store: store.clone(), queue: queue.clone(), docker, metrics: metrics.clone(), languages, limits });
-        let bound = hooks.bound.take().unwrap_or_else(|| tokio::sync::watch::channel(None).0);
+        let addr = config
+            .http_addr
+            .parse()
+            .with_context(|| format!("HTTP_ADDR {:?} is not host:port", config.http_addr))?;
+        let api = Arc::new(ApiState {
+            store: store.clone(),
+            queue: queue.clone(),
+            docker,
+            metrics: metrics.clone(),
+            languages,
+            limits,
+        });
+        let bound = hooks
+            .bound
+            .take()
+            .unwrap_or_else(|| tokio::sync::watch::channel(None).0);
         Some((addr, api, bound))
     } else {
         None
@@ -166,8 +189,17 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
     let external_stop = hooks.stop.clone().unwrap_or_default();
     let (failed_tx, mut failed_rx) = tokio::sync::watch::channel(None);
     let busy_ctx = pool.as_ref().map(|(c, _)| c.clone());
-    let args = RootArgs { pool, reaper, admin, policy, metrics: metrics.clone(), failed: failed_tx };
-    let (root, handle) = Actor::spawn(Some("root".into()), Root, args).await.context("the root supervisor did not start")?;
+    let args = RootArgs {
+        pool,
+        reaper,
+        admin,
+        policy,
+        metrics: metrics.clone(),
+        failed: failed_tx,
+    };
+    let (root, handle) = Actor::spawn(Some("root".into()), Root, args)
+        .await
+        .context("the root supervisor did not start")?;
     tracing::info!(?roles, "devmentor is running");
 
     let mut handle = handle;
@@ -187,7 +219,10 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
         }
         let left = ctx.busy.load(Ordering::SeqCst);
         if left > 0 {
-            tracing::warn!(running = left, "grace period over: unfinished checks stay on the stream for another worker");
+            tracing::warn!(
+                running = left,
+                "grace period over: unfinished checks stay on the stream for another worker"
+            );
         }
     }
     if !handle.is_finished() {
@@ -221,15 +256,31 @@ fn worker_name() -> String {
 
 fn register_worker_gauges(metrics: &Metrics, sandbox: &Arc<Sandbox>, analyzer: &Arc<Analyzer>) {
     let s = sandbox.clone();
-    metrics.gauge("devmentor_warm_pool_ready", "Warm sandbox containers waiting.", Box::new(move || s.pool_stats().ready as f64));
+    metrics.gauge(
+        "devmentor_warm_pool_ready",
+        "Warm sandbox containers waiting.",
+        Box::new(move || s.pool_stats().ready as f64),
+    );
     if let Some(ai) = analyzer.ai().cloned() {
         let stats = |f: fn(&devmentor::ai::AiStats) -> u64, ai: &Arc<AiClient>| {
             let ai = ai.clone();
             Box::new(move || f(&ai.stats) as f64) as devmentor::metrics::Gauge
         };
-        metrics.gauge("devmentor_ai_calls", "AI requests made.", stats(|s| s.calls.load(Ordering::Relaxed), &ai));
-        metrics.gauge("devmentor_ai_errors", "AI requests that failed.", stats(|s| s.errors.load(Ordering::Relaxed), &ai));
-        metrics.gauge("devmentor_ai_cache_hits", "AI answers served from the cache.", stats(|s| s.cache_hits.load(Ordering::Relaxed), &ai));
+        metrics.gauge(
+            "devmentor_ai_calls",
+            "AI requests made.",
+            stats(|s| s.calls.load(Ordering::Relaxed), &ai),
+        );
+        metrics.gauge(
+            "devmentor_ai_errors",
+            "AI requests that failed.",
+            stats(|s| s.errors.load(Ordering::Relaxed), &ai),
+        );
+        metrics.gauge(
+            "devmentor_ai_cache_hits",
+            "AI answers served from the cache.",
+            stats(|s| s.cache_hits.load(Ordering::Relaxed), &ai),
+        );
     }
 }
 
@@ -252,7 +303,10 @@ pub async fn create_token(config: &Config, name: &str, rate: i32) -> anyhow::Res
     let store = Store::connect(config.database_url.expose(), Duration::from_secs(5)).await?;
     devmentor::store::ensure_migrated(&store).await?;
     let (id, token) = devmentor::store::tokens::create(&store.client().await?, name.trim(), rate).await?;
-    println!("created API token {:?} (id {id}, {rate} checks/minute); it is shown only now:", name.trim());
+    println!(
+        "created API token {:?} (id {id}, {rate} checks/minute); it is shown only now:",
+        name.trim()
+    );
     println!("{token}");
     Ok(ExitCode::SUCCESS)
 }

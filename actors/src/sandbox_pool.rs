@@ -50,7 +50,11 @@ pub struct PoolState {
 }
 
 impl SandboxPool {
-    async fn spawn_child(myself: &ActorRef<PoolMsg>, ctx: &Arc<PoolContext>, index: usize) -> Result<ractor::ActorId, ActorProcessingErr> {
+    async fn spawn_child(
+        myself: &ActorRef<PoolMsg>,
+        ctx: &Arc<PoolContext>,
+        index: usize,
+    ) -> Result<ractor::ActorId, ActorProcessingErr> {
         let (child, _) = Actor::spawn_linked(None, SandboxActor, (ctx.clone(), index), myself.get_cell()).await?;
         Ok(child.get_id())
     }
@@ -61,16 +65,30 @@ impl Actor for SandboxPool {
     type State = PoolState;
     type Arguments = (Arc<PoolContext>, usize, RestartPolicy);
 
-    async fn pre_start(&self, myself: ActorRef<Self::Msg>, (ctx, size, policy): Self::Arguments) -> Result<Self::State, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        (ctx, size, policy): Self::Arguments,
+    ) -> Result<Self::State, ActorProcessingErr> {
         let mut children = HashMap::new();
         for i in 0..size.max(1) {
             children.insert(Self::spawn_child(&myself, &ctx, i).await?, i);
         }
         tracing::info!(size, "sandbox pool started");
-        Ok(PoolState { ctx, children, restarts: HashMap::new(), policy })
+        Ok(PoolState {
+            ctx,
+            children,
+            restarts: HashMap::new(),
+            policy,
+        })
     }
 
-    async fn handle(&self, myself: ActorRef<Self::Msg>, msg: Self::Msg, state: &mut Self::State) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
         match msg {
             PoolMsg::Restart(i) => {
                 if state.ctx.stop.is_cancelled() {
@@ -84,18 +102,32 @@ impl Actor for SandboxPool {
         Ok(())
     }
 
-    async fn handle_supervisor_evt(&self, myself: ActorRef<Self::Msg>, evt: SupervisionEvent, state: &mut Self::State) -> Result<(), ActorProcessingErr> {
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        evt: SupervisionEvent,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
         let (cell, reason) = match evt {
             SupervisionEvent::ActorFailed(cell, err) => (cell, format!("failed: {err}")),
-            SupervisionEvent::ActorTerminated(cell, _, reason) => (cell, format!("stopped: {}", reason.unwrap_or_default())),
+            SupervisionEvent::ActorTerminated(cell, _, reason) => {
+                (cell, format!("stopped: {}", reason.unwrap_or_default()))
+            }
             _ => return Ok(()),
         };
-        let Some(i) = state.children.remove(&cell.get_id()) else { return Ok(()) };
+        let Some(i) = state.children.remove(&cell.get_id()) else {
+            return Ok(());
+        };
         if state.ctx.stop.is_cancelled() {
             return Ok(());
         }
         state.ctx.worker.metrics.actor_restarted("sandbox");
-        match state.restarts.entry(i).or_default().record(Instant::now(), &state.policy) {
+        match state
+            .restarts
+            .entry(i)
+            .or_default()
+            .record(Instant::now(), &state.policy)
+        {
             Ok(backoff) => {
                 tracing::warn!(slot = i, %reason, backoff_ms = backoff.as_millis() as u64, "sandbox actor died; restarting");
                 myself.send_after(backoff, move || PoolMsg::Restart(i));
@@ -126,21 +158,39 @@ impl Actor for SandboxActor {
     type State = SandboxState;
     type Arguments = (Arc<PoolContext>, usize);
 
-    async fn pre_start(&self, myself: ActorRef<Self::Msg>, (ctx, index): Self::Arguments) -> Result<Self::State, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        (ctx, index): Self::Arguments,
+    ) -> Result<Self::State, ActorProcessingErr> {
         let queue = ctx.worker.queue.for_consumer().await?;
         let consumer = format!("{}-{index}", ctx.worker.name);
         myself.cast(SandboxMsg::Poll)?;
         Ok(SandboxState { ctx, consumer, queue })
     }
 
-    async fn handle(&self, myself: ActorRef<Self::Msg>, _msg: Self::Msg, state: &mut Self::State) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        _msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
         if state.ctx.stop.is_cancelled() {
             return Ok(());
         }
         // Jobs of a dead consumer first, then new ones.
-        let claimed = match state.queue.reclaim(&state.consumer, state.ctx.visibility_timeout, 1).await {
+        let claimed = match state
+            .queue
+            .reclaim(&state.consumer, state.ctx.visibility_timeout, 1)
+            .await
+        {
             Ok(jobs) if !jobs.is_empty() => {
-                state.ctx.worker.metrics.jobs_redelivered.fetch_add(jobs.len() as u64, Ordering::Relaxed);
+                state
+                    .ctx
+                    .worker
+                    .metrics
+                    .jobs_redelivered
+                    .fetch_add(jobs.len() as u64, Ordering::Relaxed);
                 Ok(jobs)
             }
             Ok(_) => state.queue.claim(&state.consumer, 1, Duration::from_secs(1)).await,
@@ -183,7 +233,10 @@ impl Actor for SandboxActor {
 async fn run_job(ctx: &PoolContext, job: &devmentor::queue::Job) -> Result<Outcome, devmentor::worker::WorkerError> {
     if let Some(marker) = &ctx.fault.marker {
         let client = ctx.worker.store.client().await?;
-        let code = devmentor::store::checks::get(&client, job.check_id).await?.map(|c| c.code).unwrap_or_default();
+        let code = devmentor::store::checks::get(&client, job.check_id)
+            .await?
+            .map(|c| c.code)
+            .unwrap_or_default();
         if code.contains(marker.as_str()) && (ctx.fault.always || !ctx.fault.fired.swap(true, Ordering::SeqCst)) {
             // Mid-job: claimed, not acknowledged. The restarted actor (or another) must finish it.
             panic!("fault injection: sandbox actor crashes on check {}", job.check_id);

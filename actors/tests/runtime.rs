@@ -32,12 +32,20 @@ struct Env {
 impl Env {
     fn new(tag: &str, extra: &[(&str, &str)]) -> Env {
         let db = format!("dm_rt_{tag}_{}", std::process::id());
-        let psql = |sql: &str| Command::new("psql").args([ADMIN_DB, "-qtAc", sql]).output().expect("psql");
+        let psql = |sql: &str| {
+            Command::new("psql")
+                .args([ADMIN_DB, "-qtAc", sql])
+                .output()
+                .expect("psql")
+        };
         psql(&format!("DROP DATABASE IF EXISTS {db}"));
         assert!(psql(&format!("CREATE DATABASE {db}")).status.success());
         let port = free_port();
         let mut vars: Vec<(String, String)> = vec![
-            ("DATABASE_URL".into(), format!("postgres://devmentor:devmentor@127.0.0.1:5432/{db}")),
+            (
+                "DATABASE_URL".into(),
+                format!("postgres://devmentor:devmentor@127.0.0.1:5432/{db}"),
+            ),
             ("REDIS_PREFIX".into(), format!("test:{tag}:{}:", std::process::id())),
             ("HTTP_ADDR".into(), format!("127.0.0.1:{port}")),
             ("AI_API_KEY".into(), String::new()),
@@ -61,14 +69,26 @@ impl Env {
     }
 
     fn token(&self) -> String {
-        let out = self.command(&["token", "create", "tests", "--rate", "1000"]).output().unwrap();
+        let out = self
+            .command(&["token", "create", "tests", "--rate", "1000"])
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim().to_string()
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .unwrap()
+            .trim()
+            .to_string()
     }
 
     fn spawn(&self, roles: &str, log: &str) -> Child {
         let log = std::fs::File::create(std::env::temp_dir().join(format!("{}-{log}.log", self.db))).unwrap();
-        self.command(&["run", "--roles", roles]).stdout(Stdio::null()).stderr(log).spawn().unwrap()
+        self.command(&["run", "--roles", roles])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap()
     }
 
     fn log(&self, name: &str) -> String {
@@ -81,14 +101,23 @@ impl Env {
 
     fn psql(&self, sql: &str) -> String {
         let url = format!("postgres://devmentor:devmentor@127.0.0.1:5432/{}", self.db);
-        let out = Command::new("psql").args([url.as_str(), "-qtAc", sql]).output().unwrap();
+        let out = Command::new("psql")
+            .args([url.as_str(), "-qtAc", sql])
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 }
 
 impl Drop for Env {
     fn drop(&mut self) {
-        let _ = Command::new("psql").args([ADMIN_DB, "-qtAc", &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db)]).output();
+        let _ = Command::new("psql")
+            .args([
+                ADMIN_DB,
+                "-qtAc",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db),
+            ])
+            .output();
     }
 }
 
@@ -136,7 +165,10 @@ async fn wait_done(http: &reqwest::Client, base: &str, token: &str, id: i64, wit
 }
 
 fn sigterm(child: &mut Child) -> std::process::ExitStatus {
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     let until = Instant::now() + Duration::from_secs(40);
     loop {
         if let Some(s) = child.try_wait().unwrap() {
@@ -164,8 +196,18 @@ async fn submit_through_the_api_and_get_the_result_then_shut_down_cleanly() {
     let v = wait_done(&http, &env.base(), &token, bad, Duration::from_secs(60)).await;
     assert_eq!(v["verdict"], "runtime_error");
     assert_eq!(v["explanation"]["slug"], "python-index-error-list");
-    let metrics = http.get(format!("{}/metrics", env.base())).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("devmentor_checks_total{verdict=\"ok\"} 1"), "{metrics}");
+    let metrics = http
+        .get(format!("{}/metrics", env.base()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("devmentor_checks_total{verdict=\"ok\"} 1"),
+        "{metrics}"
+    );
     assert!(metrics.contains("devmentor_warm_pool_ready"), "{metrics}");
     let ready = http.get(format!("{}/readyz", env.base())).send().await.unwrap();
     assert_eq!(ready.status().as_u16(), 200);
@@ -175,7 +217,10 @@ async fn submit_through_the_api_and_get_the_result_then_shut_down_cleanly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_mid_load_loses_nothing_and_answers_nothing_twice() {
-    let env = Env::new("kill", &[("VISIBILITY_TIMEOUT_SECONDS", "3"), ("WORKER_POOL_SIZE", "2")]);
+    let env = Env::new(
+        "kill",
+        &[("VISIBILITY_TIMEOUT_SECONDS", "3"), ("WORKER_POOL_SIZE", "2")],
+    );
     let token = env.token();
     let mut api = env.spawn("admin", "api");
     let http = reqwest::Client::new();
@@ -183,7 +228,15 @@ async fn a_worker_killed_mid_load_loses_nothing_and_answers_nothing_twice() {
     let mut doomed = env.spawn("worker", "doomed");
     let mut ids = Vec::new();
     for i in 0..6 {
-        ids.push(submit(&http, &env.base(), &token, &format!("import time\ntime.sleep(1.5)\nprint({i})\n")).await);
+        ids.push(
+            submit(
+                &http,
+                &env.base(),
+                &token,
+                &format!("import time\ntime.sleep(1.5)\nprint({i})\n"),
+            )
+            .await,
+        );
     }
     // Wait until the doomed worker is running checks, then SIGKILL it.
     let until = Instant::now() + Duration::from_secs(60);
@@ -202,15 +255,28 @@ async fn a_worker_killed_mid_load_loses_nothing_and_answers_nothing_twice() {
     // One result each, one "done" event each.
     assert_eq!(env.psql("SELECT count(*) FROM checks WHERE status = 'done'"), "6");
     let prefix = env.vars.iter().find(|(k, _)| k == "REDIS_PREFIX").unwrap().1.clone();
-    let out = Command::new("redis-cli").args(["XLEN", &format!("{prefix}results")]).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "6", "each check is answered exactly once");
+    let out = Command::new("redis-cli")
+        .args(["XLEN", &format!("{prefix}results")])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "6",
+        "each check is answered exactly once"
+    );
     assert!(sigterm(&mut rescuer).success());
     assert!(sigterm(&mut api).success());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sandbox_actor_that_panics_mid_job_is_restarted_and_the_job_completes() {
-    let env = Env::new("panic", &[("VISIBILITY_TIMEOUT_SECONDS", "2"), ("DEVMENTOR_FAULT_PANIC_MARKER", "#crash-here")]);
+    let env = Env::new(
+        "panic",
+        &[
+            ("VISIBILITY_TIMEOUT_SECONDS", "2"),
+            ("DEVMENTOR_FAULT_PANIC_MARKER", "#crash-here"),
+        ],
+    );
     let token = env.token();
     let mut service = env.spawn("worker,admin", "svc");
     let http = reqwest::Client::new();
@@ -218,19 +284,32 @@ async fn a_sandbox_actor_that_panics_mid_job_is_restarted_and_the_job_completes(
     let id = submit(&http, &env.base(), &token, "print('survived')  #crash-here\n").await;
     let v = wait_done(&http, &env.base(), &token, id, Duration::from_secs(60)).await;
     assert_eq!(v["stdout"], "survived\n", "{v}\n{}", env.log("svc"));
-    let metrics = http.get(format!("{}/metrics", env.base())).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("devmentor_actor_restarts_total{actor=\"sandbox\"} 1"), "{metrics}");
+    let metrics = http
+        .get(format!("{}/metrics", env.base()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("devmentor_actor_restarts_total{actor=\"sandbox\"} 1"),
+        "{metrics}"
+    );
     assert!(sigterm(&mut service).success());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_storm_escalates_and_stops_the_process() {
-    let env = Env::new("storm", &[
-        ("VISIBILITY_TIMEOUT_SECONDS", "1"),
-        ("DEVMENTOR_FAULT_PANIC_MARKER", "#always"),
-        ("DEVMENTOR_FAULT_PANIC_ALWAYS", "1"),
-        ("WORKER_POOL_SIZE", "1"),
-    ]);
+    let env = Env::new(
+        "storm",
+        &[
+            ("VISIBILITY_TIMEOUT_SECONDS", "1"),
+            ("DEVMENTOR_FAULT_PANIC_MARKER", "#always"),
+            ("DEVMENTOR_FAULT_PANIC_ALWAYS", "1"),
+            ("WORKER_POOL_SIZE", "1"),
+        ],
+    );
     let token = env.token();
     let mut service = env.spawn("worker,admin", "svc");
     let http = reqwest::Client::new();
@@ -253,7 +332,11 @@ async fn redis_wiped_mid_load_every_check_still_completes() {
     let env = Env::new("wipe", &[("WORKER_POOL_SIZE", "1")]);
     // The reaper's thresholds come from a config file (no environment variables for them).
     let config = std::env::temp_dir().join(format!("{}-devmentor.toml", env.db));
-    std::fs::write(&config, "[runtime]\nstuck_after_seconds = 3\nreaper_interval_seconds = 1\n").unwrap();
+    std::fs::write(
+        &config,
+        "[runtime]\nstuck_after_seconds = 3\nreaper_interval_seconds = 1\n",
+    )
+    .unwrap();
     let mut env = env;
     env.vars.push(("DEVMENTOR_CONFIG".into(), config.display().to_string()));
     let token = env.token();
@@ -262,12 +345,23 @@ async fn redis_wiped_mid_load_every_check_still_completes() {
     wait_ready(&http, &env.base()).await;
     let mut ids = Vec::new();
     for i in 0..5 {
-        ids.push(submit(&http, &env.base(), &token, &format!("import time\ntime.sleep(0.5)\nprint({i})\n")).await);
+        ids.push(
+            submit(
+                &http,
+                &env.base(),
+                &token,
+                &format!("import time\ntime.sleep(0.5)\nprint({i})\n"),
+            )
+            .await,
+        );
     }
     // Wipe this test's keys (as if Redis restarted empty) while the worker is busy.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let prefix = env.vars.iter().find(|(k, _)| k == "REDIS_PREFIX").unwrap().1.clone();
-    let out = Command::new("redis-cli").args(["DEL", &format!("{prefix}checks"), &format!("{prefix}results")]).output().unwrap();
+    let out = Command::new("redis-cli")
+        .args(["DEL", &format!("{prefix}checks"), &format!("{prefix}results")])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     for (i, id) in ids.iter().enumerate() {
         let v = wait_done(&http, &env.base(), &token, *id, Duration::from_secs(90)).await;

@@ -223,7 +223,8 @@ async fn try_submit(ctx: &Ctx, headers: &HeaderMap, body: BodyStream) -> Result<
     };
     if !enqueued {
         if let Err(p) = db("removing an unqueued check", forget(&state.store, id)).await {
-            // The row stays `queued`; the stuck-check reaper will enqueue it later.
+            // Both stores failed at once. The row stays `queued` and the stuck-check reaper will
+            // enqueue it later, so the check may still run although the client was told 503.
             tracing::error!(check_id = id, "API: an unqueued check could not be removed");
             return Err(p);
         }

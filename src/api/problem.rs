@@ -107,7 +107,8 @@ impl Reply for Problem {
 }
 
 /// Turns any rejection into a JSON error; meant for `.recover(api::recover)` at the top of
-/// the route tree (after the lead's routes are joined with `.or`, so theirs get it too).
+/// the route tree, after other routes (admin panel, webhook) are joined to [`super::filters`]
+/// with `.or`, so their rejections get the same shape.
 pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
     Ok(from_rejection(&rejection).into_response())
 }

@@ -38,7 +38,8 @@ pub struct CheckRow {
     pub finished_at: Option<SystemTime>,
 }
 
-const COLUMNS: &str = "id, status, source, language, locale, code, stdin, verdict, result, attempts, user_id, token_id, \
+const COLUMNS: &str =
+    "id, status, source, language, locale, code, stdin, verdict, result, attempts, user_id, token_id, \
                        created_at, started_at, finished_at";
 
 fn row_to_check(r: &tokio_postgres::Row) -> CheckRow {
@@ -66,14 +67,24 @@ pub async fn insert(client: &Client, c: &NewCheck) -> Result<i64, StoreError> {
         .query_one(
             "INSERT INTO checks (language, code, stdin, locale, source, token_id, user_id)
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            &[&c.language, &c.code, &c.stdin, &c.locale.as_str(), &c.source, &c.token_id, &c.user_id],
+            &[
+                &c.language,
+                &c.code,
+                &c.stdin,
+                &c.locale.as_str(),
+                &c.source,
+                &c.token_id,
+                &c.user_id,
+            ],
         )
         .await?;
     Ok(row.get(0))
 }
 
 pub async fn get(client: &Client, id: i64) -> Result<Option<CheckRow>, StoreError> {
-    let row = client.query_opt(&format!("SELECT {COLUMNS} FROM checks WHERE id = $1"), &[&id]).await?;
+    let row = client
+        .query_opt(&format!("SELECT {COLUMNS} FROM checks WHERE id = $1"), &[&id])
+        .await?;
     Ok(row.as_ref().map(row_to_check))
 }
 
@@ -132,6 +143,11 @@ pub async fn stuck(client: &Client, older_than: Duration, limit: i64) -> Result<
 
 /// Checks by status, for metrics and tests.
 pub async fn count_by_status(client: &Client) -> Result<Vec<(String, i64)>, StoreError> {
-    let rows = client.query("SELECT status, count(*) FROM checks GROUP BY status ORDER BY status", &[]).await?;
+    let rows = client
+        .query(
+            "SELECT status, count(*) FROM checks GROUP BY status ORDER BY status",
+            &[],
+        )
+        .await?;
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }

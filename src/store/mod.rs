@@ -103,10 +103,14 @@ impl Store {
 /// Refuses to run against a database without our tables, with the command that fixes it.
 pub async fn ensure_migrated(store: &Store) -> Result<(), StoreError> {
     let client = store.client().await?;
-    let row = client.query_one("SELECT to_regclass('public.checks') IS NOT NULL", &[]).await?;
+    let row = client
+        .query_one("SELECT to_regclass('public.checks') IS NOT NULL", &[])
+        .await?;
     if row.get::<_, bool>(0) {
         Ok(())
     } else {
-        Err(StoreError::Migration("the database is not migrated: run `devmentor migrate`".into()))
+        Err(StoreError::Migration(
+            "the database is not migrated: run `devmentor migrate`".into(),
+        ))
     }
 }

@@ -12,14 +12,20 @@ pub struct Token {
 }
 
 pub fn hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A new random token (`dm_` + 48 hex digits from the OS's randomness).
 pub fn generate() -> std::io::Result<String> {
     let mut bytes = [0u8; 24];
     std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut bytes)?;
-    Ok(format!("dm_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+    Ok(format!(
+        "dm_{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ))
 }
 
 /// Creates a token; returns its id and the token itself (never retrievable again).
@@ -43,5 +49,9 @@ pub async fn verify(client: &Client, token: &str) -> Result<Option<Token>, Store
             &[&hash(token)],
         )
         .await?;
-    Ok(row.map(|r| Token { id: r.get(0), name: r.get(1), rate_per_minute: r.get(2) }))
+    Ok(row.map(|r| Token {
+        id: r.get(0),
+        name: r.get(1),
+        rate_per_minute: r.get(2),
+    }))
 }
