@@ -29,7 +29,9 @@ use warp::Reply;
 /// The longest `?wait=` a client may ask for, in seconds.
 pub const MAX_WAIT_SECONDS: u64 = 60;
 /// How often a long poll looks at the row again.
-const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// How often a long poll re-reads the row when no notification came (a lost notification,
+/// a LISTEN connection being re-established).
+const POLL_INTERVAL: Duration = Duration::from_millis(1000);
 
 /// The largest request body accepted: at least 256 KiB, and always room for a source and a
 /// stdin at their limits even when JSON escaping doubles them, so the body cap never refuses a
@@ -274,6 +276,8 @@ async fn try_fetch(
     let token = auth::authenticate(&state.store, headers.get(header::AUTHORIZATION)).await?;
     let wait = parse_wait(query)?;
     let deadline = Instant::now() + wait;
+    // Subscribed before the first read, so a check finishing in between is not missed.
+    let mut done = ctx.done.subscribe();
     loop {
         let row = db("reading a check", async {
             let client = state.store.client().await?;
@@ -291,9 +295,18 @@ async fn try_fetch(
             return Ok(warp::reply::json(&view(&row)).into_response());
         }
         // The pool connection is released between polls, so waiting clients hold none.
-        tokio::select! {
-            _ = tokio::time::sleep(POLL_INTERVAL.min(deadline - now)) => {}
-            _ = ctx.shutdown.cancelled() => {}
+        // Woken by the check's own notification; a slow poll stays as the safety net.
+        let until = tokio::time::Instant::now() + POLL_INTERVAL.min(deadline - now);
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(until) => break,
+                _ = ctx.shutdown.cancelled() => break,
+                got = done.recv() => match got {
+                    Ok(crate::store::listen::Notice::Payload(p)) if p == id.to_string() => break,
+                    Ok(crate::store::listen::Notice::Reconnected) | Err(_) => break,
+                    Ok(_) => {}
+                },
+            }
         }
     }
 }

@@ -74,6 +74,9 @@ struct Ctx {
     limiter: RateLimiter,
     /// Cancelled at shutdown, so long polls answer at once instead of holding the server up.
     shutdown: CancellationToken,
+    /// `NOTIFY check_done` from PostgreSQL: wakes long polls the moment a check finishes,
+    /// whichever worker finished it.
+    done: tokio::sync::broadcast::Sender<crate::store::listen::Notice>,
 }
 
 /// All routes: /api/v1/checks, /api/v1/checks/{id}, /healthz, /readyz, /metrics. Every
@@ -90,10 +93,12 @@ pub fn filters(
     state: Arc<ApiState>,
     shutdown: CancellationToken,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    let (done, _listener) = crate::store::listen::spawn(state.store.clone(), "check_done", shutdown.clone());
     let ctx = Arc::new(Ctx {
         state,
         limiter: RateLimiter::default(),
         shutdown,
+        done,
     });
     let ctx = warp::any().map(move || ctx.clone());
     let body = warp::body::stream().map(body_stream);

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 /// Containers created at the same time by the refiller: enough to keep up, few enough not to
 /// starve running checks of Docker's attention.
-const REFILL_PARALLELISM: usize = 2;
+const REFILL_PARALLELISM: usize = 4;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct SlotKey {
@@ -213,11 +213,16 @@ async fn refill_loop(inner: Arc<Inner>) {
             let inner2 = inner.clone();
             let tx = done_tx.clone();
             tokio::spawn(async move {
-                inner2
-                    .remover
-                    .activity
-                    .quiet(super::container::HOUSEKEEPING_PATIENCE)
-                    .await;
+                // With a container still waiting in this slot, the next check is covered:
+                // creating another can wait for a quiet moment. An empty slot cannot wait.
+                let covered = lock(&inner2.slots).get(&key).is_some_and(|s| !s.ready.is_empty());
+                if covered {
+                    inner2
+                        .remover
+                        .activity
+                        .quiet(super::container::HOUSEKEEPING_PATIENCE)
+                        .await;
+                }
                 let result = match inner2.languages.find(&key.language) {
                     Some(pack) => {
                         let body = container_body(pack, key.step, &inner2.settings);

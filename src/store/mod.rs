@@ -3,6 +3,7 @@
 //! (`registry::store`, …); SQL is raw and parameterised.
 
 pub mod checks;
+pub mod listen;
 pub mod tokens;
 
 use std::time::Duration;
