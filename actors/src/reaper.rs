@@ -1,6 +1,7 @@
 //! The reaper: re-enqueues checks stuck in `queued`/`running` (Redis restarted empty, a job
 //! dropped), from PostgreSQL, the source of truth. A re-enqueued check that was in fact still
-//! waiting is harmless: finishing is idempotent.
+//! waiting is harmless: finishing is idempotent. It also removes orphaned sandbox containers
+//! (a worker killed mid-creation leaves some behind after the start-up sweep).
 
 use devmentor::metrics::Metrics;
 use devmentor::queue::Queue;
@@ -18,6 +19,7 @@ pub struct ReaperArgs {
     pub metrics: Arc<Metrics>,
     pub stuck_after: Duration,
     pub interval: Duration,
+    pub docker: Option<bollard::Docker>,
 }
 
 pub enum ReaperMsg {
@@ -40,6 +42,11 @@ impl Actor for Reaper {
         _: ReaperMsg,
         s: &mut ReaperArgs,
     ) -> Result<(), ActorProcessingErr> {
+        if let Some(docker) = &s.docker {
+            if let Err(e) = devmentor::sandbox::reaper::reap_orphans(docker).await {
+                tracing::warn!(error = %e, "container reaper pass failed");
+            }
+        }
         match requeue_stuck(s).await {
             Ok(0) => {}
             Ok(n) => tracing::warn!(checks = n, "re-enqueued stuck checks"),

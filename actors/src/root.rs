@@ -80,6 +80,7 @@ impl Root {
                         metrics: r.metrics.clone(),
                         stuck_after: r.stuck_after,
                         interval: r.interval,
+                        docker: r.docker.clone(),
                     };
                     let (a, _) = Actor::spawn_linked(None, Reaper, a, cell).await?;
                     Some(a.get_id())

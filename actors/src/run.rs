@@ -161,6 +161,7 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
             metrics: metrics.clone(),
             stuck_after: Duration::from_secs(config.runtime.stuck_after_seconds),
             interval: Duration::from_secs(config.runtime.reaper_interval_seconds.max(1)),
+            docker: docker.clone(),
         });
         sandbox_for_shutdown = Some(sandbox);
     }

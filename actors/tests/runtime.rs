@@ -244,6 +244,7 @@ async fn a_worker_killed_mid_load_loses_nothing_and_answers_nothing_twice() {
         assert!(Instant::now() < until, "nothing started:\n{}", env.log("doomed"));
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let doomed_pid = doomed.id();
     doomed.kill().unwrap();
     doomed.wait().unwrap();
     let mut rescuer = env.spawn("worker", "rescuer");
@@ -266,6 +267,20 @@ async fn a_worker_killed_mid_load_loses_nothing_and_answers_nothing_twice() {
     );
     assert!(sigterm(&mut rescuer).success());
     assert!(sigterm(&mut api).success());
+    // What the killed worker left in Docker is an orphan the reaper recognises (its process is
+    // gone), even before the containers expire.
+    let out = env.command(&["sandbox", "reap"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let owner = format!(
+        "label=devmentor.owner={}-{}-0",
+        std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim(),
+        doomed_pid
+    );
+    let left = Command::new("docker")
+        .args(["ps", "-aq", "--filter", &owner])
+        .output()
+        .unwrap();
+    assert!(left.stdout.is_empty(), "the killed worker's containers are gone");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,9 +3,10 @@
 //! Every container carries the `devmentor.sandbox` label and an expiry time (`devmentor.expires`)
 //! past its longest possible wait and run. A container still there after that is an orphan of a
 //! crashed process, whichever worker made it, so any worker may remove it safely, also while
-//! other workers share the Docker host.
+//! other workers share the Docker host. Sooner than that, a container whose owner ran on this
+//! host in a process that no longer exists is an orphan too (a worker killed with SIGKILL).
 
-use super::spec::{LABEL, LABEL_EXPIRES};
+use super::spec::{LABEL, LABEL_EXPIRES, LABEL_OWNER};
 use super::SandboxError;
 use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
 use bollard::Docker;
@@ -41,7 +42,13 @@ async fn reap(docker: &Docker, all: bool) -> Result<usize, SandboxError> {
             .and_then(|l| l.get(LABEL_EXPIRES))
             .and_then(|v| v.parse::<u64>().ok())
             .unwrap_or(0);
-        if !all && expires > now {
+        let owner = c
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(LABEL_OWNER))
+            .map(String::as_str)
+            .unwrap_or("");
+        if !all && expires > now && !owner_is_dead(owner) {
             continue;
         }
         let Some(id) = c.id else { continue };
@@ -58,4 +65,37 @@ async fn reap(docker: &Docker, all: bool) -> Result<usize, SandboxError> {
         tracing::info!(removed, "reaped orphaned sandbox containers");
     }
     Ok(removed)
+}
+
+/// Owners are `host-pid-n` (see `Sandbox::connect`): dead when the host is this one and the
+/// process is gone. A container of another host is never judged here.
+fn owner_is_dead(owner: &str) -> bool {
+    let mut parts = owner.rsplitn(3, '-');
+    let (Some(_n), Some(pid), Some(host)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let Ok(pid) = pid.parse::<u32>() else { return false };
+    let this_host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    host == this_host.trim() && pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::owner_is_dead;
+
+    #[test]
+    fn only_dead_local_owners_are_orphans() {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        let host = host.trim();
+        assert!(
+            !owner_is_dead(&format!("{host}-{}-0", std::process::id())),
+            "this process is alive"
+        );
+        assert!(owner_is_dead(&format!("{host}-{}-3", u32::MAX - 7)), "no such process");
+        assert!(
+            !owner_is_dead(&format!("other-host-{}-0", u32::MAX - 7)),
+            "another host's is not ours to judge"
+        );
+        assert!(!owner_is_dead("garbage"));
+    }
 }
