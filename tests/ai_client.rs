@@ -20,6 +20,7 @@ fn settings(fake: &FakeOpenAi, model: &str) -> AiSettings {
         timeout: Duration::from_secs(2),
         max_retry_wait: Duration::from_secs(2),
         max_retries: 2,
+        max_concurrency: 4,
     }
 }
 
@@ -279,4 +280,32 @@ async fn the_analyzer_asks_the_ai_only_when_the_registry_has_nothing() {
     let x = analyzer.explain(&failure(unknown, Locale::Ru)).await.unwrap();
     assert_eq!(x.source, "none");
     assert!(x.text.contains("не подключены"), "{}", x.text);
+}
+
+#[tokio::test]
+async fn ai_calls_are_bounded_in_concurrency() {
+    let fake = FakeOpenAi::start(FakeMode::Slow(Duration::from_millis(300)))
+        .await
+        .unwrap();
+    let mut s = settings(&fake, "openai/gpt-oss-20b");
+    s.max_concurrency = 1;
+    let c = std::sync::Arc::new(AiClient::new(s, AnswerCache::memory()).unwrap());
+    let t = Instant::now();
+    let calls = (0..3).map(|i| {
+        let c = c.clone();
+        tokio::spawn(async move {
+            let mut e = error();
+            e.message = format!("distinct {i}");
+            c.explain("python", Locale::En, &e, CODE).await
+        })
+    });
+    for call in calls.collect::<Vec<_>>() {
+        call.await.unwrap().unwrap();
+    }
+    assert!(
+        t.elapsed() >= Duration::from_millis(900),
+        "one at a time: {:?}",
+        t.elapsed()
+    );
+    assert_eq!(fake.requests().len(), 3);
 }

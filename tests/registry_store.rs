@@ -176,6 +176,7 @@ async fn every_explanation_is_recorded_and_ai_answers_are_cached_in_postgres() {
         timeout: Duration::from_secs(2),
         max_retry_wait: Duration::from_secs(1),
         max_retries: 1,
+        max_concurrency: 4,
     };
     let ai = std::sync::Arc::new(AiClient::new(settings, AnswerCache::Postgres(db.store.clone())).unwrap());
     let analyzer = Analyzer::new(

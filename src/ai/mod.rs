@@ -30,6 +30,8 @@ pub struct AiSettings {
     /// Longest wait honoured from a `retry-after` header.
     pub max_retry_wait: Duration,
     pub max_retries: u32,
+    /// AI calls in flight at once from this process; more wait their turn.
+    pub max_concurrency: usize,
 }
 
 impl AiSettings {
@@ -44,6 +46,7 @@ impl AiSettings {
             timeout: Duration::from_secs(20),
             max_retry_wait: Duration::from_secs(10),
             max_retries: 2,
+            max_concurrency: c.runtime.ai_concurrency.max(1),
         })
     }
 }
@@ -100,6 +103,7 @@ pub struct AiClient {
     settings: AiSettings,
     breaker: Mutex<Breaker>,
     cache: AnswerCache,
+    limit: tokio::sync::Semaphore,
     pub stats: AiStats,
 }
 
@@ -111,11 +115,13 @@ impl AiClient {
             .user_agent("devmentor")
             .build()
             .map_err(|e| AiError::Http(e.to_string()))?;
+        let limit = tokio::sync::Semaphore::new(settings.max_concurrency.max(1));
         Ok(AiClient {
             http,
             settings,
             breaker: Mutex::new(Breaker::default()),
             cache,
+            limit,
             stats: AiStats::default(),
         })
     }
@@ -141,6 +147,8 @@ impl AiClient {
                 fingerprint,
             });
         }
+        // Bounded concurrency: a burst of unknown errors queues here instead of flooding the API.
+        let _permit = self.limit.acquire().await.map_err(|_| AiError::CircuitOpen)?;
         if !self.lock_breaker().allow(Instant::now()) {
             return Err(AiError::CircuitOpen);
         }
