@@ -327,8 +327,34 @@ async fn bench_pipeline(config: &Config, checks: usize, concurrency: usize, json
     };
     let base = format!("http://{addr}");
     let http = reqwest::Client::new();
-    // Let the warm pool fill before timing, as in a running service.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Let the warm pool fill before timing, as in a running service (its start-up burst of
+    // container creations would otherwise be charged to the first checks).
+    let target: usize = {
+        let sandbox = Sandbox::connect(&config.sandbox).await?;
+        let sizes = devmentor::sandbox::language::pool_sizes(
+            config.sandbox.warm_pool_size,
+            &config.sandbox.warm_pool,
+            sandbox.languages(),
+        );
+        sandbox
+            .languages()
+            .iter()
+            .map(|p| sizes.get(&p.name).copied().unwrap_or(0) * if p.is_compiled() { 2 } else { 1 })
+            .sum()
+    };
+    let fill_until = Instant::now() + Duration::from_secs(180);
+    while Instant::now() < fill_until {
+        let text = http.get(format!("{base}/metrics")).send().await?.text().await?;
+        let ready = text
+            .lines()
+            .find_map(|l| l.strip_prefix("devmentor_warm_pool_ready "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0);
+        if ready as usize >= target {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let rss_before = rss_kib();
     let started = Instant::now();
     let results: Vec<anyhow::Result<Duration>> = futures_util::stream::iter(0..checks)
