@@ -280,7 +280,8 @@ fn bench_analyzer(rounds: usize, json: bool) -> anyhow::Result<ExitCode> {
         "p50_us": us(50.0),
         "p95_us": us(95.0),
         "p99_us": us(99.0),
-        "p95_ms": round(percentile(&samples, 95.0)),
+        "p50_ms": (percentile(&samples, 50.0) * 10_000.0).round() / 10_000.0,
+        "p95_ms": (percentile(&samples, 95.0) * 10_000.0).round() / 10_000.0,
         "max_us": us(100.0),
         "build_ms": round(build_ms),
     });
