@@ -63,14 +63,7 @@ pub async fn run(config: &Config, args: CheckArgs) -> anyhow::Result<ExitCode> {
         return Ok(fail_input(&format!("{}: {e}", args.file.display())));
     }
 
-    let languages = devmentor::sandbox::Languages::load(
-        &config.sandbox.languages_dir,
-        devmentor::sandbox::language::default_limits(
-            config.sandbox.exec_timeout_seconds,
-            config.sandbox.output_limit_bytes,
-        ),
-        &config.sandbox.limits,
-    )?;
+    let languages = devmentor::sandbox::Languages::from_config(&config.sandbox)?;
     let language = match &args.lang {
         Some(l) => match languages.find(l) {
             Some(p) => p.name.clone(),
@@ -233,14 +226,7 @@ fn print_explanation(e: &devmentor::analyzer::Explanation, color: bool) {
 
 pub async fn list_languages(config: &Config) -> anyhow::Result<ExitCode> {
     let sandbox = Sandbox::connect(&config.sandbox).await;
-    let languages = devmentor::sandbox::Languages::load(
-        &config.sandbox.languages_dir,
-        devmentor::sandbox::language::default_limits(
-            config.sandbox.exec_timeout_seconds,
-            config.sandbox.output_limit_bytes,
-        ),
-        &config.sandbox.limits,
-    )?;
+    let languages = devmentor::sandbox::Languages::from_config(&config.sandbox)?;
     for pack in languages.iter() {
         let image = match &sandbox {
             Ok(s) => match s.ensure_image(pack).await {

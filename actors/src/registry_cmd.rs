@@ -119,14 +119,7 @@ pub async fn run(config: &Config, what: RegistryCommand) -> anyhow::Result<ExitC
 }
 
 fn languages(config: &Config) -> anyhow::Result<Languages> {
-    Ok(Languages::load(
-        &config.sandbox.languages_dir,
-        devmentor::sandbox::language::default_limits(
-            config.sandbox.exec_timeout_seconds,
-            config.sandbox.output_limit_bytes,
-        ),
-        &config.sandbox.limits,
-    )?)
+    Ok(devmentor::sandbox::Languages::from_config(&config.sandbox)?)
 }
 
 async fn test(config: &Config, file: Option<&Path>, lang: &str, locale: &str) -> anyhow::Result<ExitCode> {

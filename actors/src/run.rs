@@ -14,7 +14,7 @@ use devmentor::api::ApiState;
 use devmentor::check::InputLimits;
 use devmentor::metrics::Metrics;
 use devmentor::queue::Queue;
-use devmentor::sandbox::{language, Languages, Sandbox};
+use devmentor::sandbox::{language, Sandbox};
 use devmentor::store::Store;
 use devmentor::worker::Worker;
 use devmentor::Config;
@@ -87,11 +87,7 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
     devmentor::store::ensure_migrated(&store).await?;
     let queue = Queue::connect(config.redis_url.expose(), &config.runtime.redis_prefix).await?;
     let policy = RestartPolicy::from_config(&config.runtime);
-    let languages = Arc::new(Languages::load(
-        &config.sandbox.languages_dir,
-        language::default_limits(config.sandbox.exec_timeout_seconds, config.sandbox.output_limit_bytes),
-        &config.sandbox.limits,
-    )?);
+    let languages = Arc::new(devmentor::sandbox::Languages::from_config(&config.sandbox)?);
     let limits = InputLimits::from(&config.sandbox);
     if roles.contains(&Role::Bot) {
         tracing::warn!("the bot role is not part of this build yet (Telegram bot issue); running the other roles");

@@ -189,20 +189,25 @@ fn javascript(output: &str, file_name: &str) -> Option<ExtractedError> {
     })
 }
 
+/// The first diagnostic matched by `pattern` (named groups `line` and `msg`) as a compile error.
+fn compile_error(output: &str, pattern: &str) -> Option<ExtractedError> {
+    let c = Regex::new(pattern).ok()?.captures(output)?;
+    Some(ExtractedError {
+        error_type: "CompileError".into(),
+        message: c["msg"].to_string(),
+        line: c["line"].parse().ok(),
+        ..Default::default()
+    })
+}
+
 /// gcc/g++ diagnostics: the first `main.c:L:C: error: …`, or a linker error.
 fn gcc(output: &str, file_name: &str) -> Option<ExtractedError> {
-    let re = Regex::new(&format!(
+    let pattern = format!(
         r"(?m)^(?:\./)?{}:(?P<line>\d+):(?:\d+:)? (?:fatal )?error: (?P<msg>.*)$",
         regex::escape(file_name)
-    ))
-    .ok()?;
-    if let Some(c) = re.captures(output) {
-        return Some(ExtractedError {
-            error_type: "CompileError".into(),
-            message: c["msg"].to_string(),
-            line: c["line"].parse().ok(),
-            ..Default::default()
-        });
+    );
+    if let Some(e) = compile_error(output, &pattern) {
+        return Some(e);
     }
     static LINK: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?m)(?:undefined reference to|multiple definition of) .*$").expect("static regex")
@@ -243,18 +248,11 @@ fn cxx_runtime(output: &str) -> Option<ExtractedError> {
 }
 
 fn java(output: &str, file_name: &str) -> Option<ExtractedError> {
-    let compile = Regex::new(&format!(
-        r"(?m)^{}:(?P<line>\d+): error: (?P<msg>.*)$",
-        regex::escape(file_name)
-    ))
-    .ok()?;
-    if let Some(c) = compile.captures(output) {
-        return Some(ExtractedError {
-            error_type: "CompileError".into(),
-            message: c["msg"].to_string(),
-            line: c["line"].parse().ok(),
-            ..Default::default()
-        });
+    if let Some(e) = compile_error(
+        output,
+        &format!(r"(?m)^{}:(?P<line>\d+): error: (?P<msg>.*)$", regex::escape(file_name)),
+    ) {
+        return Some(e);
     }
     static EXC: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r#"(?m)^Exception in thread "[^"]*" (?P<type>[\w.$]+)(?:: (?P<msg>.*))?$"#).expect("static regex")
@@ -272,19 +270,13 @@ fn java(output: &str, file_name: &str) -> Option<ExtractedError> {
 }
 
 fn go(output: &str, file_name: &str) -> Option<ExtractedError> {
-    let compile = Regex::new(&format!(
-        r"(?m)^(?:\./)?{}:(?P<line>\d+):\d+: (?P<msg>.*)$",
-        regex::escape(file_name)
-    ))
-    .ok()?;
     if !output.contains("goroutine ") {
-        if let Some(c) = compile.captures(output) {
-            return Some(ExtractedError {
-                error_type: "CompileError".into(),
-                message: c["msg"].to_string(),
-                line: c["line"].parse().ok(),
-                ..Default::default()
-            });
+        let pattern = format!(
+            r"(?m)^(?:\./)?{}:(?P<line>\d+):\d+: (?P<msg>.*)$",
+            regex::escape(file_name)
+        );
+        if let Some(e) = compile_error(output, &pattern) {
+            return Some(e);
         }
     }
     static PANIC: LazyLock<Regex> = LazyLock::new(|| {
@@ -293,11 +285,8 @@ fn go(output: &str, file_name: &str) -> Option<ExtractedError> {
     let c = PANIC.captures(output)?;
     let frame = Regex::new(&format!(r"/{}:(\d+)", regex::escape(file_name))).ok()?;
     let after = &output[c.get(0)?.end()..];
-    let mut message = c["msg"].to_string();
-    // `panic: main.MyErr{…}` or a plain string: keep it; Go appends ` [recovered]` sometimes.
-    if let Some(stripped) = message.strip_prefix("runtime error: ") {
-        message = format!("runtime error: {stripped}");
-    }
+    // `panic: main.MyErr{…}` or a plain string, as printed; ` [recovered]` is cut by the regex.
+    let message = c["msg"].to_string();
     Some(ExtractedError {
         error_type: c["type"].to_string(),
         message,

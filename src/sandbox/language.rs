@@ -279,6 +279,15 @@ impl Languages {
         Ok(Languages { packs })
     }
 
+    /// The packs as the configuration asks: its folder, its default limits and overrides.
+    pub fn from_config(c: &crate::config::SandboxConfig) -> Result<Languages, LanguageError> {
+        Self::load(
+            &c.languages_dir,
+            default_limits(c.exec_timeout_seconds, c.output_limit_bytes),
+            &c.limits,
+        )
+    }
+
     pub fn builtin(defaults: Limits) -> Languages {
         // The built-in packs are checked by a unit test, so parsing them cannot fail at run time.
         Self::load(Path::new("/nonexistent/devmentor-builtin"), defaults, &BTreeMap::new())

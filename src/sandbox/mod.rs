@@ -66,11 +66,7 @@ pub struct Sandbox {
 impl Sandbox {
     /// Connects to Docker and loads the language packs. No pool yet: see [`Sandbox::start_pool`].
     pub async fn connect(config: &SandboxConfig) -> Result<Sandbox, SandboxError> {
-        let languages = Languages::load(
-            &config.languages_dir,
-            language::default_limits(config.exec_timeout_seconds, config.output_limit_bytes),
-            &config.limits,
-        )?;
+        let languages = Languages::from_config(config)?;
         let docker = connect_docker(&config.docker_host).await?;
         let settings = SpecSettings {
             user: config.user.clone(),
