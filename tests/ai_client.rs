@@ -1,13 +1,14 @@
 //! The AI client against the fake OpenAI-compatible server: every failure mode, the cache, the
 //! guardrail against code, and the circuit breaker. Real HTTP on loopback, real reqwest.
 
+mod common;
+
 use devmentor::ai::cache::AnswerCache;
 use devmentor::ai::fake::{FakeMode, FakeOpenAi};
 use devmentor::ai::{AiClient, AiError, AiSettings};
 use devmentor::analyzer::extract::ExtractedError;
-use devmentor::analyzer::{Analyzer, Failure};
+use devmentor::analyzer::Analyzer;
 use devmentor::registry::Locale;
-use devmentor::sandbox::Verdict;
 use devmentor::Secret;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -235,23 +236,8 @@ async fn the_circuit_breaker_stops_an_outage_from_slowing_every_check() {
     assert_eq!(fake.requests().len(), 4);
 }
 
-fn failure<'a>(stderr: &'a str, locale: Locale) -> Failure<'a> {
-    Failure {
-        language: "python",
-        verdict: Verdict::RuntimeError,
-        exit_code: Some(1),
-        signal: None,
-        stderr,
-        python_report: None,
-        code: "import weird\nweird.go()\n",
-        file_name: "main.py",
-        output_limit_hit: false,
-        timeout_s: 10.0,
-        memory_mb: 256,
-        output_kb: 64,
-        locale,
-        check_id: None,
-    }
+fn failure(stderr: &str, locale: Locale) -> devmentor::analyzer::Failure<'_> {
+    common::python_failure(stderr, "import weird\nweird.go()\n", locale, None)
 }
 
 #[tokio::test]

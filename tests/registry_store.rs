@@ -7,28 +7,12 @@ use common::db;
 use devmentor::ai::cache::AnswerCache;
 use devmentor::ai::fake::{FakeMode, FakeOpenAi};
 use devmentor::ai::{AiClient, AiSettings};
-use devmentor::analyzer::{Analyzer, Failure};
+use devmentor::analyzer::Analyzer;
 use devmentor::registry::{catalogue, store, Locale, RegistryError};
-use devmentor::sandbox::Verdict;
 use std::time::Duration;
 
-fn failure<'a>(stderr: &'a str) -> Failure<'a> {
-    Failure {
-        language: "python",
-        verdict: Verdict::RuntimeError,
-        exit_code: Some(1),
-        signal: None,
-        stderr,
-        python_report: None,
-        code: "x = 1\nprint(x / 0)\n",
-        file_name: "main.py",
-        output_limit_hit: false,
-        timeout_s: 10.0,
-        memory_mb: 256,
-        output_kb: 64,
-        locale: Locale::Ru,
-        check_id: Some(42),
-    }
+fn failure(stderr: &str) -> devmentor::analyzer::Failure<'_> {
+    common::python_failure(stderr, "x = 1\nprint(x / 0)\n", Locale::Ru, Some(42))
 }
 
 const ZERO: &str = "Traceback (most recent call last):\n  File \"/sandbox/main.py\", line 2, in <module>\nZeroDivisionError: division by zero\n";

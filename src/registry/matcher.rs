@@ -38,17 +38,6 @@ pub struct Match {
     pub captures: BTreeMap<String, String>,
 }
 
-/// An entry's texts for one locale, placeholders filled in.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rendered {
-    pub title: String,
-    pub what: String,
-    pub why: String,
-    pub hint: String,
-    pub example_bad: String,
-    pub example_good: String,
-}
-
 impl Matcher {
     /// Builds the matcher; returns it with the slugs that were skipped and why.
     pub fn build(entries: Vec<Entry>) -> (Matcher, Vec<(String, String)>) {
@@ -157,7 +146,8 @@ impl Matcher {
 
 impl Match {
     /// The texts in `locale`, each field falling back to English where the locale's is empty.
-    pub fn render(&self, locale: Locale) -> Rendered {
+    /// The entry's texts for `locale`, placeholders filled in.
+    pub fn render(&self, locale: Locale) -> EntryTexts {
         let own = self.entry.texts(locale);
         let en = &self.entry.en;
         let pick = |f: fn(&EntryTexts) -> &String| {
@@ -169,7 +159,7 @@ impl Match {
             }
         };
         let fill = |s: String| fill(&s, &self.captures);
-        Rendered {
+        EntryTexts {
             title: fill(pick(|t| &t.title)),
             what: fill(pick(|t| &t.what)),
             why: fill(pick(|t| &t.why)),

@@ -93,22 +93,15 @@ pub async fn import(client: &mut Client, entries: &[Entry]) -> Result<ImportRepo
             )
             .await
             .map_err(StoreError::from)?;
-        let id: i64 = match existing {
+        match existing {
             Some(row) if row.get::<_, bool>(1) => {
                 report.kept_admin_edits += 1;
                 continue;
             }
-            Some(row) => {
-                let id: i64 = row.get(0);
-                write_entry(&tx, Some(id), e, false).await?;
-                report.updated += 1;
-                id
-            }
-            None => {
-                report.inserted += 1;
-                write_entry(&tx, None, e, false).await?
-            }
-        };
+            Some(_) => report.updated += 1,
+            None => report.inserted += 1,
+        }
+        let id = write_entry(&tx, e, false).await?;
         write_texts(&tx, id, e).await?;
     }
     tx.commit().await.map_err(StoreError::from)?;
@@ -120,73 +113,44 @@ pub async fn import(client: &mut Client, entries: &[Entry]) -> Result<ImportRepo
 pub async fn save_admin_edit(client: &mut Client, entry: &Entry) -> Result<(), RegistryError> {
     entry.validate()?;
     let tx = client.transaction().await.map_err(StoreError::from)?;
-    let existing = tx
-        .query_opt(
-            "SELECT id FROM registry_entries WHERE slug = $1 FOR UPDATE",
-            &[&entry.slug],
-        )
-        .await
-        .map_err(StoreError::from)?;
-    let id = write_entry(&tx, existing.map(|r| r.get(0)), entry, true).await?;
+    let id = write_entry(&tx, entry, true).await?;
     write_texts(&tx, id, entry).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }
 
-async fn write_entry(
-    tx: &deadpool_postgres::Transaction<'_>,
-    id: Option<i64>,
-    e: &Entry,
-    by_admin: bool,
-) -> Result<i64, StoreError> {
+/// Inserts or updates the entry by slug; an admin's mark, once set, stays set.
+async fn write_entry(tx: &deadpool_postgres::Transaction<'_>, e: &Entry, by_admin: bool) -> Result<i64, StoreError> {
     let sample_line = e.sample_line.map(|l| l as i32);
-    let row = match id {
-        Some(id) => {
-            tx.query_one(
-                "UPDATE registry_entries SET language = $2, error_type = $3, pattern = $4, line_pattern = $5,
-                        priority = $6, enabled = $7, sample_error = $8, sample_program = $9, sample_stdin = $10,
-                        sample_line = $11, edited_by_admin = edited_by_admin OR $12, updated_at = now()
-                  WHERE id = $1 RETURNING id",
-                &[
-                    &id,
-                    &e.language,
-                    &e.error_type,
-                    &e.pattern,
-                    &e.line_pattern,
-                    &e.priority,
-                    &e.enabled,
-                    &e.sample_error,
-                    &e.sample_program,
-                    &e.sample_stdin,
-                    &sample_line,
-                    &by_admin,
-                ],
-            )
-            .await?
-        }
-        None => {
-            tx.query_one(
-                "INSERT INTO registry_entries (slug, language, error_type, pattern, line_pattern, priority, enabled,
-                        sample_error, sample_program, sample_stdin, sample_line, edited_by_admin)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-                &[
-                    &e.slug,
-                    &e.language,
-                    &e.error_type,
-                    &e.pattern,
-                    &e.line_pattern,
-                    &e.priority,
-                    &e.enabled,
-                    &e.sample_error,
-                    &e.sample_program,
-                    &e.sample_stdin,
-                    &sample_line,
-                    &by_admin,
-                ],
-            )
-            .await?
-        }
-    };
+    let row = tx
+        .query_one(
+            "INSERT INTO registry_entries (slug, language, error_type, pattern, line_pattern, priority, enabled,
+                    sample_error, sample_program, sample_stdin, sample_line, edited_by_admin)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             ON CONFLICT (slug) DO UPDATE SET language = EXCLUDED.language, error_type = EXCLUDED.error_type,
+                    pattern = EXCLUDED.pattern, line_pattern = EXCLUDED.line_pattern, priority = EXCLUDED.priority,
+                    enabled = EXCLUDED.enabled, sample_error = EXCLUDED.sample_error,
+                    sample_program = EXCLUDED.sample_program, sample_stdin = EXCLUDED.sample_stdin,
+                    sample_line = EXCLUDED.sample_line,
+                    edited_by_admin = registry_entries.edited_by_admin OR EXCLUDED.edited_by_admin,
+                    updated_at = now()
+             RETURNING id",
+            &[
+                &e.slug,
+                &e.language,
+                &e.error_type,
+                &e.pattern,
+                &e.line_pattern,
+                &e.priority,
+                &e.enabled,
+                &e.sample_error,
+                &e.sample_program,
+                &e.sample_stdin,
+                &sample_line,
+                &by_admin,
+            ],
+        )
+        .await?;
     Ok(row.get(0))
 }
 

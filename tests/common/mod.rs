@@ -52,3 +52,28 @@ pub async fn finish(sb: Sandbox) {
     let left = sb.own_containers().await.expect("list containers");
     assert!(left.is_empty(), "containers left behind by {}: {left:?}", sb.owner());
 }
+
+/// A failed Python run, as the analyzer receives it, for tests that need no sandbox.
+pub fn python_failure<'a>(
+    stderr: &'a str,
+    code: &'a str,
+    locale: devmentor::registry::Locale,
+    check_id: Option<i64>,
+) -> devmentor::analyzer::Failure<'a> {
+    devmentor::analyzer::Failure {
+        language: "python",
+        verdict: devmentor::sandbox::Verdict::RuntimeError,
+        exit_code: Some(1),
+        signal: None,
+        stderr,
+        python_report: None,
+        code,
+        file_name: "main.py",
+        output_limit_hit: false,
+        timeout_s: 10.0,
+        memory_mb: 256,
+        output_kb: 64,
+        locale,
+        check_id,
+    }
+}
