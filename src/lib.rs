@@ -14,6 +14,7 @@ pub mod registry;
 pub mod sandbox;
 pub mod secret;
 pub mod store;
+pub mod telegram;
 pub mod worker;
 
 pub use config::Config;

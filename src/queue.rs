@@ -10,6 +10,8 @@ use fred::types::{ClusterHash, CustomCommand};
 use std::time::Duration;
 
 pub const GROUP: &str = "workers";
+/// The consumer group of the bot role on the results stream.
+pub const RESULTS_GROUP: &str = "delivery";
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
@@ -43,6 +45,8 @@ pub struct Queue {
     client: Client,
     checks: String,
     results: String,
+    /// The consumer group `claim`/`reclaim`/`ack` work in (on the `checks` stream).
+    group: &'static str,
     url: String,
 }
 
@@ -75,6 +79,7 @@ impl Queue {
             client,
             checks: format!("{prefix}checks"),
             results: format!("{prefix}results"),
+            group: GROUP,
             url: url.to_string(),
         };
         q.ensure_group().await?;
@@ -90,6 +95,19 @@ impl Queue {
         })
     }
 
+    /// The same queue seen from the bot role: `claim`, `reclaim` and `ack` work on the
+    /// results stream in the `delivery` group (a new connection, for blocking reads).
+    pub async fn results_consumer(&self) -> Result<Queue, QueueError> {
+        let q = Queue {
+            client: connect_client(&self.url, Duration::from_secs(5)).await?,
+            checks: self.results.clone(),
+            group: RESULTS_GROUP,
+            ..self.clone()
+        };
+        q.ensure_group().await?;
+        Ok(q)
+    }
+
     /// Creates the consumer group (and the stream) unless it exists. Called again after Redis
     /// lost its data.
     pub async fn ensure_group(&self) -> Result<(), QueueError> {
@@ -100,7 +118,7 @@ impl Queue {
                 vec![
                     Value::from("CREATE"),
                     self.checks.as_str().into(),
-                    GROUP.into(),
+                    self.group.into(),
                     "0".into(),
                     "MKSTREAM".into(),
                 ],
@@ -148,7 +166,7 @@ impl Queue {
     pub async fn claim(&self, consumer: &str, count: u64, block: Duration) -> Result<Vec<Job>, QueueError> {
         let args: Vec<Value> = vec![
             "GROUP".into(),
-            GROUP.into(),
+            self.group.into(),
             consumer.into(),
             "COUNT".into(),
             (count as i64).into(),
@@ -190,7 +208,7 @@ impl Queue {
     pub async fn reclaim(&self, consumer: &str, min_idle: Duration, count: u64) -> Result<Vec<Job>, QueueError> {
         let args: Vec<Value> = vec![
             self.checks.as_str().into(),
-            GROUP.into(),
+            self.group.into(),
             consumer.into(),
             (min_idle.as_millis() as i64).into(),
             "0-0".into(),
@@ -229,7 +247,7 @@ impl Queue {
     async fn deliveries(&self, entry_id: &str) -> Result<u64, QueueError> {
         let args: Vec<Value> = vec![
             self.checks.as_str().into(),
-            GROUP.into(),
+            self.group.into(),
             entry_id.into(),
             entry_id.into(),
             1.into(),
@@ -250,7 +268,7 @@ impl Queue {
                 cmd("XACK", false),
                 vec![
                     Value::from(self.checks.as_str()),
-                    GROUP.into(),
+                    self.group.into(),
                     job.entry_id.as_str().into(),
                 ],
             )
@@ -294,7 +312,7 @@ impl Queue {
         let mut depth = Depth::default();
         for g in array(groups) {
             let fields = pairs(g);
-            if fields.get("name").and_then(|v| v.as_string()).as_deref() != Some(GROUP) {
+            if fields.get("name").and_then(|v| v.as_string()).as_deref() != Some(self.group) {
                 continue;
             }
             depth.pending = fields.get("pending").and_then(|v| v.as_i64()).unwrap_or(0) as u64;

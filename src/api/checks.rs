@@ -200,7 +200,7 @@ async fn try_submit(ctx: &Ctx, headers: &HeaderMap, body: BodyStream) -> Result<
         locale: accepted.locale,
         source: "api".into(),
         token_id: Some(token.id),
-        user_id: None,
+        ..Default::default()
     };
     let id = db("storing a check", async {
         let client = state.store.client().await?;

@@ -6,7 +6,7 @@ use super::{Client, StoreError};
 use crate::registry::Locale;
 use std::time::{Duration, SystemTime};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewCheck {
     pub language: String,
     pub code: String,
@@ -16,6 +16,11 @@ pub struct NewCheck {
     pub source: String,
     pub token_id: Option<i64>,
     pub user_id: Option<i64>,
+    /// Bot checks: the chat and the "⏳" message that becomes the result card.
+    pub chat_id: Option<i64>,
+    pub message_id: Option<i32>,
+    /// Bot checks: the student's message with the code (an edit of it re-runs the check).
+    pub source_message_id: Option<i32>,
 }
 
 #[derive(Debug, Clone)]
@@ -36,11 +41,15 @@ pub struct CheckRow {
     pub created_at: SystemTime,
     pub started_at: Option<SystemTime>,
     pub finished_at: Option<SystemTime>,
+    pub chat_id: Option<i64>,
+    pub message_id: Option<i32>,
+    pub source_message_id: Option<i32>,
+    pub delivered_at: Option<SystemTime>,
 }
 
 const COLUMNS: &str =
     "id, status, source, language, locale, code, stdin, verdict, result, attempts, user_id, token_id, \
-                       created_at, started_at, finished_at";
+                       created_at, started_at, finished_at, chat_id, message_id, source_message_id, delivered_at";
 
 fn row_to_check(r: &tokio_postgres::Row) -> CheckRow {
     CheckRow {
@@ -59,14 +68,19 @@ fn row_to_check(r: &tokio_postgres::Row) -> CheckRow {
         created_at: r.get(12),
         started_at: r.get(13),
         finished_at: r.get(14),
+        chat_id: r.get(15),
+        message_id: r.get(16),
+        source_message_id: r.get(17),
+        delivered_at: r.get(18),
     }
 }
 
 pub async fn insert(client: &Client, c: &NewCheck) -> Result<i64, StoreError> {
     let row = client
         .query_one(
-            "INSERT INTO checks (language, code, stdin, locale, source, token_id, user_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            "INSERT INTO checks (language, code, stdin, locale, source, token_id, user_id, chat_id, message_id,
+                                 source_message_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
             &[
                 &c.language,
                 &c.code,
@@ -75,6 +89,9 @@ pub async fn insert(client: &Client, c: &NewCheck) -> Result<i64, StoreError> {
                 &c.source,
                 &c.token_id,
                 &c.user_id,
+                &c.chat_id,
+                &c.message_id,
+                &c.source_message_id,
             ],
         )
         .await?;
@@ -139,6 +156,71 @@ pub async fn stuck(client: &Client, older_than: Duration, limit: i64) -> Result<
         )
         .await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// Finished bot checks whose card was not edited in (the done event was lost, or the bot was
+/// down), finished at least `older_than` ago.
+pub async fn undelivered(client: &Client, older_than: Duration, limit: i64) -> Result<Vec<i64>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT id FROM checks WHERE source = 'bot' AND delivered_at IS NULL AND status = 'done'
+                AND finished_at < now() - make_interval(secs => $1) ORDER BY id LIMIT $2",
+            &[&older_than.as_secs_f64(), &limit],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// Records that the result card was edited in.
+pub async fn mark_delivered(client: &Client, id: i64) -> Result<(), StoreError> {
+    client
+        .execute(
+            "UPDATE checks SET delivered_at = now() WHERE id = $1 AND delivered_at IS NULL",
+            &[&id],
+        )
+        .await?;
+    Ok(())
+}
+
+/// The user's unfinished check, if any (one running check per user). Checks older than
+/// `horizon` do not count, so a check stuck by an outage cannot lock a student out.
+pub async fn unfinished_for_user(client: &Client, user_id: i64, horizon: Duration) -> Result<Option<i64>, StoreError> {
+    let row = client
+        .query_opt(
+            "SELECT id FROM checks WHERE user_id = $1 AND status <> 'done'
+                AND created_at > now() - make_interval(secs => $2) ORDER BY id DESC LIMIT 1",
+            &[&user_id, &horizon.as_secs_f64()],
+        )
+        .await?;
+    Ok(row.map(|r| r.get(0)))
+}
+
+/// The latest check started from the student's message `source_message_id` in `chat_id`.
+pub async fn by_source_message(
+    client: &Client,
+    chat_id: i64,
+    source_message_id: i32,
+) -> Result<Option<CheckRow>, StoreError> {
+    let row = client
+        .query_opt(
+            &format!(
+                "SELECT {COLUMNS} FROM checks WHERE chat_id = $1 AND source_message_id = $2 ORDER BY id DESC LIMIT 1"
+            ),
+            &[&chat_id, &source_message_id],
+        )
+        .await?;
+    Ok(row.as_ref().map(row_to_check))
+}
+
+/// A page of a user's checks, newest first.
+pub async fn history(client: &Client, user_id: i64, offset: i64, limit: i64) -> Result<Vec<CheckRow>, StoreError> {
+    let rows = client
+        .query(
+            &format!("SELECT {COLUMNS} FROM checks WHERE user_id = $1 ORDER BY id DESC OFFSET $2 LIMIT $3"),
+            &[&user_id, &offset, &limit],
+        )
+        .await?;
+    Ok(rows.iter().map(row_to_check).collect())
 }
 
 /// Checks by status, for metrics and tests.

@@ -2,9 +2,12 @@
 //! time). Table families have their own query modules next to the capability that owns them
 //! (`registry::store`, …); SQL is raw and parameterised.
 
+pub mod access;
 pub mod checks;
 pub mod listen;
+pub mod settings;
 pub mod tokens;
+pub mod users;
 
 use std::time::Duration;
 
@@ -24,6 +27,8 @@ pub enum StoreError {
     Pool(String),
     #[error("migrations: {0}")]
     Migration(String),
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl From<deadpool_postgres::PoolError> for StoreError {

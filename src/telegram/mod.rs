@@ -1,0 +1,8 @@
+//! What the bot says and understands, with no Telegram client inside: code extraction from
+//! messages and documents, the result card (HTML), callback data, and the fake Bot API server
+//! the tests and the playground drive the real client against.
+
+pub mod callback;
+pub mod code;
+pub mod fake;
+pub mod render;

@@ -1,0 +1,454 @@
+//! The result card: a finished check as one Telegram HTML message with its buttons.
+//!
+//! Everything from the student's program is hostile text: it is stripped of ANSI escapes and
+//! NULs, cut to fit, and HTML-escaped. Telegram allows 4,096 characters of text per message; the
+//! output gets about 3,500 of them (40 lines), and the full output is a button away.
+
+use super::callback::Callback;
+use crate::i18n::{t, tf};
+use crate::registry::Locale;
+use serde::Deserialize;
+
+/// A button: label and callback data.
+pub type Button = (String, String);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Card {
+    pub html: String,
+    pub buttons: Vec<Vec<Button>>,
+}
+
+/// The parts of a stored result the card shows (the `devmentor check --json` shape).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ResultView {
+    pub language: String,
+    pub verdict: String,
+    pub exit_code: Option<i64>,
+    pub signal: Option<String>,
+    pub stdout: String,
+    pub stderr: String,
+    pub truncated: bool,
+    pub duration_ms: u64,
+    pub explanation: Option<ExplanationView>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ExplanationView {
+    pub source: String,
+    pub error_type: String,
+    pub line: Option<u32>,
+    pub title: String,
+    pub text: String,
+    pub hint: Option<String>,
+    pub source_line: Option<String>,
+    pub suggestion: Option<String>,
+}
+
+pub const MAX_OUTPUT_CHARS: usize = 3_500;
+pub const MAX_OUTPUT_LINES: usize = 40;
+const MAX_STDERR_CHARS: usize = 1_200;
+const MAX_STDERR_LINES: usize = 20;
+/// Telegram's limit on a message's text (counted after entities are parsed).
+pub const TELEGRAM_TEXT_LIMIT: usize = 4_096;
+
+/// Escapes text for Telegram's HTML parse mode.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Removes ANSI escape sequences (colours, cursor moves), NULs and other control characters
+/// except newlines and tabs; carriage returns end lines.
+pub fn clean(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => {
+                // CSI: ESC [ params final-byte; OSC: ESC ] … BEL or ESC \; else one char.
+                match chars.peek() {
+                    Some('[') => {
+                        chars.next();
+                        for n in chars.by_ref() {
+                            if ('@'..='~').contains(&n) {
+                                break;
+                            }
+                        }
+                    }
+                    Some(']') => {
+                        chars.next();
+                        while let Some(n) = chars.next() {
+                            if n == '\u{7}' || (n == '\u{1b}' && chars.peek() == Some(&'\\')) {
+                                if n == '\u{1b}' {
+                                    chars.next();
+                                }
+                                break;
+                            }
+                        }
+                    }
+                    Some(_) => {
+                        chars.next();
+                    }
+                    None => {}
+                }
+            }
+            '\r' => {
+                if chars.peek() != Some(&'\n') {
+                    out.push('\n');
+                }
+            }
+            '\n' | '\t' => out.push(c),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The first `max_lines` lines and `max_chars` characters of `s`, and whether it was cut.
+pub fn head(s: &str, max_chars: usize, max_lines: usize) -> (String, bool) {
+    let mut out = String::new();
+    let mut chars = 0;
+    for (i, line) in s.split_inclusive('\n').enumerate() {
+        if i >= max_lines {
+            return (out, true);
+        }
+        let n = line.chars().count();
+        if chars + n > max_chars {
+            out.extend(line.chars().take(max_chars - chars));
+            return (out, true);
+        }
+        out.push_str(line);
+        chars += n;
+    }
+    (out, false)
+}
+
+/// The last lines of `s` (the end of a traceback is where the error is).
+fn tail(s: &str, max_chars: usize, max_lines: usize) -> (String, bool) {
+    let lines: Vec<&str> = s.split_inclusive('\n').collect();
+    let mut out: Vec<&str> = Vec::new();
+    let mut chars = 0;
+    for line in lines.iter().rev() {
+        let n = line.chars().count();
+        if out.len() >= max_lines || chars + n > max_chars {
+            break;
+        }
+        out.push(line);
+        chars += n;
+    }
+    let cut = out.len() < lines.len();
+    if out.is_empty() {
+        // One huge line: its end.
+        let all: Vec<char> = s.chars().collect();
+        return (all[all.len().saturating_sub(max_chars)..].iter().collect(), true);
+    }
+    out.reverse();
+    (out.concat(), cut)
+}
+
+fn status_line(v: &ResultView, locale: Locale) -> String {
+    let key = match v.verdict.as_str() {
+        "ok" => "bot.verdict.ok",
+        "runtime_error" => "bot.verdict.runtime_error",
+        "compile_error" => "bot.verdict.compile_error",
+        "timeout" => "bot.verdict.timeout",
+        "memory_limit" => "bot.verdict.memory_limit",
+        _ => "bot.verdict.internal_error",
+    };
+    let mut parts = vec![format!("<b>{}</b>", escape(&t(locale, key)))];
+    if let Some(sig) = &v.signal {
+        let words = t(locale, &format!("bot.signal.{sig}"));
+        let words = if words.starts_with("bot.signal.") {
+            tf(locale, "bot.signal.other", &[("signal", sig)])
+        } else {
+            words
+        };
+        parts.push(escape(&words));
+    } else if let Some(code) = v.exit_code.filter(|_| v.verdict != "ok" || v.exit_code != Some(0)) {
+        parts.push(escape(&tf(locale, "bot.exit_code", &[("code", &code.to_string())])));
+    }
+    if v.verdict != "internal_error" {
+        parts.push(escape(&tf(locale, "bot.duration", &[("seconds", &seconds(v.duration_ms, locale))])));
+    }
+    parts.join(" · ")
+}
+
+fn seconds(ms: u64, locale: Locale) -> String {
+    let s = format!("{:.2}", ms as f64 / 1000.0);
+    match locale {
+        Locale::Ru => s.replace('.', ","),
+        Locale::En => s,
+    }
+}
+
+/// The code-block class for Telegram's syntax highlighting.
+fn code_class(language: &str) -> &str {
+    match language {
+        "cpp" => "cpp",
+        "javascript" => "javascript",
+        other => other,
+    }
+}
+
+/// Renders the card. `check_id` goes into the buttons.
+pub fn card(check_id: i64, v: &ResultView, locale: Locale, display_language: &str) -> Card {
+    let mut budget = MAX_OUTPUT_CHARS;
+    loop {
+        let c = card_with_budget(check_id, v, locale, display_language, budget);
+        if visible_len(&c.html) <= TELEGRAM_TEXT_LIMIT || budget < 200 {
+            return c;
+        }
+        budget = budget * 2 / 3;
+    }
+}
+
+fn card_with_budget(check_id: i64, v: &ResultView, locale: Locale, display_language: &str, budget: usize) -> Card {
+    let mut html = String::new();
+    html.push_str(&format!(
+        "{} {}\n{}",
+        emoji(&v.verdict),
+        status_line(v, locale),
+        escape(&tf(locale, "bot.card.language", &[("language", display_language)]))
+    ));
+    let stdout = clean(&v.stdout);
+    let stderr = clean(&v.stderr);
+    let mut cut_any = v.truncated;
+    if !stdout.is_empty() {
+        let (shown, cut) = head(&stdout, budget, MAX_OUTPUT_LINES);
+        cut_any |= cut;
+        html.push_str(&format!("\n\n<b>{}</b>", escape(&t(locale, "bot.card.output"))));
+        if cut {
+            let total_lines = stdout.lines().count();
+            html.push_str(&format!(
+                " <i>{}</i>",
+                escape(&tf(
+                    locale,
+                    "bot.card.output_cut",
+                    &[
+                        ("shown", &shown.lines().count().to_string()),
+                        ("total", &total_lines.to_string()),
+                        ("chars", &shown.chars().count().to_string()),
+                        ("total_chars", &stdout.chars().count().to_string()),
+                    ]
+                ))
+            ));
+        }
+        html.push_str(&format!(
+            "\n<pre><code class=\"language-{}\">{}</code></pre>",
+            code_class("text"),
+            escape(shown.trim_end_matches('\n'))
+        ));
+    } else if v.verdict == "ok" {
+        html.push_str(&format!("\n\n<i>{}</i>", escape(&t(locale, "bot.card.no_output"))));
+    }
+    if v.truncated {
+        html.push_str(&format!("\n<i>{}</i>", escape(&t(locale, "bot.card.truncated"))));
+    }
+    if !stderr.trim().is_empty() {
+        let (shown, cut) = tail(&stderr, MAX_STDERR_CHARS.min(budget), MAX_STDERR_LINES);
+        cut_any |= cut;
+        let label = if v.verdict == "compile_error" {
+            "bot.card.compiler"
+        } else {
+            "bot.card.errors"
+        };
+        html.push_str(&format!("\n\n<b>{}</b>", escape(&t(locale, label))));
+        if cut {
+            html.push_str(&format!(" <i>{}</i>", escape(&t(locale, "bot.card.errors_cut"))));
+        }
+        html.push_str(&format!(
+            "\n<blockquote expandable>{}</blockquote>",
+            escape(shown.trim_matches('\n'))
+        ));
+    }
+    if let Some(e) = &v.explanation {
+        html.push_str("\n\n");
+        html.push_str(&explanation_html(e, locale));
+    }
+    Card {
+        html,
+        buttons: buttons(check_id, v, locale, cut_any),
+    }
+}
+
+/// The explanation part of a card (also used alone for "🧠 explain more").
+pub fn explanation_html(e: &ExplanationView, locale: Locale) -> String {
+    let source = match e.source.as_str() {
+        "registry" => t(locale, "bot.source.registry"),
+        "ai" | "cache" => t(locale, "bot.source.ai"),
+        _ => t(locale, "bot.source.none"),
+    };
+    let mut s = format!("🧠 <b>{}</b> <i>({})</i>", escape(&e.title), escape(&source));
+    if let Some(line) = &e.source_line {
+        let label = match e.line {
+            Some(n) => tf(locale, "bot.card.line_n", &[("line", &n.to_string())]),
+            None => t(locale, "bot.card.line"),
+        };
+        s.push_str(&format!(
+            "\n{} <code>{}</code>",
+            escape(&label),
+            escape(&head(line.trim(), 300, 1).0)
+        ));
+    }
+    s.push_str(&format!("\n{}", escape(&head(&e.text, 1_500, 30).0)));
+    if let Some(sug) = &e.suggestion {
+        s.push_str(&format!("\n🔎 {}", escape(sug)));
+    }
+    if let Some(h) = e.hint.as_deref().filter(|h| !h.trim().is_empty()) {
+        s.push_str(&format!("\n💡 {}", escape(&head(h, 600, 10).0)));
+    }
+    s
+}
+
+fn emoji(verdict: &str) -> &'static str {
+    match verdict {
+        "ok" => "✅",
+        "runtime_error" => "❌",
+        "compile_error" => "🛠",
+        "timeout" => "⏱",
+        "memory_limit" => "💾",
+        _ => "⚠️",
+    }
+}
+
+fn buttons(id: i64, v: &ResultView, locale: Locale, cut: bool) -> Vec<Vec<Button>> {
+    let b = |key: &str, c: Callback| (t(locale, key), c.encode());
+    let mut rows = vec![vec![
+        b("bot.button.rerun", Callback::Rerun(id)),
+        b("bot.button.input", Callback::Input(id)),
+    ]];
+    let failed = v.verdict != "ok" && v.verdict != "internal_error";
+    let mut second = Vec::new();
+    if failed {
+        second.push(b("bot.button.explain", Callback::Explain(id)));
+    }
+    if cut {
+        second.push(b("bot.button.full", Callback::FullOutput(id)));
+    }
+    if !second.is_empty() {
+        rows.push(second);
+    }
+    if v.explanation.as_ref().is_some_and(|e| e.source != "none") {
+        rows.push(vec![
+            b("bot.button.up", Callback::Vote(id, true)),
+            b("bot.button.down", Callback::Vote(id, false)),
+            b("bot.button.history", Callback::History(0)),
+        ]);
+    } else {
+        rows[0].push(b("bot.button.history", Callback::History(0)));
+    }
+    rows
+}
+
+/// The characters Telegram counts: the text without tags, entities decoded.
+pub fn visible_len(html: &str) -> usize {
+    let mut n = 0;
+    let mut in_tag = false;
+    let mut in_entity = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if in_tag => {}
+            '&' => {
+                in_entity = true;
+                n += 1;
+            }
+            ';' if in_entity => in_entity = false,
+            _ if in_entity => {}
+            _ => n += 1,
+        }
+    }
+    n
+}
+
+/// Whether the program seems to have waited for input it did not get (to offer ⌨️ at once).
+pub fn wanted_input(v: &ResultView) -> bool {
+    let e = v.explanation.as_ref().map(|e| e.error_type.as_str()).unwrap_or("");
+    let text = format!("{}\n{}", v.stderr, e);
+    v.verdict == "runtime_error"
+        && (e == "EOFError"
+            || text.contains("EOFError")
+            || text.contains("NoSuchElementException")
+            || text.contains("unexpected EOF")
+            || text.contains("unexpected end of file"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(verdict: &str, stdout: &str, stderr: &str) -> ResultView {
+        ResultView {
+            language: "python".into(),
+            verdict: verdict.into(),
+            exit_code: Some(if verdict == "ok" { 0 } else { 1 }),
+            stdout: stdout.into(),
+            stderr: stderr.into(),
+            duration_ms: 1234,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn hostile_output_is_escaped_and_cleaned() {
+        let v = view("ok", "<script>alert(1)</script>\u{1b}[31mred\u{1b}[0m\0!", "");
+        let c = card(5, &v, Locale::En, "Python");
+        assert!(c.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;red!"), "{}", c.html);
+        assert!(!c.html.contains('\u{1b}') && !c.html.contains('\0'));
+        assert!(c.html.contains("1.23"));
+        assert!(c.buttons.iter().flatten().all(|(_, d)| d.len() <= 64));
+    }
+
+    #[test]
+    fn long_output_is_cut_and_offers_the_full_document() {
+        let out: String = (0..1000).map(|i| format!("line {i}\n")).collect();
+        let v = view("ok", &out, "");
+        let c = card(9, &v, Locale::Ru, "Python");
+        assert!(visible_len(&c.html) <= TELEGRAM_TEXT_LIMIT);
+        assert!(c.html.contains("line 39") && !c.html.contains("line 40\n"));
+        assert!(c.html.contains("40") && c.html.contains("1000"), "{}", c.html);
+        assert!(c.buttons.iter().flatten().any(|(_, d)| d == "f:9"));
+        let wide = "x".repeat(20_000);
+        let c = card(9, &view("runtime_error", &wide, &wide), Locale::Ru, "Python");
+        assert!(visible_len(&c.html) <= TELEGRAM_TEXT_LIMIT, "{}", visible_len(&c.html));
+    }
+
+    #[test]
+    fn explanation_is_labelled_by_source_and_quotes_the_line() {
+        let mut v = view("runtime_error", "", "Traceback\nZeroDivisionError: division by zero\n");
+        v.explanation = Some(ExplanationView {
+            source: "registry".into(),
+            error_type: "ZeroDivisionError".into(),
+            line: Some(3),
+            title: "Деление на ноль".into(),
+            text: "Ты делишь на ноль.".into(),
+            hint: Some("Проверь делитель".into()),
+            source_line: Some("print(1/0)".into()),
+            suggestion: None,
+        });
+        let c = card(1, &v, Locale::Ru, "Python");
+        assert!(c.html.contains("<blockquote expandable>"));
+        assert!(c.html.contains("<code>print(1/0)</code>"));
+        assert!(c.html.contains(&t(Locale::Ru, "bot.source.registry")));
+        assert!(c.buttons.iter().flatten().any(|(_, d)| d == "v:1:1"));
+        assert!(c.buttons.iter().flatten().any(|(_, d)| d == "x:1"));
+    }
+
+    #[test]
+    fn clean_handles_escapes_and_carriage_returns() {
+        assert_eq!(clean("a\r\nb\rc\u{1b}]0;title\u{7}d\u{1b}[1;32me"), "a\nb\ncde");
+    }
+}
