@@ -52,6 +52,39 @@ pub struct Config {
     pub http_addr: String,
     pub sandbox: SandboxConfig,
     pub runtime: RuntimeConfig,
+    pub bot: BotConfig,
+}
+
+/// The Telegram bot role.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BotConfig {
+    /// A user's session actor stops after this long without updates (its state is in PostgreSQL).
+    pub session_idle_seconds: u64,
+    /// Webhook mode: the public HTTPS URL Telegram posts updates to (ending in `/telegram/webhook`),
+    /// served by the admin role. Empty: long polling. Env: TELEGRAM_WEBHOOK_URL.
+    pub webhook_url: String,
+    /// The secret Telegram sends in `X-Telegram-Bot-Api-Secret-Token` (webhook mode).
+    /// Env: TELEGRAM_WEBHOOK_SECRET.
+    pub webhook_secret: crate::secret::Secret,
+    /// Telegram's limits, applied to sends: messages per second overall and per chat per minute.
+    pub messages_per_second: u32,
+    pub messages_per_minute_per_chat: u32,
+    /// Largest document accepted as code, in bytes (Telegram lets bots download up to 20 MB).
+    pub max_document_bytes: u64,
+}
+
+impl Default for BotConfig {
+    fn default() -> Self {
+        BotConfig {
+            session_idle_seconds: 600,
+            webhook_url: String::new(),
+            webhook_secret: crate::secret::Secret::default(),
+            messages_per_second: 30,
+            messages_per_minute_per_chat: 20,
+            max_document_bytes: 1024 * 1024,
+        }
+    }
 }
 
 /// The service: worker pool, job stream, supervision.
@@ -112,6 +145,7 @@ impl Default for Config {
             http_addr: "127.0.0.1:8080".into(),
             sandbox: SandboxConfig::default(),
             runtime: RuntimeConfig::default(),
+            bot: BotConfig::default(),
         }
     }
 }
@@ -248,6 +282,12 @@ impl Config {
         }
         if let Some(v) = get("TELEGRAM_API_URL") {
             self.telegram_api_url = v;
+        }
+        if let Some(v) = get("TELEGRAM_WEBHOOK_URL") {
+            self.bot.webhook_url = v;
+        }
+        if let Some(v) = get("TELEGRAM_WEBHOOK_SECRET") {
+            self.bot.webhook_secret = Secret::new(v);
         }
         if let Some(v) = get("AI_API_KEY") {
             self.ai_api_key = Secret::new(v);

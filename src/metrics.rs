@@ -45,6 +45,11 @@ pub struct Metrics {
     pub restarts_by_actor: Mutex<BTreeMap<String, u64>>,
     pub jobs_redelivered: AtomicU64,
     pub jobs_requeued_by_reaper: AtomicU64,
+    /// Bot role: updates handled, live session actors, results delivered, update → "⏳" time.
+    pub bot_updates: AtomicU64,
+    pub bot_sessions: AtomicU64,
+    pub bot_delivered: AtomicU64,
+    pub bot_ack_seconds: Histogram,
     gauges: Mutex<Vec<(String, String, Gauge)>>,
 }
 
@@ -57,6 +62,10 @@ impl Default for Metrics {
             restarts_by_actor: Mutex::new(BTreeMap::new()),
             jobs_redelivered: AtomicU64::new(0),
             jobs_requeued_by_reaper: AtomicU64::new(0),
+            bot_updates: AtomicU64::new(0),
+            bot_sessions: AtomicU64::new(0),
+            bot_delivered: AtomicU64::new(0),
+            bot_ack_seconds: Histogram::new(),
             gauges: Mutex::new(Vec::new()),
         }
     }
@@ -128,6 +137,35 @@ impl Metrics {
             "Jobs reclaimed from a dead consumer.",
             self.jobs_redelivered.load(Ordering::Relaxed),
         );
+        counter(
+            &mut out,
+            "devmentor_bot_updates_total",
+            "Telegram updates handled by sessions.",
+            self.bot_updates.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "devmentor_bot_delivered_total",
+            "Result cards delivered.",
+            self.bot_delivered.load(Ordering::Relaxed),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP devmentor_bot_sessions Live session actors.\n# TYPE devmentor_bot_sessions gauge\ndevmentor_bot_sessions {}",
+            self.bot_sessions.load(Ordering::Relaxed)
+        );
+        let h = &self.bot_ack_seconds;
+        let _ = writeln!(
+            out,
+            "# HELP devmentor_bot_ack_seconds From receiving an update to the \"⏳\" message.\n# TYPE devmentor_bot_ack_seconds histogram"
+        );
+        for (i, b) in BUCKETS.iter().enumerate() {
+            let _ = writeln!(out, "devmentor_bot_ack_seconds_bucket{{le=\"{b}\"}} {}", h.counts[i].load(Ordering::Relaxed));
+        }
+        let n = h.total.load(Ordering::Relaxed);
+        let _ = writeln!(out, "devmentor_bot_ack_seconds_bucket{{le=\"+Inf\"}} {n}");
+        let _ = writeln!(out, "devmentor_bot_ack_seconds_sum {}", h.sum_micros.load(Ordering::Relaxed) as f64 / 1e6);
+        let _ = writeln!(out, "devmentor_bot_ack_seconds_count {n}");
         counter(
             &mut out,
             "devmentor_jobs_requeued_total",

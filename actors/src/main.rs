@@ -4,6 +4,10 @@
 //! print. `anyhow` lives here, at the edge; the library speaks in typed errors.
 
 mod admin;
+mod bot;
+mod delivery;
+mod ingress;
+mod session;
 mod bench;
 mod check_cmd;
 mod reaper;

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Child {
+    Bot,
     SandboxPool,
     Reaper,
     Admin,
@@ -22,6 +23,7 @@ pub enum Child {
 impl Child {
     fn name(self) -> &'static str {
         match self {
+            Child::Bot => "bot",
             Child::SandboxPool => "sandbox_pool",
             Child::Reaper => "reaper",
             Child::Admin => "admin",
@@ -30,6 +32,7 @@ impl Child {
 }
 
 pub struct RootArgs {
+    pub bot: Option<Arc<crate::bot::BotCtx>>,
     pub pool: Option<(Arc<PoolContext>, usize)>,
     pub reaper: Option<ReaperArgs>,
     pub admin: Option<(
@@ -64,6 +67,13 @@ impl Root {
     ) -> Result<Option<ractor::ActorId>, ActorProcessingErr> {
         let cell = myself.get_cell();
         let id = match child {
+            Child::Bot => match &args.bot {
+                Some(ctx) => {
+                    let (a, _) = Actor::spawn_linked(None, crate::bot::BotRole, (ctx.clone(), args.policy), cell).await?;
+                    Some(a.get_id())
+                }
+                None => None,
+            },
             Child::SandboxPool => match &args.pool {
                 Some((ctx, size)) => {
                     let (a, _) =
@@ -106,7 +116,7 @@ impl Actor for Root {
 
     async fn pre_start(&self, myself: ActorRef<Self::Msg>, args: RootArgs) -> Result<RootState, ActorProcessingErr> {
         let mut children = HashMap::new();
-        for child in [Child::Admin, Child::SandboxPool, Child::Reaper] {
+        for child in [Child::Admin, Child::SandboxPool, Child::Reaper, Child::Bot] {
             if let Some(id) = Self::spawn(&myself, &args, child).await? {
                 children.insert(id, child);
             }

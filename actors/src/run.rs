@@ -55,6 +55,8 @@ pub struct Hooks {
     pub worker_name: Option<String>,
     /// Stops the service like SIGTERM does (for in-process use, e.g. `bench pipeline`).
     pub stop: Option<tokio_util::sync::CancellationToken>,
+    /// The Bot API the bot role talks to instead of the configured one (the playground's fake).
+    pub telegram_url: Option<String>,
 }
 
 impl Hooks {
@@ -77,6 +79,7 @@ impl Hooks {
             bound: None,
             worker_name: None,
             stop: None,
+            telegram_url: None,
         }
     }
 }
@@ -89,11 +92,12 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
     let policy = RestartPolicy::from_config(&config.runtime);
     let languages = Arc::new(devmentor::sandbox::Languages::from_config(&config.sandbox)?);
     let limits = InputLimits::from(&config.sandbox);
-    if roles.contains(&Role::Bot) {
-        tracing::warn!("the bot role is not part of this build yet (Telegram bot issue); running the other roles");
-    }
-
     let stop = tokio_util::sync::CancellationToken::new();
+    let bot = if roles.contains(&Role::Bot) {
+        Some(crate::bot::start_ctx(config, &store, &queue, &languages, limits, &metrics, stop.clone(), hooks.telegram_url.take()).await?)
+    } else {
+        None
+    };
     let mut sandbox_for_shutdown = None;
     let mut pool = None;
     let mut reaper = None;
@@ -187,6 +191,7 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
     let (failed_tx, mut failed_rx) = tokio::sync::watch::channel(None);
     let busy_ctx = pool.as_ref().map(|(c, _)| c.clone());
     let args = RootArgs {
+        bot: bot.clone(),
         pool,
         reaper,
         admin,
