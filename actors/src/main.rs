@@ -3,6 +3,7 @@
 //! Subcommands are thin: they load the configuration, call into the `devmentor` library and
 //! print. `anyhow` lives here, at the edge; the library speaks in typed errors.
 
+mod access_cmd;
 mod admin;
 mod bot;
 mod delivery;
@@ -64,6 +65,11 @@ enum Command {
     },
     /// List the supported languages and whether their images are built.
     Languages,
+    /// The bot's whitelist: add, remove, list (Telegram ids or usernames).
+    Whitelist {
+        #[command(subcommand)]
+        what: access_cmd::WhitelistCommand,
+    },
     /// Apply database migrations; load the shipped catalogue into an empty registry.
     Migrate,
     /// The common-error registry: import, test, verify, list.
@@ -125,6 +131,7 @@ fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Languages => check_cmd::list_languages(&config).await,
+            Command::Whitelist { what } => access_cmd::run(&config, what).await,
             Command::Migrate => registry_cmd::migrate(&config).await,
             Command::Registry { what } => registry_cmd::run(&config, what).await,
         }

@@ -10,7 +10,7 @@ pub fn normalize_subject(text: &str) -> Option<String> {
         return (id > 0).then(|| id.to_string());
     }
     let name = t.strip_prefix('@').unwrap_or(t).to_ascii_lowercase();
-    let valid = (3..=32).contains(&name.len())
+    let valid = (5..=32).contains(&name.len())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
     valid.then_some(name)
@@ -59,6 +59,18 @@ pub async fn is_whitelisted(client: &Client, id: i64, username: Option<&str>) ->
     Ok(row.get(0))
 }
 
+/// Marks the pending access requests of the user a subject names as approved; how many.
+pub async fn approve_requests_of(client: &Client, subject: &str, by: &str) -> Result<u64, StoreError> {
+    Ok(client
+        .execute(
+            "UPDATE access_requests SET status = 'approved', decided_at = now(), decided_by = $2
+              WHERE status = 'pending'
+                AND user_id IN (SELECT id FROM users WHERE id::text = $1 OR lower(username) = $1)",
+            &[&subject, &by],
+        )
+        .await?)
+}
+
 /// Files an access request; false when one is already pending.
 pub async fn request_access(client: &Client, user_id: i64) -> Result<bool, StoreError> {
     let n = client
@@ -88,7 +100,8 @@ mod tests {
     fn subjects_are_ids_or_usernames() {
         assert_eq!(normalize_subject("123456").as_deref(), Some("123456"));
         assert_eq!(normalize_subject(" @Alice_1 ").as_deref(), Some("alice_1"));
-        assert_eq!(normalize_subject("bob").as_deref(), Some("bob"));
+        assert_eq!(normalize_subject("alice").as_deref(), Some("alice"));
+        assert_eq!(normalize_subject("bob"), None);
         assert_eq!(normalize_subject(""), None);
         assert_eq!(normalize_subject("-5"), None);
         assert_eq!(normalize_subject("@a"), None);

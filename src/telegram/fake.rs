@@ -207,7 +207,8 @@ impl FakeTelegram {
             .and(warp::path::param::<String>())
             .and(warp::path::tail())
             .map(move |_bot: String, tail: warp::path::Tail| {
-                let path = tail.as_str().to_string();
+                // teloxide percent-encodes the `/` inside file paths.
+                let path = percent_decode(tail.as_str());
                 let found = me.lock().files.values().find(|(p, _)| *p == path).map(|(_, b)| b.clone());
                 match found {
                     Some(b) => warp::reply::with_status(b, StatusCode::OK).into_response(),
@@ -224,6 +225,12 @@ impl FakeTelegram {
         if !bot.starts_with("bot") || bot.len() < 5 {
             return api_error(404, "Not Found", None);
         }
+        // Method names are case-insensitive in the Bot API (teloxide sends `GetMe`).
+        let method = METHODS
+            .iter()
+            .find(|m| m.eq_ignore_ascii_case(method))
+            .copied()
+            .unwrap_or(method);
         if method == "getUpdates" {
             return self.get_updates(&params).await;
         }
@@ -596,6 +603,22 @@ impl FakeTelegram {
     }
 }
 
+const METHODS: &[&str] = &[
+    "getMe",
+    "getUpdates",
+    "sendMessage",
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "sendDocument",
+    "sendChatAction",
+    "answerCallbackQuery",
+    "setMyCommands",
+    "deleteMyCommands",
+    "getFile",
+    "deleteWebhook",
+    "setWebhook",
+];
+
 fn bot_me() -> Value {
     json!({"id": BOT_ID, "is_bot": true, "first_name": "Dev-Mentor", "username": BOT_USERNAME,
            "can_join_groups": false, "can_read_all_group_messages": false, "supports_inline_queries": false,
@@ -759,6 +782,16 @@ fn parse_multipart(body: &[u8], boundary: &str) -> Value {
                 let v = String::from_utf8_lossy(content).to_string();
                 m.insert(name, serde_json::from_str(&v).unwrap_or(Value::String(v)));
             }
+        }
+    }
+    // teloxide sends files as separate parts referenced by "attach://<part name>".
+    let refs: Vec<(String, String)> = m
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.strip_prefix("attach://")?.to_string())))
+        .collect();
+    for (field, part) in refs {
+        if let Some(file) = m.remove(&part) {
+            m.insert(field, file);
         }
     }
     Value::Object(m)

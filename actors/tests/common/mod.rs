@@ -1,0 +1,135 @@
+//! Shared by the service tests: a fresh database and Redis prefix per test, and the real
+//! `devmentor` binary run against them.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ADMIN_DB: &str = "postgres://devmentor:devmentor@127.0.0.1:5432/devmentor";
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_devmentor")
+}
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A fresh database, migrated by the real command, and a Redis prefix of its own.
+pub struct Env {
+    pub db: String,
+    pub vars: Vec<(String, String)>,
+    pub port: u16,
+}
+
+impl Env {
+    pub fn new(tag: &str, extra: &[(&str, &str)]) -> Env {
+        let db = format!("dm_rt_{tag}_{}", std::process::id());
+        let psql = |sql: &str| {
+            Command::new("psql")
+                .args([ADMIN_DB, "-qtAc", sql])
+                .output()
+                .expect("psql")
+        };
+        psql(&format!("DROP DATABASE IF EXISTS {db}"));
+        assert!(psql(&format!("CREATE DATABASE {db}")).status.success());
+        let port = free_port();
+        let mut vars: Vec<(String, String)> = vec![
+            (
+                "DATABASE_URL".into(),
+                format!("postgres://devmentor:devmentor@127.0.0.1:5432/{db}"),
+            ),
+            ("REDIS_PREFIX".into(), format!("test:{tag}:{}:", std::process::id())),
+            ("HTTP_ADDR".into(), format!("127.0.0.1:{port}")),
+            ("AI_API_KEY".into(), String::new()),
+            ("SANDBOX_WARM_POOL_SIZE".into(), "1".into()),
+            ("RUST_LOG".into(), "devmentor=info,devmentor_actors=info".into()),
+        ];
+        vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let env = Env { db, vars, port };
+        let out = env.command(&["migrate"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        env
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bin());
+        c.args(args).current_dir(workspace());
+        for (k, v) in &self.vars {
+            c.env(k, v);
+        }
+        c
+    }
+
+    pub fn token(&self) -> String {
+        let out = self
+            .command(&["token", "create", "tests", "--rate", "1000"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .unwrap()
+            .trim()
+            .to_string()
+    }
+
+    pub fn spawn(&self, roles: &str, log: &str) -> Child {
+        let log = std::fs::File::create(std::env::temp_dir().join(format!("{}-{log}.log", self.db))).unwrap();
+        self.command(&["run", "--roles", roles])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap()
+    }
+
+    pub fn log(&self, name: &str) -> String {
+        std::fs::read_to_string(std::env::temp_dir().join(format!("{}-{name}.log", self.db))).unwrap_or_default()
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn psql(&self, sql: &str) -> String {
+        let url = format!("postgres://devmentor:devmentor@127.0.0.1:5432/{}", self.db);
+        let out = Command::new("psql")
+            .args([url.as_str(), "-qtAc", sql])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args([
+                ADMIN_DB,
+                "-qtAc",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db),
+            ])
+            .output();
+    }
+}
+
+pub async fn wait_ready(http: &reqwest::Client, base: &str) {
+    let until = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < until {
+        if let Ok(r) = http.get(format!("{base}/healthz")).send().await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("the service did not come up at {base}");
+}
+
