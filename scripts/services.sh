@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs (when missing) and starts what Dev-Mentor needs on Debian 12, as root:
-# PostgreSQL, Redis and the Docker engine, plus debootstrap for the offline image builder.
+# PostgreSQL, Redis and the Docker engine, plus debootstrap for the offline image builder and
+# headless Chromium (with chromedriver) for the playground's browser test.
 # Idempotent: a running service is left alone. Used by `make test` and `make run`.
 set -euo pipefail
 
@@ -25,6 +26,9 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# Headless Chromium drives the playground page in the tests.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
   need_root
   log "installing ${missing[*]}"

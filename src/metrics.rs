@@ -160,11 +160,19 @@ impl Metrics {
             "# HELP devmentor_bot_ack_seconds From receiving an update to the \"⏳\" message.\n# TYPE devmentor_bot_ack_seconds histogram"
         );
         for (i, b) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(out, "devmentor_bot_ack_seconds_bucket{{le=\"{b}\"}} {}", h.counts[i].load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "devmentor_bot_ack_seconds_bucket{{le=\"{b}\"}} {}",
+                h.counts[i].load(Ordering::Relaxed)
+            );
         }
         let n = h.total.load(Ordering::Relaxed);
         let _ = writeln!(out, "devmentor_bot_ack_seconds_bucket{{le=\"+Inf\"}} {n}");
-        let _ = writeln!(out, "devmentor_bot_ack_seconds_sum {}", h.sum_micros.load(Ordering::Relaxed) as f64 / 1e6);
+        let _ = writeln!(
+            out,
+            "devmentor_bot_ack_seconds_sum {}",
+            h.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
+        );
         let _ = writeln!(out, "devmentor_bot_ack_seconds_count {n}");
         counter(
             &mut out,

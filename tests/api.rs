@@ -69,6 +69,8 @@ async fn start(db: TestDb, store: Store, redis_url: &str, docker: Option<bollard
         metrics: metrics.clone(),
         languages: Arc::new(Languages::builtin(default_limits(10, 64 * 1024))),
         limits: limits(),
+        webhook: None,
+        playground: None,
     });
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (addr, task) = api::serve("127.0.0.1:0".parse().unwrap(), state, async {

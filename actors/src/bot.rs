@@ -44,12 +44,14 @@ pub struct BotCtx {
     pub stop: tokio_util::sync::CancellationToken,
     /// This process's consumer name on the results stream.
     pub name: String,
+    /// Talking to the playground's fake Telegram: its visitors need no whitelist entry.
+    pub playground: bool,
 }
 
 /// Builds the Telegram client: the Bot API at `api_url`, sends throttled to Telegram's limits.
 pub fn telegram_client(token: &str, api_url: &str, config: &devmentor::config::BotConfig) -> anyhow::Result<Tg> {
-    let url = reqwest::Url::parse(api_url)
-        .map_err(|e| anyhow::anyhow!("TELEGRAM_API_URL {api_url:?} is not a URL: {e}"))?;
+    let url =
+        reqwest::Url::parse(api_url).map_err(|e| anyhow::anyhow!("TELEGRAM_API_URL {api_url:?} is not a URL: {e}"))?;
     let client = teloxide::net::default_reqwest_settings()
         .timeout(Duration::from_secs(60))
         .build()
@@ -63,10 +65,11 @@ pub fn telegram_client(token: &str, api_url: &str, config: &devmentor::config::B
 }
 
 pub fn keyboard(rows: &[Vec<Button>]) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new(
-        rows.iter()
-            .map(|r| r.iter().map(|(t, d)| InlineKeyboardButton::callback(t.clone(), d.clone())).collect::<Vec<_>>()),
-    )
+    InlineKeyboardMarkup::new(rows.iter().map(|r| {
+        r.iter()
+            .map(|(t, d)| InlineKeyboardButton::callback(t.clone(), d.clone()))
+            .collect::<Vec<_>>()
+    }))
 }
 
 /// What a failed send means for the caller.
@@ -161,10 +164,12 @@ use std::future::IntoFuture;
 pub async fn set_commands(ctx: &BotCtx) {
     use teloxide::types::BotCommand;
     for (locale, code) in [(Locale::Ru, None), (Locale::En, Some("en"))] {
-        let cmds: Vec<BotCommand> = ["start", "help", "run", "language", "settings", "history", "faq", "cancel"]
-            .iter()
-            .map(|c| BotCommand::new(*c, devmentor::i18n::t(locale, &format!("bot.cmd.{c}"))))
-            .collect();
+        let cmds: Vec<BotCommand> = [
+            "start", "help", "run", "language", "settings", "history", "faq", "cancel",
+        ]
+        .iter()
+        .map(|c| BotCommand::new(*c, devmentor::i18n::t(locale, &format!("bot.cmd.{c}"))))
+        .collect();
         let r = ctx
             .call(0, || {
                 let mut r = ctx.tg.set_my_commands(cmds.clone());
@@ -203,13 +208,16 @@ pub enum BotRoleMsg {
 }
 
 impl BotRole {
-    async fn spawn(myself: &ActorRef<BotRoleMsg>, st: &mut BotRoleState, child: Child) -> Result<(), ActorProcessingErr> {
+    async fn spawn(
+        myself: &ActorRef<BotRoleMsg>,
+        st: &mut BotRoleState,
+        child: Child,
+    ) -> Result<(), ActorProcessingErr> {
         let cell = myself.get_cell();
         let id = match child {
             Child::Sessions => {
                 let name = Some(crate::session::SUPERVISOR_NAME.to_string());
-                let (a, _) =
-                    Actor::spawn_linked(name, crate::session::SessionSupervisor, st.ctx.clone(), cell).await?;
+                let (a, _) = Actor::spawn_linked(name, crate::session::SessionSupervisor, st.ctx.clone(), cell).await?;
                 a.get_id()
             }
             Child::Ingress => {
@@ -313,7 +321,11 @@ impl BotRole {
                 myself.send_after(backoff, move || BotRoleMsg::Restart(child));
                 Ok(())
             }
-            Err(e) => Err(format!("bot role: {name} restarted {} times within the window, last: {reason}", e.restarts).into()),
+            Err(e) => Err(format!(
+                "bot role: {name} restarted {} times within the window, last: {reason}",
+                e.restarts
+            )
+            .into()),
         }
     }
 }
@@ -330,6 +342,7 @@ pub async fn start_ctx(
     metrics: &Arc<devmentor::metrics::Metrics>,
     stop: tokio_util::sync::CancellationToken,
     telegram_url: Option<String>,
+    playground: bool,
 ) -> anyhow::Result<Arc<BotCtx>> {
     let (token, url) = match telegram_url {
         Some(url) => ("0:playground".to_string(), url),
@@ -371,5 +384,6 @@ pub async fn start_ctx(
         inflight: Mutex::new(HashSet::new()),
         stop,
         name: format!("bot-{}-{}", host.trim(), std::process::id()),
+        playground,
     }))
 }

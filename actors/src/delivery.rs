@@ -95,7 +95,9 @@ async fn sweep(ctx: &BotCtx, q: &Queue) {
         }
     }
     let ids = match ctx.store.client().await {
-        Ok(c) => checks::undelivered(&c, Duration::from_secs(15), 200).await.unwrap_or_default(),
+        Ok(c) => checks::undelivered(&c, Duration::from_secs(15), 200)
+            .await
+            .unwrap_or_default(),
         Err(_) => return,
     };
     for id in ids {
@@ -128,7 +130,9 @@ pub async fn deliver(ctx: &BotCtx, id: i64) -> anyhow::Result<()> {
     let sent = match ctx.edit(chat, message, &card.html, &card.buttons).await {
         Ok(()) => Ok(()),
         // The "⏳" message is gone (deleted by the student): send the card anew.
-        Err(SendError::Other(e)) if e.contains("message to edit not found") || e.contains("message can't be edited") => {
+        Err(SendError::Other(e))
+            if e.contains("message to edit not found") || e.contains("message can't be edited") =>
+        {
             ctx.send(chat, &card.html, Some(&card.buttons), None).await.map(|_| ())
         }
         Err(e) => Err(e),

@@ -32,12 +32,30 @@ pub fn route(update: Update) -> bool {
     let Some(user) = user_of(&update) else {
         return true;
     };
-    match ractor::registry::where_is(SUPERVISOR_NAME.to_string()) {
+    match ractor::registry::where_is(SUPERVISOR_NAME) {
         Some(cell) => {
             let sup: ActorRef<SupervisorMsg> = cell.into();
-            sup.cast(SupervisorMsg::Route(user, Box::new(update), Instant::now())).is_ok()
+            sup.cast(SupervisorMsg::Route(user, Box::new(update), Instant::now()))
+                .is_ok()
         }
         None => false,
+    }
+}
+
+/// The webhook's sink: one update as JSON. Malformed updates are logged and dropped (true), so
+/// Telegram does not resend them forever.
+pub fn route_json(body: &[u8]) -> bool {
+    // From bytes, not from a `serde_json::Value`: teloxide's update parser needs the former.
+    match serde_json::from_slice::<Update>(body) {
+        Ok(u) if matches!(u.kind, UpdateKind::Error(_)) => {
+            tracing::warn!("webhook: an update of a kind this bot does not handle; dropped");
+            true
+        }
+        Ok(u) => route(u),
+        Err(e) => {
+            tracing::warn!(error = %e, "webhook: an update teloxide cannot read; dropped");
+            true
+        }
     }
 }
 
@@ -122,5 +140,20 @@ async fn poll(ctx: Arc<BotCtx>) {
                 backoff = (backoff * 2).min(Duration::from_secs(30));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_webhook_update_is_routed_by_its_sender() {
+        let v = serde_json::json!({"update_id": 1, "message": {"message_id": 10, "date": 1_700_000_000,
+            "chat": {"id": 4001, "type": "private", "first_name": "Web"},
+            "from": {"id": 4001, "is_bot": false, "first_name": "Web", "language_code": "en"}, "text": "/help"}});
+        let u: Update = serde_json::from_slice(v.to_string().as_bytes()).unwrap();
+        assert!(!matches!(u.kind, UpdateKind::Error(_)), "{:?}", u.kind);
+        assert_eq!(user_of(&u), Some(4001));
     }
 }

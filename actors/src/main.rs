@@ -5,17 +5,17 @@
 
 mod access_cmd;
 mod admin;
+mod bench;
 mod bot;
+mod check_cmd;
 mod delivery;
 mod ingress;
-mod session;
-mod bench;
-mod check_cmd;
 mod reaper;
 mod registry_cmd;
 mod root;
 mod run;
 mod sandbox_pool;
+mod session;
 mod setup;
 mod supervisor;
 mod term;

@@ -69,7 +69,8 @@ impl Root {
         let id = match child {
             Child::Bot => match &args.bot {
                 Some(ctx) => {
-                    let (a, _) = Actor::spawn_linked(None, crate::bot::BotRole, (ctx.clone(), args.policy), cell).await?;
+                    let (a, _) =
+                        Actor::spawn_linked(None, crate::bot::BotRole, (ctx.clone(), args.policy), cell).await?;
                     Some(a.get_id())
                 }
                 None => None,

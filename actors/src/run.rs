@@ -93,10 +93,49 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
     let languages = Arc::new(devmentor::sandbox::Languages::from_config(&config.sandbox)?);
     let limits = InputLimits::from(&config.sandbox);
     let stop = tokio_util::sync::CancellationToken::new();
+    // Without BOT_TOKEN the bot role talks to an in-process fake Bot API, which the admin
+    // role's /playground page drives: a newcomer can try the product with no token.
+    let mut playground = None;
+    if roles.contains(&Role::Bot) && config.bot_token.is_empty() && hooks.telegram_url.is_none() {
+        let fake = devmentor::telegram::fake::FakeTelegram::start().await?;
+        hooks.telegram_url = Some(fake.url());
+        tracing::warn!(
+            "BOT_TOKEN is not set: the bot talks to a built-in fake Telegram; try it at http://{}/playground",
+            config.http_addr
+        );
+        playground = Some(fake);
+    }
     let bot = if roles.contains(&Role::Bot) {
-        Some(crate::bot::start_ctx(config, &store, &queue, &languages, limits, &metrics, stop.clone(), hooks.telegram_url.take()).await?)
+        let telegram_url = hooks.telegram_url.take();
+        Some(
+            crate::bot::start_ctx(
+                config,
+                &store,
+                &queue,
+                &languages,
+                limits,
+                &metrics,
+                stop.clone(),
+                telegram_url,
+                playground.is_some(),
+            )
+            .await?,
+        )
     } else {
         None
+    };
+    let webhook = match &bot {
+        Some(_) if !config.bot.webhook_url.is_empty() && !config.bot_token.is_empty() => {
+            anyhow::ensure!(
+                roles.contains(&Role::Admin),
+                "webhook mode (TELEGRAM_WEBHOOK_URL) needs the admin role in the same process: run --roles bot,admin"
+            );
+            Some(devmentor::api::Webhook {
+                secret: config.bot.webhook_secret.clone(),
+                sink: std::sync::Arc::new(crate::ingress::route_json),
+            })
+        }
+        _ => None,
     };
     let mut sandbox_for_shutdown = None;
     let mut pool = None;
@@ -177,6 +216,8 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
             metrics: metrics.clone(),
             languages,
             limits,
+            webhook,
+            playground,
         });
         let bound = hooks
             .bound

@@ -53,7 +53,11 @@ impl Actor for SessionSupervisor {
     type State = SupervisorState;
     type Arguments = Arc<BotCtx>;
 
-    async fn pre_start(&self, myself: ActorRef<Self::Msg>, ctx: Arc<BotCtx>) -> Result<Self::State, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        ctx: Arc<BotCtx>,
+    ) -> Result<Self::State, ActorProcessingErr> {
         let every = Duration::from_secs((ctx.config.session_idle_seconds / 4).clamp(1, 60));
         myself.send_interval(every, || SupervisorMsg::Sweep);
         Ok(SupervisorState {
@@ -82,7 +86,10 @@ impl Actor for SessionSupervisor {
                 a.cast(SessionMsg::Update(update, received))?;
                 st.by_actor.insert(a.get_id(), user);
                 st.sessions.insert(user, (a, now));
-                st.ctx.metrics.bot_sessions.store(st.sessions.len() as u64, Ordering::Relaxed);
+                st.ctx
+                    .metrics
+                    .bot_sessions
+                    .store(st.sessions.len() as u64, Ordering::Relaxed);
             }
             SupervisorMsg::Sweep => {
                 let idle = Duration::from_secs(st.ctx.config.session_idle_seconds);
@@ -94,7 +101,10 @@ impl Actor for SessionSupervisor {
                     }
                     keep
                 });
-                st.ctx.metrics.bot_sessions.store(st.sessions.len() as u64, Ordering::Relaxed);
+                st.ctx
+                    .metrics
+                    .bot_sessions
+                    .store(st.sessions.len() as u64, Ordering::Relaxed);
             }
         }
         Ok(())
@@ -148,7 +158,11 @@ impl Actor for Session {
     type State = SessionState;
     type Arguments = (Arc<BotCtx>, i64);
 
-    async fn pre_start(&self, _: ActorRef<SessionMsg>, (ctx, user): Self::Arguments) -> Result<SessionState, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        _: ActorRef<SessionMsg>,
+        (ctx, user): Self::Arguments,
+    ) -> Result<SessionState, ActorProcessingErr> {
         Ok(SessionState {
             ctx,
             user,
@@ -157,12 +171,20 @@ impl Actor for Session {
         })
     }
 
-    async fn handle(&self, _: ActorRef<SessionMsg>, msg: SessionMsg, st: &mut SessionState) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        _: ActorRef<SessionMsg>,
+        msg: SessionMsg,
+        st: &mut SessionState,
+    ) -> Result<(), ActorProcessingErr> {
         let SessionMsg::Update(update, received) = msg;
         st.ctx.metrics.bot_updates.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = handle_update(st, *update, received).await {
             tracing::warn!(user = st.user, error = %e, "handling an update failed");
-            let _ = st.ctx.send(st.user, &escape(&t(Locale::Ru, "bot.internal")), None, None).await;
+            let _ = st
+                .ctx
+                .send(st.user, &escape(&t(Locale::Ru, "bot.internal")), None, None)
+                .await;
         }
         Ok(())
     }
@@ -227,7 +249,11 @@ async fn handle_update(st: &mut SessionState, update: Update, received: Instant)
                 if refusal == Refusal::NotWhitelisted && q.data.as_deref() == Some(&Callback::RequestAccess.encode()) {
                     answer(&ctx, q, None).await;
                     let filed = access::request_access(&db(&ctx).await?, who.user.id).await?;
-                    let key = if filed { "bot.access.requested" } else { "bot.access.already" };
+                    let key = if filed {
+                        "bot.access.requested"
+                    } else {
+                        "bot.access.already"
+                    };
                     ctx.send(chat, &escape(&t(who.locale, key)), None, None).await.ok();
                     return Ok(());
                 }
@@ -236,7 +262,10 @@ async fn handle_update(st: &mut SessionState, update: Update, received: Instant)
             UpdateKind::EditedMessage(_) => {}
             _ => {
                 let buttons = (refusal == Refusal::NotWhitelisted).then(|| {
-                    vec![vec![(t(who.locale, "bot.button.request_access"), Callback::RequestAccess.encode())]]
+                    vec![vec![(
+                        t(who.locale, "bot.button.request_access"),
+                        Callback::RequestAccess.encode(),
+                    )]]
                 });
                 let html = match refusal {
                     Refusal::NotWhitelisted => tf(who.locale, "bot.denied", &[("id", &who.user.id.to_string())]),
@@ -270,7 +299,9 @@ async fn refusal(ctx: &BotCtx, who: &Who) -> R<Option<Refusal>> {
     if who.settings.maintenance_mode {
         return Ok(Some(Refusal::Maintenance));
     }
+    let playground_visitor = ctx.playground && devmentor::telegram::playground::PLAYGROUND_IDS.contains(&who.user.id);
     if who.settings.whitelist_mode
+        && !playground_visitor
         && !access::is_whitelisted(&db(ctx).await?, who.user.id, who.user.username.as_deref()).await?
     {
         return Ok(Some(Refusal::NotWhitelisted));
@@ -378,7 +409,10 @@ async fn on_document(
 ) -> R {
     let ctx = st.ctx.clone();
     let size = doc.file.size as u64;
-    let limit = ctx.config.max_document_bytes.min(ctx.limits.max_source_bytes as u64 * 4);
+    let limit = ctx
+        .config
+        .max_document_bytes
+        .min(ctx.limits.max_source_bytes as u64 * 4);
     if size > limit {
         let html = escape(&tf(
             who.locale,
@@ -459,7 +493,10 @@ async fn on_command(st: &mut SessionState, who: &Who, m: &Message, cmd: &str, re
                 }
             }
             // `/run <code>` on one message.
-            let inline = m.text().and_then(|t| t.trim().split_once(char::is_whitespace)).map(|(_, c)| c.trim());
+            let inline = m
+                .text()
+                .and_then(|t| t.trim().split_once(char::is_whitespace))
+                .map(|(_, c)| c.trim());
             if let Some(code_text) = inline.filter(|c| !c.is_empty()) {
                 let incoming = code::from_text(code_text, &ctx.languages);
                 return submit(st, who, incoming, Vec::new(), Some(m.id.0), None, received).await;
@@ -566,7 +603,13 @@ async fn submit(
     let language = incoming
         .language
         .clone()
-        .or_else(|| incoming.unknown_tag.is_none().then(|| who.user.prog_language.clone()).flatten())
+        .or_else(|| {
+            incoming
+                .unknown_tag
+                .is_none()
+                .then(|| who.user.prog_language.clone())
+                .flatten()
+        })
         .or_else(|| {
             let d = &who.settings.default_language;
             (incoming.unknown_tag.is_none() && ctx.languages.find(d).is_some()).then(|| d.clone())
@@ -591,7 +634,17 @@ async fn submit(
             .ok();
         return Ok(());
     };
-    start_check(st, who, &language, &incoming.code, stdin, source_message, card, received).await
+    start_check(
+        st,
+        who,
+        &language,
+        &incoming.code,
+        stdin,
+        source_message,
+        card,
+        received,
+    )
+    .await
 }
 
 /// A notice that is not repeated within a few seconds (a burst of messages gets one answer).
@@ -628,14 +681,21 @@ async fn start_check(
     let client = db(&ctx).await?;
     // One running check per user.
     let horizon = ctx.exec_timeout * 4 + Duration::from_secs(120);
-    if checks::unfinished_for_user(&client, who.user.id, horizon).await?.is_some() {
+    if checks::unfinished_for_user(&client, who.user.id, horizon)
+        .await?
+        .is_some()
+    {
         let html = escape(&t(who.locale, "bot.busy"));
         notice(st, who, &html, source_message).await;
         return Ok(());
     }
     // The rate limit: checks started in the last minute.
     let per_minute = who.settings.rate_limit_per_minute as usize;
-    while st.recent.front().is_some_and(|t| t.elapsed() >= Duration::from_secs(60)) {
+    while st
+        .recent
+        .front()
+        .is_some_and(|t| t.elapsed() >= Duration::from_secs(60))
+    {
         st.recent.pop_front();
     }
     if per_minute > 0 && st.recent.len() >= per_minute {
@@ -654,9 +714,15 @@ async fn start_check(
         Some(id) => match ctx.edit(who.chat, id, &escape(&running), &[]).await {
             Ok(()) => id,
             Err(SendError::Blocked) => return Ok(()),
-            Err(_) => ctx.send(who.chat, &escape(&running), None, source_message).await.map_err(send_err)?,
+            Err(_) => ctx
+                .send(who.chat, &escape(&running), None, source_message)
+                .await
+                .map_err(send_err)?,
         },
-        None => ctx.send(who.chat, &escape(&running), None, source_message).await.map_err(send_err)?,
+        None => ctx
+            .send(who.chat, &escape(&running), None, source_message)
+            .await
+            .map_err(send_err)?,
     };
     ctx.metrics.bot_ack_seconds.observe(received.elapsed().as_secs_f64());
     let new = NewCheck {
@@ -722,10 +788,26 @@ async fn on_edit(st: &mut SessionState, who: &Who, m: &Message) -> R {
     if incoming.language.is_none() && incoming.unknown_tag.is_none() {
         incoming.language = Some(prev.language.clone());
     }
-    submit(st, who, incoming, prev.stdin.clone(), Some(m.id.0), prev.message_id, Instant::now()).await
+    submit(
+        st,
+        who,
+        incoming,
+        prev.stdin.clone(),
+        Some(m.id.0),
+        prev.message_id,
+        Instant::now(),
+    )
+    .await
 }
 
-async fn rerun_with_stdin(st: &mut SessionState, who: &Who, check: i64, text: &str, reply_to: i32, received: Instant) -> R {
+async fn rerun_with_stdin(
+    st: &mut SessionState,
+    who: &Who,
+    check: i64,
+    text: &str,
+    reply_to: i32,
+    received: Instant,
+) -> R {
     let ctx = st.ctx.clone();
     let Some(row) = checks::get(&db(&ctx).await?, check).await? else {
         return say(&ctx, who, "bot.check_missing").await;
@@ -774,7 +856,17 @@ async fn on_callback(st: &mut SessionState, who: &Who, q: &teloxide::types::Call
         Callback::Rerun(_) => {
             answer(&ctx, q, None).await;
             let r = row.expect("owned row");
-            start_check(st, who, &r.language, &r.code, r.stdin.clone(), None, None, Instant::now()).await?;
+            start_check(
+                st,
+                who,
+                &r.language,
+                &r.code,
+                r.stdin.clone(),
+                None,
+                None,
+                Instant::now(),
+            )
+            .await?;
         }
         Callback::Input(id) => {
             answer(&ctx, q, None).await;
@@ -782,7 +874,10 @@ async fn on_callback(st: &mut SessionState, who: &Who, q: &teloxide::types::Call
         }
         Callback::FullOutput(id) => {
             let r = row.expect("owned row");
-            let view: ResultView = r.result.and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+            let view: ResultView = r
+                .result
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_default();
             let mut out = String::new();
             out.push_str(&render::clean(&view.stdout));
             if !view.stderr.is_empty() {
@@ -846,9 +941,17 @@ async fn on_callback(st: &mut SessionState, who: &Who, q: &teloxide::types::Call
             let name = pack.name.clone();
             let client = db(&ctx).await?;
             users::set_prog_language(&client, who.user.id, &name).await?;
-            let text = tf(who.locale, "bot.language_set", &[("language", &ctx.display_name(&name))]);
+            let text = tf(
+                who.locale,
+                "bot.language_set",
+                &[("language", &ctx.display_name(&name))],
+            );
             answer(&ctx, q, Some(&text)).await;
-            if let Dialogue::Language { code, source_message_id } = &who.user.dialogue {
+            if let Dialogue::Language {
+                code,
+                source_message_id,
+            } = &who.user.dialogue
+            {
                 users::set_dialogue(&client, who.user.id, &Dialogue::Idle).await?;
                 drop(client);
                 let incoming = Incoming {
@@ -929,8 +1032,8 @@ async fn explain_more(ctx: &BotCtx, who: &Who, row: checks::CheckRow, id: i64) -
     let Some(pack) = ctx.languages.find(&row.language) else {
         return say(ctx, who, "bot.check_missing").await;
     };
-    let verdict: devmentor::sandbox::Verdict =
-        serde_json::from_value(serde_json::Value::String(view.verdict.clone())).unwrap_or(devmentor::sandbox::Verdict::RuntimeError);
+    let verdict: devmentor::sandbox::Verdict = serde_json::from_value(serde_json::Value::String(view.verdict.clone()))
+        .unwrap_or(devmentor::sandbox::Verdict::RuntimeError);
     let file_name = pack.file_name_for(&row.code);
     let failure = devmentor::analyzer::Failure {
         language: &pack.name,
@@ -952,7 +1055,12 @@ async fn explain_more(ctx: &BotCtx, who: &Who, row: checks::CheckRow, id: i64) -
         return say(ctx, who, "bot.ai_nothing").await;
     };
     let thinking = ctx
-        .send(who.chat, &escape(&t(who.locale, "bot.ai_thinking")), None, row.message_id)
+        .send(
+            who.chat,
+            &escape(&t(who.locale, "bot.ai_thinking")),
+            None,
+            row.message_id,
+        )
         .await
         .map_err(send_err)?;
     let html = match ai.explain(&pack.name, who.locale, &error, &row.code).await {
@@ -989,7 +1097,11 @@ async fn history(ctx: &BotCtx, who: &Who, page: i64, edit: Option<i32>) -> R {
         return say(ctx, who, "bot.history.empty").await;
     }
     let more = rows.len() as i64 > HISTORY_PAGE;
-    let mut html = escape(&tf(who.locale, "bot.history.title", &[("page", &(page + 1).to_string())]));
+    let mut html = escape(&tf(
+        who.locale,
+        "bot.history.title",
+        &[("page", &(page + 1).to_string())],
+    ));
     let mut buttons: Vec<Vec<Button>> = Vec::new();
     for r in rows.iter().take(HISTORY_PAGE as usize) {
         let emoji = match r.verdict.as_deref() {

@@ -30,19 +30,22 @@ impl Drop for Service {
 }
 
 async fn service(tag: &str, roles: &[&str], whitelist: &[i64]) -> Service {
+    service_with(tag, roles, whitelist, &[]).await
+}
+
+async fn service_with(tag: &str, roles: &[&str], whitelist: &[i64], extra: &[(&str, &str)]) -> Service {
     let fake = FakeTelegram::start().await.unwrap();
     let ai = FakeOpenAi::start(FakeMode::Normal).await.unwrap();
     let url = fake.url();
     let ai_url = ai.base_url();
-    let env = Env::new(
-        tag,
-        &[
-            ("BOT_TOKEN", "123456:TEST-TOKEN"),
-            ("TELEGRAM_API_URL", &url),
-            ("AI_API_KEY", "test-key"),
-            ("AI_BASE_URL", &ai_url),
-        ],
-    );
+    let mut vars = vec![
+        ("BOT_TOKEN", "123456:TEST-TOKEN"),
+        ("TELEGRAM_API_URL", url.as_str()),
+        ("AI_API_KEY", "test-key"),
+        ("AI_BASE_URL", ai_url.as_str()),
+    ];
+    vars.extend_from_slice(extra);
+    let env = Env::new(tag, &vars);
     for id in whitelist {
         let out = env.command(&["whitelist", "add", &id.to_string()]).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -82,7 +85,13 @@ impl Service {
                 chat.iter().find(|m| m.from_bot && m.reply_to == Some(to)).cloned()
             })
             .await
-            .unwrap_or_else(|| panic!("no reply to message {to}: {:#?}\n{}", self.fake.chat(user.id), self.logs()))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no reply to message {to}: {:#?}\n{}",
+                    self.fake.chat(user.id),
+                    self.logs()
+                )
+            })
     }
 
     /// The result card for the student's message `to`: a reply sent as "⏳" and edited into a
@@ -100,7 +109,13 @@ impl Service {
                     .cloned()
             })
             .await
-            .unwrap_or_else(|| panic!("no result card for {to}: {:#?}\n{}", self.fake.chat(user.id), self.logs()))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no result card for {to}: {:#?}\n{}",
+                    self.fake.chat(user.id),
+                    self.logs()
+                )
+            })
     }
 
     async fn card_by_id(&self, user: &TgUser, id: i32) -> ChatMessage {
@@ -111,7 +126,13 @@ impl Service {
                     .cloned()
             })
             .await
-            .unwrap_or_else(|| panic!("card {id} never filled: {:#?}\n{}", self.fake.chat(user.id), self.logs()))
+            .unwrap_or_else(|| {
+                panic!(
+                    "card {id} never filled: {:#?}\n{}",
+                    self.fake.chat(user.id),
+                    self.logs()
+                )
+            })
     }
 
     /// The first bot message after `after` whose text contains `needle`.
@@ -123,7 +144,13 @@ impl Service {
                     .cloned()
             })
             .await
-            .unwrap_or_else(|| panic!("the bot never said {needle:?}: {:#?}\n{}", self.fake.chat(user.id), self.logs()))
+            .unwrap_or_else(|| {
+                panic!(
+                    "the bot never said {needle:?}: {:#?}\n{}",
+                    self.fake.chat(user.id),
+                    self.logs()
+                )
+            })
     }
 
     fn button(m: &ChatMessage, prefix: &str) -> String {
@@ -141,7 +168,10 @@ impl Service {
         self.fake.press(user, menu.message_id, "l:python");
         self.fake
             .wait_for(user.id, WAIT, |_| {
-                (self.env.psql(&format!("SELECT prog_language FROM users WHERE id = {}", user.id)) == "python")
+                (self
+                    .env
+                    .psql(&format!("SELECT prog_language FROM users WHERE id = {}", user.id))
+                    == "python")
                     .then_some(())
             })
             .await
@@ -159,10 +189,15 @@ async fn a_student_runs_code_and_uses_every_button() {
     let anna = u(1001, "Анна");
     let m = s.fake.send_text(&anna, "/start");
     let welcome = s.said(&anna, m, "Анна").await;
-    assert!(welcome.reply_markup.as_ref().is_some_and(|r| r.get("keyboard").is_some()));
+    assert!(welcome
+        .reply_markup
+        .as_ref()
+        .is_some_and(|r| r.get("keyboard").is_some()));
     let cmds = s.fake.calls("setMyCommands");
-    assert!(cmds.iter().any(|c| c.params.get("language_code").is_none()
-        && c.params.to_string().contains("Выбрать язык программирования")));
+    assert!(cmds
+        .iter()
+        .any(|c| c.params.get("language_code").is_none()
+            && c.params.to_string().contains("Выбрать язык программирования")));
     assert!(cmds.iter().any(|c| c.params["language_code"] == "en"));
 
     // Plain text code with a chosen language: "⏳" at once, then the result card.
@@ -176,14 +211,26 @@ async fn a_student_runs_code_and_uses_every_button() {
 
     // A fenced JavaScript block picks its language by the tag.
     let boris = u(1002, "Boris").with_language("en");
-    let m = s.fake.send_text(&boris, "here:\n```js\nconsole.log('hi from ' + 'js')\n```");
+    let m = s
+        .fake
+        .send_text(&boris, "here:\n```js\nconsole.log('hi from ' + 'js')\n```");
     let card = s.card(&boris, m).await;
-    assert!(card.text.contains("hi from js") && card.text.contains("JavaScript"), "{}", card.text);
-    assert!(card.text.contains("ran without errors"), "English for an English client: {}", card.text);
+    assert!(
+        card.text.contains("hi from js") && card.text.contains("JavaScript"),
+        "{}",
+        card.text
+    );
+    assert!(
+        card.text.contains("ran without errors"),
+        "English for an English client: {}",
+        card.text
+    );
 
     // A .py document.
     let vera = u(1003, "Вера");
-    let m = s.fake.send_document(&vera, "main.py", b"print(sum([1, 2, 3]) * 7)\n", "");
+    let m = s
+        .fake
+        .send_document(&vera, "main.py", b"print(sum([1, 2, 3]) * 7)\n", "");
     let card = s.card(&vera, m).await;
     assert!(card.text.contains("42"), "{}", card.text);
 
@@ -193,7 +240,11 @@ async fn a_student_runs_code_and_uses_every_button() {
     let card = s.card(&gleb, m).await;
     assert!(card.text.contains("из справочника типичных ошибок"), "{}", card.text);
     assert!(card.text.contains("ZeroDivisionError"));
-    assert!(card.text.contains("<code>print(a / b)</code>"), "quotes the failing line: {}", card.text);
+    assert!(
+        card.text.contains("<code>print(a / b)</code>"),
+        "quotes the failing line: {}",
+        card.text
+    );
     assert!(card.text.contains("<blockquote expandable>"));
     let m2 = s.fake.send_text(&gleb, "/settings");
     let menu = s.said(&gleb, m2, "").await;
@@ -202,7 +253,11 @@ async fn a_student_runs_code_and_uses_every_button() {
     let m = s.fake.send_text(&gleb, "```python\nprint(1 / 0)\n```");
     assert!(m > done.message_id);
     let card_en = s.card(&gleb, m).await;
-    assert!(card_en.text.contains("from the common-errors guide"), "{}", card_en.text);
+    assert!(
+        card_en.text.contains("from the common-errors guide"),
+        "{}",
+        card_en.text
+    );
 
     // 👍 stores a vote; 🧠 asks the AI even though the registry matched.
     let vote = Service::button(&card, "v:");
@@ -210,7 +265,10 @@ async fn a_student_runs_code_and_uses_every_button() {
     let check = vote.split(':').nth(1).unwrap().to_string();
     s.fake
         .wait_for(gleb.id, WAIT, |_| {
-            (s.env.psql(&format!("SELECT vote FROM feedback WHERE check_id = {check}")) == "1").then_some(())
+            (s.env
+                .psql(&format!("SELECT vote FROM feedback WHERE check_id = {check}"))
+                == "1")
+                .then_some(())
         })
         .await
         .expect("the vote is stored");
@@ -226,13 +284,22 @@ async fn a_student_runs_code_and_uses_every_button() {
         })
         .await
         .unwrap_or_else(|| panic!("AI explanation: {:#?}", s.fake.chat(gleb.id)));
-    assert!(s.fake.calls("answerCallbackQuery").len() >= 3, "every callback is answered");
+    assert!(
+        s.fake.calls("answerCallbackQuery").len() >= 3,
+        "every callback is answered"
+    );
 
     // Long output: cut in the card, the whole of it as a document.
     let dina = u(1005, "Дина");
-    let m = s.fake.send_text(&dina, "```python\nfor i in range(1000):\n    print('line', i)\n```");
+    let m = s
+        .fake
+        .send_text(&dina, "```python\nfor i in range(1000):\n    print('line', i)\n```");
     let card = s.card(&dina, m).await;
-    assert!(card.text.contains("line 39") && !card.text.contains("line 999"), "{}", card.text);
+    assert!(
+        card.text.contains("line 39") && !card.text.contains("line 999"),
+        "{}",
+        card.text
+    );
     assert!(card.text.contains("40 из 1000"), "{}", card.text);
     let full = Service::button(&card, "f:");
     s.fake.press(&dina, card.message_id, &full);
@@ -240,7 +307,13 @@ async fn a_student_runs_code_and_uses_every_button() {
         .fake
         .wait_for(dina.id, WAIT, |chat| chat.iter().find_map(|m| m.document.clone()))
         .await
-        .unwrap_or_else(|| panic!("the full output as a document: {:?}\n{}", s.fake.calls("sendDocument"), s.logs()));
+        .unwrap_or_else(|| {
+            panic!(
+                "the full output as a document: {:?}\n{}",
+                s.fake.calls("sendDocument"),
+                s.logs()
+            )
+        });
     assert!(doc.file_name.ends_with(".txt"));
     let text = String::from_utf8(doc.bytes).unwrap();
     assert!(text.contains("line 0\n") && text.contains("line 999"));
@@ -256,15 +329,23 @@ async fn a_student_runs_code_and_uses_every_button() {
     let before = s.fake.chat(dina.id).last().unwrap().message_id;
     s.fake.press(&dina, card.message_id, &hist);
     let h = s.said(&dina, before, "🕘").await;
-    assert_eq!(h.buttons.iter().flatten().filter(|(_, d)| d.starts_with("r:")).count(), 2);
+    assert_eq!(
+        h.buttons.iter().flatten().filter(|(_, d)| d.starts_with("r:")).count(),
+        2
+    );
 
     // stdin: a program that wanted input gets ⌨️ offered at once; the answer re-runs it.
     let egor = u(1006, "Егор");
-    let m = s.fake.send_text(&egor, "```python\nn = int(input())\nprint(n * 2)\n```");
+    let m = s
+        .fake
+        .send_text(&egor, "```python\nn = int(input())\nprint(n * 2)\n```");
     let card = s.card(&egor, m).await;
     assert!(card.text.contains("EOFError"), "{}", card.text);
     let prompt = s.said(&egor, card.message_id, "stdin").await;
-    assert!(prompt.reply_markup.as_ref().is_some_and(|r| r["force_reply"] == true), "{prompt:#?}");
+    assert!(
+        prompt.reply_markup.as_ref().is_some_and(|r| r["force_reply"] == true),
+        "{prompt:#?}"
+    );
     let answer = s.fake.reply(&egor, prompt.message_id, "21");
     let card = s.card(&egor, answer).await;
     assert!(card.text.contains("42"), "{}", card.text);
@@ -291,13 +372,18 @@ async fn a_student_runs_code_and_uses_every_button() {
         .await
         .unwrap_or_else(|| panic!("edit → re-run: {:#?}\n{}", s.fake.chat(zoya.id), s.logs()));
     assert_eq!(
-        s.fake.chat(zoya.id).iter().filter(|x| x.from_bot && x.reply_to == Some(m)).count(),
+        s.fake
+            .chat(zoya.id)
+            .iter()
+            .filter(|x| x.from_bot && x.reply_to == Some(m))
+            .count(),
         1,
         "the same card, not a new one"
     );
 
     // The rate limit: the third check within a minute is refused with a wait.
-    s.env.psql("INSERT INTO settings (key, value) VALUES ('rate_limit_per_minute', '2')");
+    s.env
+        .psql("INSERT INTO settings (key, value) VALUES ('rate_limit_per_minute', '2')");
     let ivan = u(1008, "Иван");
     s.choose_python(&ivan).await;
     tokio::time::sleep(Duration::from_millis(500)).await; // the settings reload on NOTIFY
@@ -316,7 +402,10 @@ async fn a_student_runs_code_and_uses_every_button() {
     s.fake.send_text(&kira, "print(1)");
     s.fake
         .wait_for(kira.id, WAIT, |_| {
-            (s.env.psql(&format!("SELECT bot_blocked FROM users WHERE id = {}", kira.id)) == "t").then_some(())
+            (s.env
+                .psql(&format!("SELECT bot_blocked FROM users WHERE id = {}", kira.id))
+                == "t")
+                .then_some(())
         })
         .await
         .unwrap_or_else(|| panic!("403 → bot_blocked: {}", s.logs()));
@@ -338,11 +427,18 @@ async fn access_is_checked_on_every_update_and_bad_input_gets_polite_answers() {
         s.env.psql("SELECT status FROM access_requests WHERE user_id = 2999"),
         "pending"
     );
-    assert_eq!(s.env.psql("SELECT count(*) FROM checks"), "0", "nothing ran for a stranger");
+    assert_eq!(
+        s.env.psql("SELECT count(*) FROM checks"),
+        "0",
+        "nothing ran for a stranger"
+    );
     // Whitelisting by username lets them in and approves the request.
     let out = s.env.command(&["whitelist", "add", "@Stranger_1"]).output().unwrap();
     assert!(out.status.success());
-    assert_eq!(s.env.psql("SELECT status FROM access_requests WHERE user_id = 2999"), "approved");
+    assert_eq!(
+        s.env.psql("SELECT status FROM access_requests WHERE user_id = 2999"),
+        "approved"
+    );
     let list = s.env.command(&["whitelist", "list"]).output().unwrap();
     assert!(String::from_utf8_lossy(&list.stdout).contains("stranger_1"));
     let bad = s.env.command(&["whitelist", "add", "not a user"]).output().unwrap();
@@ -366,7 +462,10 @@ async fn access_is_checked_on_every_update_and_bad_input_gets_polite_answers() {
     assert!(ask.text.contains("На каком языке"), "{}", ask.text);
     s.fake.press(&u, ask.message_id, "l:python");
     let card = s.card(&u, m).await;
-    assert!(card.text.contains("no extension"), "the waiting code ran once a language was picked");
+    assert!(
+        card.text.contains("no extension"),
+        "the waiting code ran once a language was picked"
+    );
     // An unknown fence tag.
     let m = s.fake.send_text(&u, "```brainfuck\n+++.\n```");
     assert!(s.reply_to(&u, m).await.text.contains("brainfuck"));
@@ -393,7 +492,8 @@ async fn access_is_checked_on_every_update_and_bad_input_gets_polite_answers() {
     // 50 messages in a second: one check runs, nothing is queued twice, nothing crashes.
     let before: i64 = s.env.psql("SELECT count(*) FROM checks").parse().unwrap();
     for i in 0..50 {
-        s.fake.send_text(&u, &format!("```python\nimport time\ntime.sleep(1)\nprint({i})\n```"));
+        s.fake
+            .send_text(&u, &format!("```python\nimport time\ntime.sleep(1)\nprint({i})\n```"));
     }
     s.fake
         .wait_for(u.id, WAIT, |_| (s.fake.pending_updates() == 0).then_some(()))
@@ -402,8 +502,16 @@ async fn access_is_checked_on_every_update_and_bad_input_gets_polite_answers() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after: i64 = s.env.psql("SELECT count(*) FROM checks").parse().unwrap();
     assert_eq!(after - before, 1, "one running check per user");
-    let busy = s.fake.chat(u.id).iter().filter(|m| m.text.contains("ещё выполняется")).count();
-    assert!((1..=3).contains(&busy), "busy notices are not repeated 49 times: {busy}");
+    let busy = s
+        .fake
+        .chat(u.id)
+        .iter()
+        .filter(|m| m.text.contains("ещё выполняется"))
+        .count();
+    assert!(
+        (1..=3).contains(&busy),
+        "busy notices are not repeated 49 times: {busy}"
+    );
     // Still alive and answering.
     let m = s.fake.send_text(&u, "/help");
     s.said(&u, m, "/language").await;
@@ -429,7 +537,11 @@ async fn a_result_is_delivered_once_across_a_bot_restart() {
     assert!(first.text.starts_with('⏳'));
     let until = std::time::Instant::now() + WAIT;
     while s.env.psql("SELECT status FROM checks") != "running" {
-        assert!(std::time::Instant::now() < until, "the check did not start: {}", s.logs());
+        assert!(
+            std::time::Instant::now() < until,
+            "the check did not start: {}",
+            s.logs()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // The bot process dies while the check runs; the worker finishes it meanwhile.
@@ -438,7 +550,11 @@ async fn a_result_is_delivered_once_across_a_bot_restart() {
     bot.wait().unwrap();
     let until = std::time::Instant::now() + WAIT;
     while s.env.psql("SELECT status FROM checks") != "done" {
-        assert!(std::time::Instant::now() < until, "the worker did not finish: {}", s.logs());
+        assert!(
+            std::time::Instant::now() < until,
+            "the worker did not finish: {}",
+            s.logs()
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let edits_before = s.fake.message(u.id, first.message_id).unwrap().edits;
@@ -449,7 +565,58 @@ async fn a_result_is_delivered_once_across_a_bot_restart() {
     let card = s.card_by_id(&u, first.message_id).await;
     assert!(card.text.contains("survived"));
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(s.fake.message(u.id, first.message_id).unwrap().edits, 1, "delivered once");
+    assert_eq!(
+        s.fake.message(u.id, first.message_id).unwrap().edits,
+        1,
+        "delivered once"
+    );
     assert_eq!(s.fake.calls("sendMessage").len(), 1, "no second card");
     assert!(!s.env.psql("SELECT delivered_at FROM checks").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn webhook_mode_takes_updates_only_with_the_secret() {
+    let hook = "https://bot.example.org/telegram/webhook";
+    let s = service_with(
+        "bothook",
+        &["bot,worker,admin"],
+        &[4001],
+        &[
+            ("TELEGRAM_WEBHOOK_URL", hook),
+            ("TELEGRAM_WEBHOOK_SECRET", "s3cret-token"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        s.fake.webhook().as_deref(),
+        Some(hook),
+        "setWebhook with the configured URL"
+    );
+    assert!(s.fake.calls("getUpdates").is_empty(), "no long polling in webhook mode");
+    let http = reqwest::Client::new();
+    common::wait_ready(&http, &s.env.base()).await;
+    let update = serde_json::json!({"update_id": 1, "message": {"message_id": 10, "date": 1_700_000_000,
+        "chat": {"id": 4001, "type": "private", "first_name": "Web"},
+        "from": {"id": 4001, "is_bot": false, "first_name": "Web", "language_code": "en"}, "text": "/help"}});
+    let url = format!("{}/telegram/webhook", s.env.base());
+    for secret in [None, Some("wrong")] {
+        let mut r = http.post(&url).json(&update);
+        if let Some(v) = secret {
+            r = r.header("X-Telegram-Bot-Api-Secret-Token", v);
+        }
+        let r = r.send().await.unwrap();
+        assert_eq!(r.status(), 401, "secret {secret:?}");
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(s.fake.chat(4001).is_empty(), "refused updates reach nobody");
+    let r = http
+        .post(&url)
+        .header("X-Telegram-Bot-Api-Secret-Token", "s3cret-token")
+        .json(&update)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let u = TgUser::new(4001, "Web").with_language("en");
+    s.said(&u, 0, "/language").await;
 }

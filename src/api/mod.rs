@@ -52,6 +52,19 @@ pub struct ApiState {
     pub metrics: Arc<crate::metrics::Metrics>,
     pub languages: Arc<crate::sandbox::Languages>,
     pub limits: crate::check::InputLimits,
+    /// Telegram webhook mode: where `POST /telegram/webhook` hands updates.
+    pub webhook: Option<Webhook>,
+    /// No `BOT_TOKEN`: the fake Bot API the playground page chats through.
+    pub playground: Option<crate::telegram::fake::FakeTelegram>,
+}
+
+/// Telegram posts updates here in webhook mode; the secret is checked first.
+#[derive(Clone)]
+pub struct Webhook {
+    pub secret: crate::secret::Secret,
+    /// Takes one update (the JSON body); false when the bot role cannot take it now (→ 503,
+    /// Telegram retries).
+    pub sink: Arc<dyn Fn(&[u8]) -> bool + Send + Sync>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -122,8 +135,50 @@ pub fn filters(
         .then(|ctx: Arc<Ctx>| async move { health::readyz(&ctx.state).await });
     let metrics = warp::path!("metrics")
         .and(only("GET"))
-        .and(ctx)
+        .and(ctx.clone())
         .then(|ctx: Arc<Ctx>| async move { health::metrics(&ctx.state).await });
+    let webhook = warp::path!("telegram" / "webhook")
+        .and(only("POST"))
+        .and(ctx.clone())
+        .and(warp::header::optional::<String>("x-telegram-bot-api-secret-token"))
+        .and(warp::body::content_length_limit(4 * 1024 * 1024))
+        .and(warp::body::bytes())
+        .map(|ctx: Arc<Ctx>, secret: Option<String>, body: bytes::Bytes| telegram_webhook(&ctx.state, secret, &body));
+    let playground = warp::path("playground")
+        .and(ctx)
+        .and_then(|ctx: Arc<Ctx>| async move {
+            match ctx.state.playground.clone() {
+                Some(fake) => Ok(fake),
+                None => Err(warp::reject::not_found()),
+            }
+        })
+        .and(warp::path::tail())
+        .and(warp::method())
+        .and(warp::query::<HashMap<String, String>>())
+        .and(warp::header::optional::<u64>("content-length"))
+        .and_then(|fake, tail, method, query, length: Option<u64>| async move {
+            // The playground's largest request is a 1 MiB file (as JSON).
+            if length.unwrap_or(0) > 4 * 1024 * 1024 {
+                Err(warp::reject::custom(Problem::new(
+                    warp::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "too_large",
+                    "the request is larger than 4 MiB",
+                )))
+            } else {
+                Ok((fake, tail, method, query))
+            }
+        })
+        .untuple_one()
+        .and(warp::body::bytes())
+        .then(
+            |fake: crate::telegram::fake::FakeTelegram,
+             tail: warp::path::Tail,
+             method: warp::http::Method,
+             query: HashMap<String, String>,
+             body: bytes::Bytes| async move {
+                crate::telegram::playground::handle(&fake, tail.as_str(), &method, &query, &body).await
+            },
+        );
 
     submit
         .or(fetch)
@@ -134,6 +189,40 @@ pub fn filters(
         .unify()
         .or(metrics)
         .unify()
+        .or(webhook)
+        .unify()
+        .or(playground)
+        .unify()
+}
+
+fn telegram_webhook(state: &ApiState, secret: Option<String>, body: &[u8]) -> Response {
+    let Some(hook) = &state.webhook else {
+        return Problem::not_found().into_response();
+    };
+    let expected = hook.secret.expose().as_bytes();
+    let given = secret.unwrap_or_default();
+    if !expected.is_empty() && !constant_time_eq(expected, given.as_bytes()) {
+        return Problem::new(
+            warp::http::StatusCode::UNAUTHORIZED,
+            "bad_secret",
+            "the X-Telegram-Bot-Api-Secret-Token header does not match TELEGRAM_WEBHOOK_SECRET",
+        )
+        .into_response();
+    }
+    if (hook.sink)(body) {
+        warp::reply::json(&serde_json::json!({})).into_response()
+    } else {
+        Problem::new(
+            warp::http::StatusCode::SERVICE_UNAVAILABLE,
+            "bot_unavailable",
+            "the bot role is restarting; Telegram will retry",
+        )
+        .into_response()
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Names warp's body stream, whose chunk type is opaque, so the handlers need no generics.

@@ -88,9 +88,13 @@ pub async fn load(client: &Client) -> Result<Settings, StoreError> {
 /// Sets one setting; an unknown key or a value of the wrong type is refused.
 pub async fn set(client: &Client, key: &str, value: &serde_json::Value) -> Result<(), StoreError> {
     let mut trial = serde_json::to_value(Settings::default()).unwrap_or_default();
-    let known = trial.as_object_mut().and_then(|m| m.insert(key.to_string(), value.clone()));
+    let known = trial
+        .as_object_mut()
+        .and_then(|m| m.insert(key.to_string(), value.clone()));
     if known.is_none() || serde_json::from_value::<Settings>(trial).is_err() {
-        return Err(StoreError::Invalid(format!("{key} = {value}: unknown setting or wrong type")));
+        return Err(StoreError::Invalid(format!(
+            "{key} = {value}: unknown setting or wrong type"
+        )));
     }
     client
         .execute(

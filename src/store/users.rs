@@ -47,7 +47,8 @@ pub struct User {
 impl User {
     /// The interface language: the user's choice, else Telegram's `language_code`, else Russian.
     pub fn locale(&self) -> Locale {
-        self.locale.unwrap_or_else(|| locale_for_code(self.language_code.as_deref()))
+        self.locale
+            .unwrap_or_else(|| locale_for_code(self.language_code.as_deref()))
     }
 }
 
@@ -198,6 +199,9 @@ mod tests {
             let v = serde_json::to_value(&d).unwrap();
             assert_eq!(serde_json::from_value::<Dialogue>(v).unwrap(), d);
         }
-        assert_eq!(serde_json::from_str::<Dialogue>("{}").unwrap_or_default(), Dialogue::Idle);
+        assert_eq!(
+            serde_json::from_str::<Dialogue>("{}").unwrap_or_default(),
+            Dialogue::Idle
+        );
     }
 }

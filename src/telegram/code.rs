@@ -44,7 +44,10 @@ pub fn from_text(text: &str, languages: &Languages) -> Incoming {
 
 /// Code from a document: the language from the file name's extension.
 pub fn from_document(file_name: &str, text: String, languages: &Languages) -> Incoming {
-    let ext = file_name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let ext = file_name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
     let language = languages.by_extension(&ext).map(|p| p.name.clone());
     let unknown_tag = (language.is_none() && !ext.is_empty()).then(|| format!(".{ext}"));
     Incoming {
@@ -95,8 +98,14 @@ mod tests {
     #[test]
     fn documents_by_extension() {
         let l = langs();
-        assert_eq!(from_document("a.py", "x".into(), &l).language.as_deref(), Some("python"));
-        assert_eq!(from_document("Main.JAVA", "x".into(), &l).language.as_deref(), Some("java"));
+        assert_eq!(
+            from_document("a.py", "x".into(), &l).language.as_deref(),
+            Some("python")
+        );
+        assert_eq!(
+            from_document("Main.JAVA", "x".into(), &l).language.as_deref(),
+            Some("java")
+        );
         let i = from_document("notes.docx", "x".into(), &l);
         assert_eq!((i.language, i.unknown_tag.as_deref()), (None, Some(".docx")));
         assert_eq!(from_document("README", "x".into(), &l).unknown_tag, None);

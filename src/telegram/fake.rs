@@ -140,7 +140,11 @@ fn now_unix() -> i64 {
 }
 
 fn ok(result: Value) -> warp::reply::Response {
-    warp::reply::with_status(warp::reply::json(&json!({"ok": true, "result": result})), StatusCode::OK).into_response()
+    warp::reply::with_status(
+        warp::reply::json(&json!({"ok": true, "result": result})),
+        StatusCode::OK,
+    )
+    .into_response()
 }
 
 fn api_error(status: u16, description: &str, parameters: Option<Value>) -> warp::reply::Response {
@@ -209,7 +213,12 @@ impl FakeTelegram {
             .map(move |_bot: String, tail: warp::path::Tail| {
                 // teloxide percent-encodes the `/` inside file paths.
                 let path = percent_decode(tail.as_str());
-                let found = me.lock().files.values().find(|(p, _)| *p == path).map(|(_, b)| b.clone());
+                let found = me
+                    .lock()
+                    .files
+                    .values()
+                    .find(|(p, _)| *p == path)
+                    .map(|(_, b)| b.clone());
                 match found {
                     Some(b) => warp::reply::with_status(b, StatusCode::OK).into_response(),
                     None => api_error(404, "Not Found", None),
@@ -217,7 +226,9 @@ impl FakeTelegram {
             });
         file.or(method)
             .unify()
-            .recover(|_r: warp::Rejection| async { Ok::<_, std::convert::Infallible>(api_error(404, "Not Found", None)) })
+            .recover(|_r: warp::Rejection| async {
+                Ok::<_, std::convert::Infallible>(api_error(404, "Not Found", None))
+            })
             .unify()
     }
 
@@ -281,7 +292,11 @@ impl FakeTelegram {
                 let Some(chat_id) = chat_id else {
                     return (400, api_error(400, "Bad Request: chat_id is empty", None));
                 };
-                let text = p.get("text").or_else(|| p.get("caption")).and_then(|t| t.as_str()).unwrap_or("");
+                let text = p
+                    .get("text")
+                    .or_else(|| p.get("caption"))
+                    .and_then(|t| t.as_str())
+                    .unwrap_or("");
                 if method == "sendMessage" && text.trim().is_empty() {
                     return (400, api_error(400, "Bad Request: message text is empty", None));
                 }
@@ -291,11 +306,19 @@ impl FakeTelegram {
                 let document = p.get("document").and_then(|d| {
                     Some(Document {
                         file_name: d.get("file_name")?.as_str()?.to_string(),
-                        bytes: d.get("bytes")?.as_array()?.iter().filter_map(|b| b.as_u64().map(|b| b as u8)).collect(),
+                        bytes: d
+                            .get("bytes")?
+                            .as_array()?
+                            .iter()
+                            .filter_map(|b| b.as_u64().map(|b| b as u8))
+                            .collect(),
                     })
                 });
                 if method == "sendDocument" && document.is_none() {
-                    return (400, api_error(400, "Bad Request: there is no document in the request", None));
+                    return (
+                        400,
+                        api_error(400, "Bad Request: there is no document in the request", None),
+                    );
                 }
                 let id = st.next_message;
                 st.next_message += 1;
@@ -362,8 +385,10 @@ impl FakeTelegram {
                 match st.files.get(id) {
                     Some((path, bytes)) => (
                         200,
-                        ok(json!({"file_id": id, "file_unique_id": format!("u{id}"), "file_size": bytes.len(),
-                                  "file_path": path})),
+                        ok(
+                            json!({"file_id": id, "file_unique_id": format!("u{id}"), "file_size": bytes.len(),
+                                  "file_path": path}),
+                        ),
                     ),
                     None => (400, api_error(400, "Bad Request: invalid file_id", None)),
                 }
@@ -417,7 +442,8 @@ impl FakeTelegram {
                 edits: 0,
                 reply_to,
             };
-            let mut json = json!({"message_id": mid, "date": now_unix(), "chat": user.chat_json(), "from": user.json()});
+            let mut json =
+                json!({"message_id": mid, "date": now_unix(), "chat": user.chat_json(), "from": user.json()});
             match &document {
                 Some(d) => {
                     let file_id = format!("doc{mid}");
@@ -595,7 +621,9 @@ impl FakeTelegram {
                 return None;
             }
             let _ = tokio::time::timeout(
-                deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(200)),
+                deadline
+                    .saturating_duration_since(Instant::now())
+                    .min(Duration::from_millis(200)),
                 notified,
             )
             .await;
@@ -641,7 +669,11 @@ fn buttons(markup: Option<&Value>) -> Vec<Vec<(String, String)>> {
                             bs.iter()
                                 .map(|b| {
                                     let text = b.get("text").and_then(|t| t.as_str()).unwrap_or("").to_string();
-                                    let data = b.get("callback_data").and_then(|t| t.as_str()).unwrap_or("").to_string();
+                                    let data = b
+                                        .get("callback_data")
+                                        .and_then(|t| t.as_str())
+                                        .unwrap_or("")
+                                        .to_string();
                                     (text, data)
                                 })
                                 .collect()
@@ -674,7 +706,10 @@ fn message_json(m: &ChatMessage, edit_date: Option<i64>) -> Value {
     if let Some(e) = edit_date {
         j["edit_date"] = json!(e);
     }
-    if m.reply_markup.as_ref().is_some_and(|r| r.get("inline_keyboard").is_some()) {
+    if m.reply_markup
+        .as_ref()
+        .is_some_and(|r| r.get("inline_keyboard").is_some())
+    {
         j["reply_markup"] = m.reply_markup.clone().unwrap_or_default();
     }
     j
@@ -688,7 +723,12 @@ async fn read_params(
 ) -> Value {
     let ctype = ctype.unwrap_or("");
     if ctype.starts_with("multipart/form-data") {
-        let boundary = ctype.split("boundary=").nth(1).unwrap_or("").trim_matches('"').to_string();
+        let boundary = ctype
+            .split("boundary=")
+            .nth(1)
+            .unwrap_or("")
+            .trim_matches('"')
+            .to_string();
         let bytes = collect(body).await;
         return parse_multipart(&bytes, &boundary);
     }
@@ -735,7 +775,9 @@ fn percent_decode(s: &str) -> String {
         match b[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = std::str::from_utf8(&b[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(v) => {
                         out.push(v);
@@ -835,6 +877,9 @@ mod tests {
     #[test]
     fn urlencoded_values_are_decoded() {
         let pairs = serde_urlencoded_pairs(b"a=1&text=hi+there%21");
-        assert_eq!(pairs, vec![("a".into(), "1".into()), ("text".into(), "hi there!".into())]);
+        assert_eq!(
+            pairs,
+            vec![("a".into(), "1".into()), ("text".into(), "hi there!".into())]
+        );
     }
 }

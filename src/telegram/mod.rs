@@ -5,4 +5,5 @@
 pub mod callback;
 pub mod code;
 pub mod fake;
+pub mod playground;
 pub mod render;

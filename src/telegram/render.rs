@@ -180,7 +180,11 @@ fn status_line(v: &ResultView, locale: Locale) -> String {
         parts.push(escape(&tf(locale, "bot.exit_code", &[("code", &code.to_string())])));
     }
     if v.verdict != "internal_error" {
-        parts.push(escape(&tf(locale, "bot.duration", &[("seconds", &seconds(v.duration_ms, locale))])));
+        parts.push(escape(&tf(
+            locale,
+            "bot.duration",
+            &[("seconds", &seconds(v.duration_ms, locale))],
+        )));
     }
     parts.join(" · ")
 }
@@ -406,7 +410,11 @@ mod tests {
     fn hostile_output_is_escaped_and_cleaned() {
         let v = view("ok", "<script>alert(1)</script>\u{1b}[31mred\u{1b}[0m\0!", "");
         let c = card(5, &v, Locale::En, "Python");
-        assert!(c.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;red!"), "{}", c.html);
+        assert!(
+            c.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;red!"),
+            "{}",
+            c.html
+        );
         assert!(!c.html.contains('\u{1b}') && !c.html.contains('\0'));
         assert!(c.html.contains("1.23"));
         assert!(c.buttons.iter().flatten().all(|(_, d)| d.len() <= 64));

@@ -132,4 +132,3 @@ pub async fn wait_ready(http: &reqwest::Client, base: &str) {
     }
     panic!("the service did not come up at {base}");
 }
-
