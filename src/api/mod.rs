@@ -58,13 +58,16 @@ pub struct ApiState {
     pub playground: Option<crate::telegram::fake::FakeTelegram>,
 }
 
+/// Hands one Telegram update (JSON bytes) to the bot role.
+pub type UpdateSink = Arc<dyn Fn(&[u8]) -> bool + Send + Sync>;
+
 /// Telegram posts updates here in webhook mode; the secret is checked first.
 #[derive(Clone)]
 pub struct Webhook {
     pub secret: crate::secret::Secret,
     /// Takes one update (the JSON body); false when the bot role cannot take it now (→ 503,
     /// Telegram retries).
-    pub sink: Arc<dyn Fn(&[u8]) -> bool + Send + Sync>,
+    pub sink: UpdateSink,
 }
 
 #[derive(Debug, thiserror::Error)]
