@@ -322,6 +322,18 @@ impl Queue {
         Ok(depth)
     }
 
+    /// Deletes both streams (a benchmark's own prefix, when it is done).
+    pub async fn destroy(&self) -> Result<(), QueueError> {
+        let _: Value = self
+            .client
+            .custom(
+                cmd("DEL", false),
+                vec![Value::from(self.checks.as_str()), self.results.as_str().into()],
+            )
+            .await?;
+        Ok(())
+    }
+
     pub async fn quit(&self) {
         let _ = self.client.quit().await;
     }

@@ -43,6 +43,19 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The bot's ingress: update → "⏳" latency, RSS, and the memory of an idle session actor,
+    /// against the fake Telegram, with a stub runner (no sandbox) finishing the checks.
+    Bot {
+        #[arg(long, default_value_t = 1000)]
+        users: usize,
+        #[arg(long, default_value_t = 5000)]
+        messages: usize,
+        /// Messages sent per second (round-robin over the users).
+        #[arg(long, default_value_t = 250)]
+        rate: u32,
+        #[arg(long)]
+        json: bool,
+    },
     /// Registry lookups (extraction excluded) over every catalogue entry's sample error.
     Analyzer {
         /// Passes over the whole catalogue.
@@ -80,6 +93,12 @@ pub async fn run(config: &Config, what: BenchCommand) -> anyhow::Result<ExitCode
             json,
         } => (runs, concurrency, lang, pool, json),
         BenchCommand::Analyzer { rounds, json } => return bench_analyzer(rounds, json),
+        BenchCommand::Bot {
+            users,
+            messages,
+            rate,
+            json,
+        } => return crate::bench_bot::run(config, users, messages, rate, json).await,
         BenchCommand::Pipeline {
             checks,
             concurrency,
@@ -236,7 +255,7 @@ async fn baseline_once(
     Ok(elapsed)
 }
 
-fn percentile(samples: &[Duration], p: f64) -> f64 {
+pub(crate) fn percentile(samples: &[Duration], p: f64) -> f64 {
     let mut ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
     ms.sort_by(|a, b| a.total_cmp(b));
     if ms.is_empty() {
@@ -247,7 +266,7 @@ fn percentile(samples: &[Duration], p: f64) -> f64 {
     ms[rank.min(ms.len()) - 1]
 }
 
-fn round(x: f64) -> f64 {
+pub(crate) fn round(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
@@ -467,7 +486,7 @@ async fn bench_pipeline(config: &Config, checks: usize, concurrency: usize, json
 }
 
 /// Resident memory of this process, from /proc.
-fn rss_kib() -> u64 {
+pub(crate) fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

@@ -17,14 +17,12 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use teloxide::adaptors::throttle::Limits;
-use teloxide::adaptors::Throttle;
 use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters};
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode, ReplyParameters};
 use teloxide::RequestError;
 
-pub type Tg = Throttle<Bot>;
+pub type Tg = Bot;
 
 /// What the bot role's actors share.
 pub struct BotCtx {
@@ -38,6 +36,8 @@ pub struct BotCtx {
     pub metrics: Arc<devmentor::metrics::Metrics>,
     pub config: devmentor::config::BotConfig,
     pub exec_timeout: Duration,
+    /// Telegram's sending limits (messages overall and per chat).
+    pub gate: Mutex<devmentor::telegram::limits::RateGate>,
     /// Checks whose "typing…" action is being refreshed until delivery.
     pub inflight: Mutex<HashSet<i64>>,
     /// Stops long polling and the delivery loop.
@@ -48,20 +48,15 @@ pub struct BotCtx {
     pub playground: bool,
 }
 
-/// Builds the Telegram client: the Bot API at `api_url`, sends throttled to Telegram's limits.
-pub fn telegram_client(token: &str, api_url: &str, config: &devmentor::config::BotConfig) -> anyhow::Result<Tg> {
+/// Builds the Telegram client for the Bot API at `api_url` (sends are paced by [`BotCtx::gate`]).
+pub fn telegram_client(token: &str, api_url: &str) -> anyhow::Result<Tg> {
     let url =
         reqwest::Url::parse(api_url).map_err(|e| anyhow::anyhow!("TELEGRAM_API_URL {api_url:?} is not a URL: {e}"))?;
     let client = teloxide::net::default_reqwest_settings()
         .timeout(Duration::from_secs(60))
         .build()
         .map_err(|e| anyhow::anyhow!("HTTP client: {e}"))?;
-    let limits = Limits {
-        messages_per_sec_overall: config.messages_per_second.max(1),
-        messages_per_min_chat: config.messages_per_minute_per_chat.max(1),
-        ..Limits::default()
-    };
-    Ok(Bot::with_client(token, client).set_api_url(url).throttle(limits))
+    Ok(Bot::with_client(token, client).set_api_url(url))
 }
 
 pub fn keyboard(rows: &[Vec<Button>]) -> InlineKeyboardMarkup {
@@ -81,6 +76,20 @@ pub enum SendError {
 }
 
 impl BotCtx {
+    /// Waits until a new message to `chat` is within Telegram's limits.
+    pub async fn pace(&self, chat: i64) {
+        loop {
+            let wait = match self.gate.lock() {
+                Ok(mut g) => g.reserve(chat, Instant::now()),
+                Err(_) => Duration::ZERO,
+            };
+            if wait.is_zero() {
+                return;
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
     /// Runs a Telegram call, waiting out 429 `retry_after` (up to three times).
     pub async fn call<T, F, Fut>(&self, chat: i64, mut f: F) -> Result<T, SendError>
     where
@@ -117,6 +126,7 @@ impl BotCtx {
         buttons: Option<&[Vec<Button>]>,
         reply_to: Option<i32>,
     ) -> Result<i32, SendError> {
+        self.pace(chat).await;
         let m = self
             .call(chat, || {
                 let mut r = self.tg.send_message(ChatId(chat), html).parse_mode(ParseMode::Html);
@@ -355,7 +365,7 @@ pub async fn start_ctx(
             (token, config.telegram_api_url.clone())
         }
     };
-    let tg = telegram_client(&token, &url, &config.bot)?;
+    let tg = telegram_client(&token, &url)?;
     let me = tokio::time::timeout(Duration::from_secs(15), tg.get_me().into_future())
         .await
         .map_err(|_| anyhow::anyhow!("the Telegram Bot API at {url} did not answer getMe within 15 s"))?
@@ -381,6 +391,10 @@ pub async fn start_ctx(
         metrics: metrics.clone(),
         config: config.bot.clone(),
         exec_timeout: Duration::from_secs(config.sandbox.exec_timeout_seconds.max(1)),
+        gate: Mutex::new(devmentor::telegram::limits::RateGate::new(
+            config.bot.messages_per_second,
+            config.bot.messages_per_minute_per_chat,
+        )),
         inflight: Mutex::new(HashSet::new()),
         stop,
         name: format!("bot-{}-{}", host.trim(), std::process::id()),

@@ -103,7 +103,6 @@ async fn poll(ctx: Arc<BotCtx>) {
     loop {
         let req = ctx
             .tg
-            .inner()
             .get_updates()
             .offset(offset)
             .timeout(25)

@@ -6,6 +6,7 @@
 mod access_cmd;
 mod admin;
 mod bench;
+mod bench_bot;
 mod bot;
 mod check_cmd;
 mod delivery;

@@ -179,7 +179,9 @@ impl Actor for Session {
     ) -> Result<(), ActorProcessingErr> {
         let SessionMsg::Update(update, received) = msg;
         st.ctx.metrics.bot_updates.fetch_add(1, Ordering::Relaxed);
-        if let Err(e) = handle_update(st, *update, received).await {
+        // Boxed: the handler's state machine is large, and unboxed it would live inside every
+        // idle session's task (the difference between ~30 KiB and a few KiB per session).
+        if let Err(e) = Box::pin(handle_update(st, *update, received)).await {
             tracing::warn!(user = st.user, error = %e, "handling an update failed");
             let _ = st
                 .ctx
@@ -243,7 +245,7 @@ async fn handle_update(st: &mut SessionState, update: Update, received: Instant)
     drop(client);
 
     // Access, for every kind of update.
-    if let Some(refusal) = refusal(&ctx, &who).await? {
+    if let Some(refusal) = refusal(&ctx, &who)? {
         match &update.kind {
             UpdateKind::CallbackQuery(q) => {
                 if refusal == Refusal::NotWhitelisted && q.data.as_deref() == Some(&Callback::RequestAccess.encode()) {
@@ -292,7 +294,7 @@ enum Refusal {
     NotWhitelisted,
 }
 
-async fn refusal(ctx: &BotCtx, who: &Who) -> R<Option<Refusal>> {
+fn refusal(ctx: &BotCtx, who: &Who) -> R<Option<Refusal>> {
     if who.user.blocked {
         return Ok(Some(Refusal::Blocked));
     }
@@ -300,10 +302,7 @@ async fn refusal(ctx: &BotCtx, who: &Who) -> R<Option<Refusal>> {
         return Ok(Some(Refusal::Maintenance));
     }
     let playground_visitor = ctx.playground && devmentor::telegram::playground::PLAYGROUND_IDS.contains(&who.user.id);
-    if who.settings.whitelist_mode
-        && !playground_visitor
-        && !access::is_whitelisted(&db(ctx).await?, who.user.id, who.user.username.as_deref()).await?
-    {
+    if who.settings.whitelist_mode && !playground_visitor && !who.user.whitelisted {
         return Ok(Some(Refusal::NotWhitelisted));
     }
     Ok(None)
@@ -424,7 +423,7 @@ async fn on_document(
     }
     let file = ctx.tg.get_file(doc.file.id.clone()).await?;
     let mut bytes = Vec::with_capacity(size as usize);
-    ctx.tg.inner().download_file(&file.path, &mut bytes).await?;
+    ctx.tg.download_file(&file.path, &mut bytes).await?;
     let name = doc.file_name.clone().unwrap_or_default();
     let text = match validate_source(&bytes, &ctx.limits) {
         Ok(t) => t,
@@ -467,6 +466,7 @@ async fn on_command(st: &mut SessionState, who: &Who, m: &Message, cmd: &str, re
                 Some(w) => escape(&w.replace("{name}", &who.user.first_name)),
                 None => escape(&tf(who.locale, "bot.welcome", &[("name", &who.user.first_name)])),
             };
+            ctx.pace(chat).await;
             ctx.call(chat, || {
                 ctx.tg
                     .send_message(ChatId(chat), text.clone())
@@ -540,6 +540,7 @@ async fn on_command(st: &mut SessionState, who: &Who, m: &Message, cmd: &str, re
                 users::set_dialogue(&db(&ctx).await?, who.user.id, &Dialogue::Idle).await?;
                 "bot.cancelled"
             };
+            ctx.pace(chat).await;
             ctx.call(chat, || {
                 ctx.tg
                     .send_message(ChatId(chat), t(who.locale, key))
@@ -678,13 +679,8 @@ async fn start_check(
         ctx.send(who.chat, &html, None, source_message).await.ok();
         return Ok(());
     }
-    let client = db(&ctx).await?;
-    // One running check per user.
-    let horizon = ctx.exec_timeout * 4 + Duration::from_secs(120);
-    if checks::unfinished_for_user(&client, who.user.id, horizon)
-        .await?
-        .is_some()
-    {
+    // One running check per user (read with the user's row at the start of this update).
+    if who.user.unfinished_check.is_some() {
         let html = escape(&t(who.locale, "bot.busy"));
         notice(st, who, &html, source_message).await;
         return Ok(());
@@ -737,8 +733,7 @@ async fn start_check(
         source_message_id: source_message,
         ..Default::default()
     };
-    let id = checks::insert(&client, &new).await?;
-    users::count_check(&client, who.user.id).await?;
+    let id = checks::insert(&db(&ctx).await?, &new).await?;
     st.recent.push_back(Instant::now());
     if let Err(e) = ctx.queue.enqueue(id).await {
         // The row is queued in PostgreSQL: the reaper re-enqueues it when Redis is back.
@@ -760,7 +755,7 @@ fn typing(ctx: Arc<BotCtx>, chat: i64, id: i64) {
     tokio::spawn(async move {
         let until = Instant::now() + ctx.exec_timeout * 3 + Duration::from_secs(60);
         while Instant::now() < until && ctx.inflight.lock().map(|s| s.contains(&id)).unwrap_or(false) {
-            let _ = ctx.tg.inner().send_chat_action(ChatId(chat), ChatAction::Typing).await;
+            let _ = ctx.tg.send_chat_action(ChatId(chat), ChatAction::Typing).await;
             tokio::select! {
                 _ = ctx.stop.cancelled() => return,
                 _ = tokio::time::sleep(Duration::from_secs(4)) => {}
@@ -893,6 +888,7 @@ async fn on_callback(st: &mut SessionState, who: &Who, q: &teloxide::types::Call
             answer(&ctx, q, None).await;
             let caption = tf(who.locale, "bot.full.caption", &[("id", &id.to_string())]);
             let bytes = out.into_bytes();
+            ctx.pace(who.chat).await;
             ctx.call(who.chat, || {
                 ctx.tg
                     .send_document(
@@ -971,6 +967,7 @@ async fn on_callback(st: &mut SessionState, who: &Who, q: &teloxide::types::Call
             answer(&ctx, q, None).await;
             let text = t(locale, "bot.settings_set");
             let chat = who.chat;
+            ctx.pace(chat).await;
             ctx.call(chat, || {
                 ctx.tg
                     .send_message(ChatId(chat), text.clone())
@@ -998,6 +995,7 @@ pub async fn ask_stdin(ctx: &BotCtx, user_id: i64, chat: i64, locale: Locale, ch
     } else {
         prompt
     };
+    ctx.pace(chat).await;
     ctx.call(chat, || {
         ctx.tg
             .send_message(ChatId(chat), text.clone())

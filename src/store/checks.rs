@@ -78,9 +78,13 @@ fn row_to_check(r: &tokio_postgres::Row) -> CheckRow {
 pub async fn insert(client: &Client, c: &NewCheck) -> Result<i64, StoreError> {
     let row = client
         .query_one(
-            "INSERT INTO checks (language, code, stdin, locale, source, token_id, user_id, chat_id, message_id,
-                                 source_message_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            // The user's check counter moves in the same statement.
+            "WITH c AS (
+                 INSERT INTO checks (language, code, stdin, locale, source, token_id, user_id, chat_id, message_id,
+                                     source_message_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id),
+             u AS (UPDATE users SET checks_count = checks_count + 1 WHERE id = $7)
+             SELECT id FROM c",
             &[
                 &c.language,
                 &c.code,

@@ -106,17 +106,44 @@ impl Store {
     }
 }
 
-/// Refuses to run against a database without our tables, with the command that fixes it.
+/// The newest migration this build knows.
+pub fn schema_version() -> i64 {
+    embedded::migrations::runner()
+        .get_migrations()
+        .iter()
+        .map(|m| m.version() as i64)
+        .max()
+        .unwrap_or(0)
+}
+
+/// Refuses to run against a database behind this build (with the command that fixes it) or
+/// ahead of it (a newer release migrated it).
 pub async fn ensure_migrated(store: &Store) -> Result<(), StoreError> {
     let client = store.client().await?;
     let row = client
-        .query_one("SELECT to_regclass('public.checks') IS NOT NULL", &[])
+        .query_one("SELECT to_regclass('public.refinery_schema_history') IS NOT NULL", &[])
         .await?;
-    if row.get::<_, bool>(0) {
-        Ok(())
+    let applied: i64 = if row.get::<_, bool>(0) {
+        client
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0)::bigint FROM refinery_schema_history",
+                &[],
+            )
+            .await?
+            .get(0)
     } else {
-        Err(StoreError::Migration(
-            "the database is not migrated: run `devmentor migrate`".into(),
-        ))
+        0
+    };
+    let known = schema_version();
+    if applied < known {
+        Err(StoreError::Migration(format!(
+            "the database is not migrated (it is at V{applied}, this build needs V{known}): run `devmentor migrate`"
+        )))
+    } else if applied > known {
+        Err(StoreError::Migration(format!(
+            "the database schema (V{applied}) is newer than this build knows (V{known}): run the newer devmentor release"
+        )))
+    } else {
+        Ok(())
     }
 }

@@ -42,6 +42,10 @@ pub struct User {
     pub dialogue: Dialogue,
     pub checks_count: i64,
     pub last_seen_at: SystemTime,
+    /// On the whitelist by id or username (read with the row, to save a round trip).
+    pub whitelisted: bool,
+    /// The user's latest unfinished check of the last 15 minutes (one running check per user).
+    pub unfinished_check: Option<i64>,
 }
 
 impl User {
@@ -64,7 +68,11 @@ pub fn locale_for_code(code: Option<&str>) -> Locale {
 }
 
 const COLUMNS: &str = "id, username, first_name, language_code, locale, prog_language, blocked, bot_blocked, state, \
-                       checks_count, last_seen_at";
+                       checks_count, last_seen_at, \
+                       EXISTS (SELECT 1 FROM whitelist w WHERE w.subject = users.id::text \
+                                  OR w.subject = lower(users.username)), \
+                       (SELECT c.id FROM checks c WHERE c.user_id = users.id AND c.status <> 'done' \
+                           AND c.created_at > now() - interval '15 minutes' ORDER BY c.id DESC LIMIT 1)";
 
 fn row_to_user(r: &tokio_postgres::Row) -> User {
     let state: serde_json::Value = r.get(8);
@@ -80,6 +88,8 @@ fn row_to_user(r: &tokio_postgres::Row) -> User {
         dialogue: serde_json::from_value(state).unwrap_or_default(),
         checks_count: r.get(9),
         last_seen_at: r.get(10),
+        whitelisted: r.get(11),
+        unfinished_check: r.get(12),
     }
 }
 
@@ -128,13 +138,6 @@ pub async fn set_locale(client: &Client, id: i64, locale: Locale) -> Result<(), 
 pub async fn set_prog_language(client: &Client, id: i64, language: &str) -> Result<(), StoreError> {
     client
         .execute("UPDATE users SET prog_language = $2 WHERE id = $1", &[&id, &language])
-        .await?;
-    Ok(())
-}
-
-pub async fn count_check(client: &Client, id: i64) -> Result<(), StoreError> {
-    client
-        .execute("UPDATE users SET checks_count = checks_count + 1 WHERE id = $1", &[&id])
         .await?;
     Ok(())
 }

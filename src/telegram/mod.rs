@@ -5,5 +5,6 @@
 pub mod callback;
 pub mod code;
 pub mod fake;
+pub mod limits;
 pub mod playground;
 pub mod render;
