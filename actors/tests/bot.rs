@@ -208,6 +208,23 @@ async fn a_student_runs_code_and_uses_every_button() {
     assert_eq!(card.parse_mode.as_deref(), Some("HTML"));
     assert!(card.text.contains("<pre><code"), "{}", card.text);
     assert!(!s.fake.calls("sendChatAction").is_empty(), "typing… was shown");
+    // `/run` as a reply to a message with code runs it again; a 429 on the edit is waited out.
+    s.fake.fail_with_retry_after("editMessageText", 1);
+    s.fake.reply(&anna, m, "/run");
+    s.fake
+        .wait_for(anna.id, WAIT, |chat| {
+            let cards: Vec<_> = chat
+                .iter()
+                .filter(|x| x.from_bot && x.reply_to == Some(m) && x.text.contains("42"))
+                .collect();
+            (cards.len() == 2).then_some(())
+        })
+        .await
+        .unwrap_or_else(|| panic!("/run as a reply: {:#?}\n{}", s.fake.chat(anna.id), s.logs()));
+    assert!(
+        s.fake.calls("editMessageText").iter().any(|c| c.status == 429),
+        "the fake answered 429 once"
+    );
 
     // A fenced JavaScript block picks its language by the tag.
     let boris = u(1002, "Boris").with_language("en");
@@ -572,6 +589,20 @@ async fn a_result_is_delivered_once_across_a_bot_restart() {
     );
     assert_eq!(s.fake.calls("sendMessage").len(), 1, "no second card");
     assert!(!s.env.psql("SELECT delivered_at FROM checks").is_empty());
+
+    // Dialogue state survives a restart: ⌨️ asked for input, the bot restarts, the answer runs.
+    let input = Service::button(&card, "i:");
+    s.fake.press(&u, card.message_id, &input);
+    let prompt = s.said(&u, card.message_id, "stdin").await;
+    let bot = s.children.last_mut().unwrap();
+    bot.kill().unwrap();
+    bot.wait().unwrap();
+    let again = s.env.spawn("bot", "p3");
+    s.children.push(again);
+    let answer = s.fake.reply(&u, prompt.message_id, "ignored input");
+    let card = s.card(&u, answer).await;
+    assert!(card.text.contains("survived"), "{}", card.text);
+    assert_eq!(s.env.psql("SELECT count(*) FROM checks WHERE stdin <> ''::bytea"), "1");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
