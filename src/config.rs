@@ -50,6 +50,9 @@ pub struct Config {
     pub allowed_hosts: Vec<String>,
     /// Where the HTTP API, the admin panel and `/metrics` listen.
     pub http_addr: String,
+    /// `development` (default) or `production`: production refuses to start with a missing or
+    /// default `SECRET_KEY`, `BOT_TOKEN` or database password. Env: DEVMENTOR_ENV.
+    pub environment: String,
     pub sandbox: SandboxConfig,
     pub runtime: RuntimeConfig,
     pub bot: BotConfig,
@@ -143,6 +146,7 @@ impl Default for Config {
             secret_key: Secret::default(),
             allowed_hosts: vec!["localhost".into(), "127.0.0.1".into()],
             http_addr: "127.0.0.1:8080".into(),
+            environment: "development".into(),
             sandbox: SandboxConfig::default(),
             runtime: RuntimeConfig::default(),
             bot: BotConfig::default(),
@@ -200,6 +204,50 @@ impl Default for SandboxConfig {
             warm_max_age_seconds: 600,
             limits: BTreeMap::new(),
         }
+    }
+}
+
+/// Values that must never reach production (the examples' placeholders).
+const PLACEHOLDERS: &[&str] = &[
+    "",
+    "change-me",
+    "changeme",
+    "devmentor",
+    "secret",
+    "password",
+    "postgres",
+];
+
+impl Config {
+    pub fn is_production(&self) -> bool {
+        self.environment.eq_ignore_ascii_case("production")
+    }
+
+    /// What is not fit for production: a missing or placeholder `SECRET_KEY`, `BOT_TOKEN` or
+    /// database password. Empty when all is well.
+    pub fn production_problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let secret = self.secret_key.expose();
+        if PLACEHOLDERS.contains(&secret.trim()) || secret.len() < 32 {
+            out.push("SECRET_KEY is missing, a placeholder or shorter than 32 characters: set a long random value (openssl rand -hex 32)".into());
+        }
+        if self.bot_token.is_empty() {
+            out.push("BOT_TOKEN is missing: set the token from @BotFather".into());
+        }
+        let password = self
+            .database_url
+            .expose()
+            .parse::<tokio_postgres::Config>()
+            .ok()
+            .and_then(|c| c.get_password().map(|p| String::from_utf8_lossy(p).into_owned()))
+            .unwrap_or_default();
+        if PLACEHOLDERS.contains(&password.as_str()) {
+            out.push(
+                "the database password is missing or a placeholder: set POSTGRES_PASSWORD to a long random value"
+                    .into(),
+            );
+        }
+        out
     }
 }
 
@@ -310,6 +358,9 @@ impl Config {
         }
         if let Some(v) = get("HTTP_ADDR") {
             self.http_addr = v;
+        }
+        if let Some(v) = get("DEVMENTOR_ENV") {
+            self.environment = v;
         }
         if let Some(v) = get("DOCKER_HOST") {
             self.sandbox.docker_host = v;

@@ -10,6 +10,7 @@ mod bench_bot;
 mod bot;
 mod check_cmd;
 mod delivery;
+mod doctor;
 mod ingress;
 mod reaper;
 mod registry_cmd;
@@ -66,6 +67,12 @@ enum Command {
     },
     /// List the supported languages and whether their images are built.
     Languages,
+    /// Check the set-up: configuration, PostgreSQL, migrations, Redis, Docker, images, Telegram, AI.
+    Doctor {
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// The bot's whitelist: add, remove, list (Telegram ids or usernames).
     Whitelist {
         #[command(subcommand)]
@@ -132,6 +139,7 @@ fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Languages => check_cmd::list_languages(&config).await,
+            Command::Doctor { json } => doctor::run(&config, json).await,
             Command::Whitelist { what } => access_cmd::run(&config, what).await,
             Command::Migrate => registry_cmd::migrate(&config).await,
             Command::Registry { what } => registry_cmd::run(&config, what).await,

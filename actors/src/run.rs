@@ -85,6 +85,14 @@ impl Hooks {
 }
 
 pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> anyhow::Result<ExitCode> {
+    if config.is_production() {
+        let problems = config.production_problems();
+        anyhow::ensure!(
+            problems.is_empty(),
+            "refusing to start in production (DEVMENTOR_ENV=production):\n  - {}",
+            problems.join("\n  - ")
+        );
+    }
     let metrics = Arc::new(Metrics::default());
     let store = Store::connect(config.database_url.expose(), Duration::from_secs(10)).await?;
     devmentor::store::ensure_migrated(&store).await?;

@@ -133,7 +133,24 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resu
         (s.mode.clone(), s.served)
     };
     let ok_path = head.starts_with("POST ") && head.lines().next().is_some_and(|l| l.contains("/chat/completions"));
-    let (status, extra, payload) = if !ok_path {
+    let models = head.starts_with("GET ") && head.lines().next().is_some_and(|l| l.contains("/models"));
+    let (status, extra, payload) = if models {
+        // `GET /models`, as `devmentor doctor` uses it to try the key.
+        match mode {
+            FakeMode::Unauthorized => (
+                401,
+                String::new(),
+                json!({"error": {"message": "Invalid API Key", "code": "invalid_api_key"}}).to_string(),
+            ),
+            _ => (
+                200,
+                String::new(),
+                json!({"object": "list", "data": [{"id": "openai/gpt-oss-20b", "object": "model"},
+                                                 {"id": "llama-3.1-8b-instant", "object": "model"}]})
+                .to_string(),
+            ),
+        }
+    } else if !ok_path {
         (
             404,
             String::new(),

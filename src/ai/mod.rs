@@ -130,6 +130,41 @@ impl AiClient {
         &self.settings.model
     }
 
+    /// Tries the key: `GET /models`. The models the service offers, or why it refused.
+    pub async fn list_models(&self) -> Result<Vec<String>, AiError> {
+        let url = format!("{}/models", self.settings.base_url);
+        let r = self
+            .http
+            .get(url)
+            .bearer_auth(self.settings.api_key.expose())
+            .send()
+            .await
+            .map_err(|e| {
+                if e.is_timeout() {
+                    AiError::Timeout
+                } else {
+                    AiError::Http(e.to_string())
+                }
+            })?;
+        match r.status().as_u16() {
+            200 => {}
+            401 | 403 => return Err(AiError::Unauthorized),
+            429 => return Err(AiError::RateLimited),
+            s if s >= 500 => return Err(AiError::Server(s)),
+            s => {
+                return Err(AiError::Rejected {
+                    status: s,
+                    message: r.text().await.unwrap_or_default().chars().take(200).collect(),
+                })
+            }
+        }
+        let v: serde_json::Value = r.json().await.map_err(|e| AiError::Malformed(e.to_string()))?;
+        Ok(v["data"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|m| m["id"].as_str().map(String::from)).collect())
+            .unwrap_or_default())
+    }
+
     /// Explains `error`, from the cache when this exact error was explained before.
     pub async fn explain(
         &self,
