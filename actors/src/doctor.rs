@@ -214,7 +214,7 @@ pub async fn run(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
             let client = AiClient::new(settings, AnswerCache::Memory(Default::default()))?;
             out.push(
                 match tokio::time::timeout(Duration::from_secs(10), client.list_models()).await {
-                    Ok(Ok(models)) if models.iter().any(|m| *m == model) => {
+                    Ok(Ok(models)) if models.contains(&model) => {
                         line("ai", State::Ok, format!("key valid; model {model} available"), "")
                     }
                     Ok(Ok(_)) => line(
