@@ -4,7 +4,8 @@
 CARGO ?= cargo
 DEVMENTOR_BIN := target/release/devmentor
 
-.PHONY: run test services images build release bench lint fmt clean-containers
+.PHONY: run test services images build release bench lint fmt clean-containers \
+	build-prod up-prod down-prod migrate-prod superuser-prod logs-prod images-prod backup-prod restore-prod doctor-prod
 
 ## Start the services, build the sandbox images, migrate, check that a program runs, then
 ## start the service (Ctrl-C stops it).
@@ -51,3 +52,50 @@ fmt:
 ## Remove every sandbox container on this Docker host (only when no worker runs here).
 clean-containers:
 	docker ps -aq --filter label=devmentor.sandbox | xargs -r docker rm -f
+
+# ---- production (docker compose; see README "Production") -----------------------------------
+COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+LANGUAGES := python javascript c cpp java go rust
+BACKUP ?= backups/devmentor-$(shell date +%Y%m%d-%H%M%S).sql.gz
+
+## Build the application image (containers/app.Dockerfile).
+build-prod:
+	$(COMPOSE) build
+
+## Build the language images from the official images (containers/<lang>/Dockerfile).
+images-prod:
+	for l in $(LANGUAGES); do docker build -t devmentor/$$l:latest containers/$$l || exit 1; done
+
+up-prod:
+	$(COMPOSE) up -d
+
+down-prod:
+	$(COMPOSE) down
+
+## Apply migrations (run after every upgrade; the app refuses a schema it does not know).
+migrate-prod:
+	$(COMPOSE) run --rm bot migrate
+
+## Create an admin account for the panel (interactive).
+superuser-prod:
+	$(COMPOSE) run --rm bot createsuperuser
+
+logs-prod:
+	$(COMPOSE) logs -f --tail=200
+
+## Check the deployment: configuration, PostgreSQL, Redis, Docker, images, Telegram, AI.
+doctor-prod:
+	$(COMPOSE) run --rm worker doctor
+
+## pg_dump of the database into backups/ (BACKUP=path to choose the file).
+backup-prod:
+	mkdir -p $(dir $(BACKUP))
+	$(COMPOSE) exec -T postgres sh -c 'pg_dump -U "$$POSTGRES_USER" -d "$$POSTGRES_DB" --clean --if-exists' | gzip > $(BACKUP)
+	@echo "backup written to $(BACKUP)"
+
+## Restore a backup: make restore-prod BACKUP=backups/devmentor-….sql.gz (stops bot and workers).
+restore-prod:
+	@test -f "$(BACKUP)" || { echo "set BACKUP=path/to/backup.sql.gz"; exit 2; }
+	$(COMPOSE) stop bot worker
+	gunzip -c $(BACKUP) | $(COMPOSE) exec -T postgres sh -c 'psql -q -v ON_ERROR_STOP=1 -U "$$POSTGRES_USER" -d "$$POSTGRES_DB"'
+	$(COMPOSE) start bot worker

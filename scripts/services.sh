@@ -29,6 +29,9 @@ command -v curl >/dev/null 2>&1 || missing+=(curl)
 # Headless Chromium drives the playground page in the tests.
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+# `docker compose config` validates docker-compose.yml in the tests (Compose v1 from Debian when
+# the v2 plugin is absent).
+docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 if [ ${#missing[@]} -gt 0 ]; then
   need_root
   log "installing ${missing[*]}"

@@ -154,13 +154,22 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr, so `--json` output on stdout stays exactly one object. `RUST_LOG` tunes it.
+/// Logs go to stderr, so `--json` output on stdout stays exactly one object. `RUST_LOG` tunes it;
+/// `LOG_FORMAT=json` (the default when `DEVMENTOR_ENV=production`) writes one JSON object per line.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
+    let production = std::env::var("DEVMENTOR_ENV").is_ok_and(|v| v.eq_ignore_ascii_case("production"));
+    let json = match std::env::var("LOG_FORMAT") {
+        Ok(f) => f.eq_ignore_ascii_case("json"),
+        Err(_) => production,
+    };
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(term::stderr_is_tty())
-        .init();
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().with_current_span(false).init();
+    } else {
+        builder.with_ansi(term::stderr_is_tty()).init();
+    }
 }

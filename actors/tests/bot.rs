@@ -23,9 +23,10 @@ struct Service {
 impl Drop for Service {
     fn drop(&mut self) {
         for c in &mut self.children {
-            let _ = c.kill();
-            let _ = c.wait();
+            common::stop(c);
         }
+        // Containers of a process killed on purpose (its owner is gone) are orphans.
+        let _ = self.env.command(&["sandbox", "reap"]).output();
     }
 }
 

@@ -170,6 +170,6 @@ async fn the_playground_chats_with_the_bot_in_a_browser() {
         "return document.querySelector('button[data-callback^=\"r:\"]') !== null",
     )
     .await;
-    let _ = service.kill();
-    let _ = service.wait();
+    drop(d);
+    common::stop(&mut service);
 }

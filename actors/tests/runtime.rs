@@ -4,55 +4,9 @@
 
 mod common;
 
-use common::{wait_ready, Env};
-use serde_json::{json, Value};
-use std::process::{Child, Command};
+use common::{results_len, sigterm, submit, wait_done, wait_ready, Env};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-async fn submit(http: &reqwest::Client, base: &str, token: &str, code: &str) -> i64 {
-    let r = http
-        .post(format!("{base}/api/v1/checks"))
-        .bearer_auth(token)
-        .json(&json!({"language": "python", "code": code}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 202, "{:?}", r.text().await);
-    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
-}
-
-async fn wait_done(http: &reqwest::Client, base: &str, token: &str, id: i64, within: Duration) -> Value {
-    let until = Instant::now() + within;
-    loop {
-        let v: Value = http
-            .get(format!("{base}/api/v1/checks/{id}?wait=5"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if v["status"] == "done" || Instant::now() > until {
-            return v;
-        }
-    }
-}
-
-fn sigterm(child: &mut Child) -> std::process::ExitStatus {
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let until = Instant::now() + Duration::from_secs(40);
-    loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            return s;
-        }
-        assert!(Instant::now() < until, "no exit after SIGTERM");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn submit_through_the_api_and_get_the_result_then_shut_down_cleanly() {
@@ -130,16 +84,7 @@ async fn a_worker_killed_mid_load_loses_nothing_and_answers_nothing_twice() {
     }
     // One result each, one "done" event each.
     assert_eq!(env.psql("SELECT count(*) FROM checks WHERE status = 'done'"), "6");
-    let prefix = env.vars.iter().find(|(k, _)| k == "REDIS_PREFIX").unwrap().1.clone();
-    let out = Command::new("redis-cli")
-        .args(["XLEN", &format!("{prefix}results")])
-        .output()
-        .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "6",
-        "each check is answered exactly once"
-    );
+    assert_eq!(results_len(&env), "6", "each check is answered exactly once");
     assert!(sigterm(&mut rescuer).success());
     assert!(sigterm(&mut api).success());
     // What the killed worker left in Docker is an orphan the reaper recognises (its process is

@@ -132,3 +132,83 @@ pub async fn wait_ready(http: &reqwest::Client, base: &str) {
     }
     panic!("the service did not come up at {base}");
 }
+
+/// SIGTERM, then the exit status (a graceful stop removes the process's warm containers).
+pub fn sigterm(child: &mut Child) -> std::process::ExitStatus {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(40);
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        assert!(Instant::now() < until, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Stops a service process for good, from a `Drop` (never panics): SIGTERM, up to 20 s for a
+/// graceful exit, then SIGKILL.
+pub fn stop(child: &mut Child) {
+    if child.try_wait().ok().flatten().is_some() {
+        return;
+    }
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let until = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < until {
+        if child.try_wait().ok().flatten().is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+pub async fn submit(http: &reqwest::Client, base: &str, token: &str, code: &str) -> i64 {
+    let r = http
+        .post(format!("{base}/api/v1/checks"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"language": "python", "code": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202, "{:?}", r.text().await);
+    r.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+pub async fn wait_done(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    id: i64,
+    within: Duration,
+) -> serde_json::Value {
+    let until = Instant::now() + within;
+    loop {
+        let v: serde_json::Value = http
+            .get(format!("{base}/api/v1/checks/{id}?wait=5"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if v["status"] == "done" || Instant::now() > until {
+            return v;
+        }
+    }
+}
+
+/// Entries on the results stream ("done" events) of this test's Redis prefix.
+pub fn results_len(env: &Env) -> String {
+    let prefix = env.vars.iter().find(|(k, _)| k == "REDIS_PREFIX").unwrap().1.clone();
+    let out = Command::new("redis-cli")
+        .args(["XLEN", &format!("{prefix}results")])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
