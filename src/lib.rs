@@ -2,6 +2,7 @@
 //!
 //! `actors/` (the `devmentor` binary) decides who does what and when; this crate knows how.
 
+pub mod admin;
 pub mod ai;
 pub mod analyzer;
 pub mod api;

@@ -71,6 +71,7 @@ async fn start(db: TestDb, store: Store, redis_url: &str, docker: Option<bollard
         limits: limits(),
         webhook: None,
         playground: None,
+        admin: None,
     });
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (addr, task) = api::serve("127.0.0.1:0".parse().unwrap(), state, async {

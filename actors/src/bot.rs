@@ -401,3 +401,17 @@ pub async fn start_ctx(
         playground,
     }))
 }
+
+/// Lets the admin panel tell a student something (an access decision), through this process's
+/// bot role: the message is sent in the background, paced like every other.
+pub fn notifier(ctx: Arc<BotCtx>) -> devmentor::admin::Notifier {
+    Arc::new(move |user: i64, text: String| {
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            let html = devmentor::telegram::render::escape(&text);
+            if let Err(e) = ctx.send(user, &html, None, None).await {
+                tracing::info!(user, ?e, "could not notify the user");
+            }
+        });
+    })
+}

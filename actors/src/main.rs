@@ -5,6 +5,7 @@
 
 mod access_cmd;
 mod admin;
+mod admin_cmd;
 mod bench;
 mod bench_bot;
 mod bot;
@@ -67,6 +68,8 @@ enum Command {
     },
     /// List the supported languages and whether their images are built.
     Languages,
+    /// Create an admin account for the panel (interactive, or --username NAME --password-stdin).
+    Createsuperuser(admin_cmd::CreateSuperuserArgs),
     /// Check the set-up: configuration, PostgreSQL, migrations, Redis, Docker, images, Telegram, AI.
     Doctor {
         /// Print one JSON object.
@@ -139,6 +142,7 @@ fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Languages => check_cmd::list_languages(&config).await,
+            Command::Createsuperuser(args) => admin_cmd::create_superuser(&config, args).await,
             Command::Doctor { json } => doctor::run(&config, json).await,
             Command::Whitelist { what } => access_cmd::run(&config, what).await,
             Command::Migrate => registry_cmd::migrate(&config).await,

@@ -226,6 +226,11 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
             limits,
             webhook,
             playground,
+            admin: Some(Arc::new(devmentor::admin::AdminState::new(
+                store.clone(),
+                config.allowed_hosts.clone(),
+                bot.clone().map(crate::bot::notifier),
+            ))),
         });
         let bound = hooks
             .bound

@@ -56,6 +56,8 @@ pub struct ApiState {
     pub webhook: Option<Webhook>,
     /// No `BOT_TOKEN`: the fake Bot API the playground page chats through.
     pub playground: Option<crate::telegram::fake::FakeTelegram>,
+    /// The admin panel at `/admin/`.
+    pub admin: Option<Arc<crate::admin::AdminState>>,
 }
 
 /// Hands one Telegram update (JSON bytes) to the bot role.
@@ -118,6 +120,10 @@ pub fn filters(
     });
     let ctx = warp::any().map(move || ctx.clone());
     let body = warp::body::stream().map(body_stream);
+    let admin_state = ctx.clone();
+    let ctx_admin = warp::any()
+        .and(admin_state)
+        .and_then(|ctx: Arc<Ctx>| async move { ctx.state.admin.clone().ok_or_else(warp::reject::not_found) });
 
     let submit = warp::path!("api" / "v1" / "checks")
         .and(only("POST"))
@@ -183,6 +189,41 @@ pub fn filters(
             },
         );
 
+    let admin = warp::path("admin")
+        .and(ctx_admin)
+        .and(warp::method())
+        .and(warp::path::tail())
+        .and(warp::query::<HashMap<String, String>>())
+        .and(warp::header::headers_cloned())
+        .and(warp::addr::remote())
+        .and(warp::header::optional::<u64>("content-length"))
+        .and_then(
+            |state, method, tail, query, headers, remote, length: Option<u64>| async move {
+                if length.unwrap_or(0) > 1024 * 1024 {
+                    Err(warp::reject::custom(Problem::new(
+                        warp::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        "too_large",
+                        "the form is larger than 1 MiB",
+                    )))
+                } else {
+                    Ok((state, method, tail, query, headers, remote))
+                }
+            },
+        )
+        .untuple_one()
+        .and(warp::body::bytes())
+        .then(
+            |state: Arc<crate::admin::AdminState>,
+             method: warp::http::Method,
+             tail: warp::path::Tail,
+             query: HashMap<String, String>,
+             headers: warp::http::HeaderMap,
+             remote: Option<SocketAddr>,
+             body: bytes::Bytes| async move {
+                crate::admin::handle(&state, method, tail.as_str(), query, &headers, remote, &body).await
+            },
+        );
+
     submit
         .or(fetch)
         .unify()
@@ -195,6 +236,8 @@ pub fn filters(
         .or(webhook)
         .unify()
         .or(playground)
+        .unify()
+        .or(admin)
         .unify()
 }
 

@@ -3,6 +3,7 @@
 //! (`registry::store`, …); SQL is raw and parameterised.
 
 pub mod access;
+pub mod admins;
 pub mod checks;
 pub mod listen;
 pub mod settings;

@@ -1,0 +1,392 @@
+//! The admin panel over HTTP, against `devmentor run --roles admin` and a fresh PostgreSQL
+//! database: accounts, login and its limits, CSRF, escaping, change lists, actions and the audit
+//! log they leave.
+
+mod common;
+
+use common::{wait_ready, Env};
+use std::collections::HashMap;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+/// A browser without JavaScript: keeps cookies, follows nothing by itself.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookies: HashMap<String, String>,
+}
+
+struct Page {
+    status: u16,
+    location: String,
+    body: String,
+    headers: reqwest::header::HeaderMap,
+}
+
+impl Browser {
+    fn new(base: &str) -> Browser {
+        Browser {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: base.to_string(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    async fn send(&mut self, r: reqwest::RequestBuilder) -> Page {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let r = r.header("cookie", cookie).send().await.unwrap();
+        for c in r.headers().get_all("set-cookie") {
+            let c = c.to_str().unwrap();
+            let (kv, _) = c.split_once(';').unwrap_or((c, ""));
+            let (k, v) = kv.split_once('=').unwrap();
+            if v.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), v.to_string());
+            }
+        }
+        Page {
+            status: r.status().as_u16(),
+            location: r
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_string())
+                .unwrap_or_default(),
+            headers: r.headers().clone(),
+            body: r.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let r = self.http.get(format!("{}{path}", self.base));
+        self.send(r).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let r = self.http.post(format!("{}{path}", self.base)).form(form);
+        self.send(r).await
+    }
+
+    async fn login(&mut self, user: &str, password: &str) -> Page {
+        let page = self.get("/admin/login").await;
+        let csrf = csrf_of(&page.body);
+        self.post(
+            "/admin/login",
+            &[("csrf_token", &csrf), ("username", user), ("password", password)],
+        )
+        .await
+    }
+}
+
+fn csrf_of(html: &str) -> String {
+    let i = html.find("name=\"csrf_token\" value=\"").expect("a csrf_token field") + 25;
+    html[i..i + 64].to_string()
+}
+
+fn create_admin(env: &Env, user: &str, password: &str, staff: bool) -> std::process::Output {
+    let mut args = vec!["createsuperuser", "--username", user, "--password-stdin"];
+    if staff {
+        args.push("--staff");
+    }
+    let mut c = env
+        .command(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(c.stdin.take().unwrap(), "{password}").unwrap();
+    c.wait_with_output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_panel_end_to_end() {
+    let env = Env::new("admin", &[]);
+    // Accounts from the command line.
+    let out = create_admin(&env, "root_admin", "a long enough password", false);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("superuser"));
+    let again = create_admin(&env, "ROOT_admin", "another long password", false);
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("exists"));
+    let short = create_admin(&env, "shorty", "short", false);
+    assert!(!short.status.success() && String::from_utf8_lossy(&short.stderr).contains("10 characters"));
+    assert!(create_admin(&env, "staff_member", "staff password 123", true)
+        .status
+        .success());
+    assert!(env
+        .psql("SELECT password_hash FROM admins WHERE username = 'root_admin'")
+        .starts_with("$argon2id$"));
+
+    // Data to look at: a hostile student, a check with hostile code, an access request.
+    env.psql(
+        "INSERT INTO users (id, username, first_name, language_code) VALUES
+           (501, 'alice_a', 'Alice', 'en'), (502, 'mallory', '<script>alert(1)</script>', 'ru'),
+           (503, NULL, 'Bob', 'ru');
+         INSERT INTO checks (language, code, source, user_id, status, verdict, result) VALUES
+           ('python', '<script>document.cookie</script>', 'bot', 502, 'done', 'ok',
+            '{\"stdout\": \"<b>hi</b>\", \"stderr\": \"\", \"duration_ms\": 12}');
+         INSERT INTO access_requests (user_id) VALUES (503);",
+    );
+
+    let mut service = env.spawn("admin", "admin");
+    let http = reqwest::Client::new();
+    wait_ready(&http, &env.base()).await;
+    let mut b = Browser::new(&env.base());
+
+    // Not logged in: the login page, with security headers and a login CSRF cookie.
+    let p = b.get("/admin/").await;
+    assert_eq!((p.status, p.location.as_str()), (303, "/admin/login"));
+    let p = b.get("/admin/login").await;
+    assert_eq!(p.status, 200);
+    assert!(p.headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    assert_eq!(p.headers["x-frame-options"], "DENY");
+    let set_cookie = p.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"),
+        "{set_cookie}"
+    );
+
+    // Forged or missing CSRF on the login form: 403.
+    let p = b
+        .post(
+            "/admin/login",
+            &[("username", "root_admin"), ("password", "a long enough password")],
+        )
+        .await;
+    assert_eq!(p.status, 403);
+    // A wrong password: a generic message.
+    let p = b.login("root_admin", "wrong password!").await;
+    assert_eq!(p.status, 401);
+    assert!(p.body.contains("Неверный логин или пароль"));
+    let p = b.login("nobody_here", "wrong password!").await;
+    assert_eq!(p.status, 401, "an unknown user looks the same");
+
+    // Logged in.
+    let p = b.login("root_admin", "a long enough password").await;
+    assert_eq!((p.status, p.location.as_str()), (303, "/admin/"), "{}", p.body);
+    let c = p.headers["set-cookie"].to_str().unwrap();
+    assert!(c.starts_with("dm_admin=") && c.contains("HttpOnly") && c.contains("SameSite=Strict"));
+    let p = b.get("/admin/").await;
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains("root_admin"));
+    let csrf = csrf_of(&p.body);
+
+    // ALLOWED_HOSTS.
+    let r = reqwest::Client::new()
+        .get(format!("{}/admin/login", env.base()))
+        .header("host", "evil.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    // Users: hostile names shown as text; search with SQL-looking text; huge page numbers.
+    let p = b.get("/admin/users").await;
+    assert!(p.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !p.body.contains("<script>alert"));
+    let p = b.get("/admin/users?q=%27%20OR%201%3D1%20--").await;
+    assert_eq!(p.status, 200);
+    assert!(!p.body.contains("alice_a"), "the search is a parameter, not SQL");
+    let p = b.get("/admin/users?q=alice").await;
+    assert!(p.body.contains("alice_a") && !p.body.contains("Bob"));
+    let p = b.get("/admin/users?page=99999999999").await;
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains("Alice"), "a huge page number shows the last page");
+    let p = b.get("/admin/users?status=blocked").await;
+    assert!(p.body.contains("Заблокирован (0)") || p.body.contains("(0)"));
+
+    // Block a user: without the CSRF token nothing happens; with it, it is done and audited.
+    let p = b.post("/admin/users/501/block", &[]).await;
+    assert_eq!(p.status, 403);
+    assert_eq!(env.psql("SELECT blocked FROM users WHERE id = 501"), "f");
+    let p = b.post("/admin/users/501/block", &[("csrf_token", &csrf)]).await;
+    assert_eq!(p.status, 303);
+    assert_eq!(env.psql("SELECT blocked FROM users WHERE id = 501"), "t");
+    assert_eq!(
+        env.psql("SELECT admin_name || ' ' || action || ' ' || (before->>'blocked') || ' ' || (after->>'blocked') FROM audit_log WHERE object_id = '501'"),
+        "root_admin user.block false true"
+    );
+    let p = b.get("/admin/users/501").await;
+    assert!(p.body.contains("user.block"), "the user's history shows the action");
+    // Bulk: whitelist two users.
+    let p = b
+        .post(
+            "/admin/users/bulk",
+            &[
+                ("csrf_token", &csrf),
+                ("action", "whitelist"),
+                ("ids", "501"),
+                ("ids", "502"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    assert_eq!(
+        env.psql("SELECT count(*) FROM whitelist WHERE subject IN ('501', '502')"),
+        "2"
+    );
+
+    // Access requests: approve → whitelisted, decided, audited.
+    let id = env.psql("SELECT id FROM access_requests WHERE user_id = 503");
+    let p = b.get("/admin/access").await;
+    assert!(p.body.contains("Bob"));
+    let p = b
+        .post(&format!("/admin/access/{id}/approve"), &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(p.status, 303);
+    assert_eq!(
+        env.psql("SELECT status FROM access_requests WHERE user_id = 503"),
+        "approved"
+    );
+    assert_eq!(env.psql("SELECT count(*) FROM whitelist WHERE subject = '503'"), "1");
+    assert_eq!(
+        env.psql("SELECT count(*) FROM audit_log WHERE action = 'access.approve'"),
+        "1"
+    );
+
+    // Checks: hostile code and output are text.
+    let p = b.get("/admin/checks?verdict=ok").await;
+    assert!(p.body.contains("python"));
+    let cid = env.psql("SELECT id FROM checks LIMIT 1");
+    let p = b.get(&format!("/admin/checks/{cid}")).await;
+    assert!(p.body.contains("&lt;script&gt;document.cookie&lt;/script&gt;") && !p.body.contains("<script>document"));
+    assert!(p.body.contains("&lt;b&gt;hi&lt;/b&gt;"));
+    let p = b.get("/admin/checks.csv").await;
+    assert!(p.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+
+    // Settings: an invalid value saves nothing; a valid change is saved and audited.
+    let form = |rate: &'static str| {
+        vec![
+            ("welcome_text_ru", "Привет!"),
+            ("welcome_text_en", ""),
+            ("whitelist_mode", "1"),
+            ("maintenance_message_ru", ""),
+            ("maintenance_message_en", ""),
+            ("rate_limit_per_minute", rate),
+            ("ai_daily_quota", "5"),
+            ("default_language", "python"),
+        ]
+    };
+    let mut bad = form("lots");
+    bad.push(("csrf_token", &csrf));
+    let p = b.post("/admin/settings", &bad).await;
+    assert_eq!(p.status, 422);
+    assert_eq!(env.psql("SELECT count(*) FROM settings"), "0", "nothing half-saved");
+    let mut good = form("7");
+    good.push(("csrf_token", &csrf));
+    let p = b.post("/admin/settings", &good).await;
+    assert_eq!(p.status, 303);
+    assert_eq!(
+        env.psql("SELECT value FROM settings WHERE key = 'rate_limit_per_minute'"),
+        "7"
+    );
+    assert_eq!(
+        env.psql("SELECT value FROM settings WHERE key = 'welcome_text_ru'"),
+        "\"Привет!\""
+    );
+    assert_eq!(
+        env.psql("SELECT count(*) FROM audit_log WHERE action = 'settings.update'"),
+        "1"
+    );
+
+    // FAQ: validation, create, edit, delete — each audited.
+    let p = b
+        .post(
+            "/admin/faq/new",
+            &[
+                ("csrf_token", &csrf),
+                ("locale", "ru"),
+                ("question", ""),
+                ("answer", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 422);
+    assert_eq!(env.psql("SELECT count(*) FROM faq"), "0");
+    let p = b
+        .post(
+            "/admin/faq/new",
+            &[
+                ("csrf_token", &csrf),
+                ("locale", "ru"),
+                ("question", "Как запустить?"),
+                ("answer", "Пришли код."),
+                ("position", "1"),
+                ("published", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    let fid = env.psql("SELECT id FROM faq");
+    let p = b
+        .post(
+            &format!("/admin/faq/{fid}"),
+            &[
+                ("csrf_token", &csrf),
+                ("locale", "en"),
+                ("question", "How to run?"),
+                ("answer", "Send code."),
+                ("position", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    assert_eq!(
+        env.psql(&format!("SELECT locale || published FROM faq WHERE id = {fid}")),
+        "enfalse"
+    );
+    let p = b
+        .post(&format!("/admin/faq/{fid}/delete"), &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(p.status, 303);
+    assert_eq!(
+        env.psql("SELECT string_agg(action, ',' ORDER BY id) FROM audit_log WHERE object_type = 'faq'"),
+        "faq.create,faq.update,faq.delete"
+    );
+    let p = b.get("/admin/audit").await;
+    assert!(p.body.contains("faq.delete") && p.body.contains("settings.update"));
+
+    // Staff cannot change settings.
+    let mut staff = Browser::new(&env.base());
+    assert_eq!(staff.login("staff_member", "staff password 123").await.status, 303);
+    assert_eq!(staff.get("/admin/settings").await.status, 403);
+
+    // The interface in English, by the admin's choice.
+    let p = b
+        .post("/admin/locale", &[("csrf_token", &csrf), ("locale", "en")])
+        .await;
+    assert_eq!(p.status, 303);
+    assert!(b.get("/admin/users").await.body.contains("Whitelisted"));
+
+    // Logout ends the session.
+    let p = b.post("/admin/logout", &[("csrf_token", &csrf)]).await;
+    assert_eq!(p.status, 303);
+    assert_eq!(b.get("/admin/").await.status, 303);
+    assert_eq!(
+        env.psql(
+            "SELECT count(*) FROM admin_sessions s JOIN admins a ON a.id = s.admin_id WHERE a.username = 'root_admin'"
+        ),
+        "0"
+    );
+
+    // The login rate limit: after five failures even the right password waits.
+    let mut m = Browser::new(&env.base());
+    for _ in 0..5 {
+        assert_eq!(m.login("staff_member", "not the password").await.status, 401);
+    }
+    let p = m.login("staff_member", "staff password 123").await;
+    assert_eq!(p.status, 429, "{}", p.body);
+
+    common::stop(&mut service);
+    let _ = Command::new("true").status();
+}

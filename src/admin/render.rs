@@ -1,0 +1,114 @@
+//! Handlebars templates of the panel (`templates/admin/*.hbs`, built into the binary), with a
+//! `t` helper for the admin's language and one stylesheet.
+
+use handlebars::{Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason};
+use serde_json::Value;
+
+pub const STYLE: &str = include_str!("../../templates/admin/style.css");
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("layout", include_str!("../../templates/admin/layout.hbs")),
+    ("pager", include_str!("../../templates/admin/pager.hbs")),
+    ("login", include_str!("../../templates/admin/login.hbs")),
+    ("dashboard", include_str!("../../templates/admin/dashboard.hbs")),
+    ("users", include_str!("../../templates/admin/users.hbs")),
+    ("user", include_str!("../../templates/admin/user.hbs")),
+    ("access", include_str!("../../templates/admin/access.hbs")),
+    ("checks", include_str!("../../templates/admin/checks.hbs")),
+    ("check", include_str!("../../templates/admin/check.hbs")),
+    ("settings", include_str!("../../templates/admin/settings.hbs")),
+    ("faq", include_str!("../../templates/admin/faq.hbs")),
+    ("faq_form", include_str!("../../templates/admin/faq_form.hbs")),
+    ("audit", include_str!("../../templates/admin/audit.hbs")),
+    ("password", include_str!("../../templates/admin/password.hbs")),
+];
+
+pub struct Templates {
+    hb: Handlebars<'static>,
+}
+
+/// `{{t "admin.key"}}`: the string in the page's locale (`locale` at the root of the data).
+fn t_helper(h: &Helper, _: &Handlebars, ctx: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
+    let key = h
+        .param(0)
+        .and_then(|p| p.value().as_str())
+        .ok_or(RenderErrorReason::ParamNotFoundForIndex("t", 0))?;
+    let locale = match ctx.data().get("locale").and_then(|l| l.as_str()) {
+        Some("en") => crate::registry::Locale::En,
+        _ => crate::registry::Locale::Ru,
+    };
+    let text = crate::i18n::t(locale, key);
+    out.write(&handlebars::html_escape(&text))?;
+    Ok(())
+}
+
+/// `{{#if (eq a b)}}`.
+fn eq_helper(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
+    let a = h.param(0).map(|p| p.value().clone()).unwrap_or(Value::Null);
+    let b = h.param(1).map(|p| p.value().clone()).unwrap_or(Value::Null);
+    // Numbers and strings compare by their text (`(eq page "3")`).
+    let text = |v: &Value| v.as_str().map(String::from).unwrap_or_else(|| v.to_string());
+    let same = a == b || text(&a) == text(&b);
+    if same {
+        out.write("true")?;
+    }
+    Ok(())
+}
+
+impl Templates {
+    pub fn new() -> Templates {
+        let mut hb = Handlebars::new();
+        hb.set_strict_mode(false);
+        for (name, text) in TEMPLATES {
+            // The templates are checked by a unit test; a broken one renders as an error page.
+            if let Err(e) = hb.register_template_string(name, *text) {
+                tracing::error!(template = name, error = %e, "admin template does not compile");
+            }
+        }
+        hb.register_helper("t", Box::new(t_helper));
+        hb.register_helper("eq", Box::new(eq_helper));
+        Templates { hb }
+    }
+
+    /// Renders `name` with `data` (plus `locale`).
+    pub fn page(&self, name: &str, locale: &str, mut data: Value) -> String {
+        if let Some(m) = data.as_object_mut() {
+            m.insert("locale".into(), Value::String(locale.to_string()));
+        }
+        self.hb.render(name, &data).unwrap_or_else(|e| {
+            tracing::error!(template = name, error = %e, "admin template failed");
+            format!(
+                "<!doctype html><title>Error</title><p>{}</p>",
+                handlebars::html_escape(&e.to_string())
+            )
+        })
+    }
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_compiles_and_escapes() {
+        let mut hb = Handlebars::new();
+        for (name, text) in TEMPLATES {
+            hb.register_template_string(name, *text)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        let t = Templates::new();
+        let html = t.page(
+            "check",
+            "en",
+            serde_json::json!({"check": {"id": 1, "code": "<script>alert(1)</script>", "stdout": "", "stderr": ""}}),
+        );
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(!html.contains("<script>alert(1)"));
+    }
+}
