@@ -356,6 +356,76 @@ async fn the_admin_panel_end_to_end() {
     let p = b.get("/admin/audit").await;
     assert!(p.body.contains("faq.delete") && p.body.contains("settings.update"));
 
+    // The registry: validation on save (regex, sample, duplicate slug), create, tester, backlog.
+    let p = b.get("/admin/registry?language=python&q=zero").await;
+    assert!(p.body.contains("python-zero-division"), "the catalogue is listed");
+    let entry = |slug: &'static str, pattern: &'static str| {
+        vec![
+            ("slug", slug),
+            ("language", "python"),
+            ("error_type", "RecursionError"),
+            ("pattern", pattern),
+            ("sample_error", "maximum recursion depth exceeded"),
+            ("priority", "60"),
+            ("enabled", "1"),
+            ("ru_title", "Бесконечная рекурсия"),
+            ("ru_what", "Функция вызывает себя без конца."),
+            ("en_title", "Endless recursion"),
+        ]
+    };
+    for (slug, pattern, why) in [
+        ("py-recursion-test", "maximum (recursion", "does not compile"),
+        ("py-recursion-test", "stack overflow", "does not match"),
+        ("python-zero-division", "maximum recursion", "slug"),
+    ] {
+        let mut f = entry(slug, pattern);
+        f.push(("csrf_token", &csrf));
+        let p = b.post("/admin/registry/new", &f).await;
+        assert_eq!(p.status, 422, "{why}");
+        assert!(p.body.contains(why), "{why}: {}", p.body);
+    }
+    assert_eq!(
+        env.psql("SELECT count(*) FROM registry_entries WHERE slug = 'py-recursion-test'"),
+        "0"
+    );
+    let mut f = entry("py-recursion-test", "maximum recursion depth");
+    f.push(("csrf_token", &csrf));
+    let p = b.post("/admin/registry/new", &f).await;
+    assert_eq!(
+        (p.status, p.location.as_str()),
+        (303, "/admin/registry/py-recursion-test"),
+        "{}",
+        p.body
+    );
+    assert_eq!(
+        env.psql("SELECT edited_by_admin FROM registry_entries WHERE slug = 'py-recursion-test'"),
+        "t"
+    );
+    assert_eq!(
+        env.psql("SELECT count(*) FROM audit_log WHERE action = 'registry.create'"),
+        "1"
+    );
+    let p = b
+        .post(
+            "/admin/registry/tester",
+            &[("csrf_token", &csrf), ("language", "python"), ("error", "Traceback (most recent call last):\n  File \"main.py\", line 1, in <module>\nZeroDivisionError: division by zero")],
+        )
+        .await;
+    assert!(p.body.contains("python-zero-division"), "{}", p.body);
+    env.psql(
+        "INSERT INTO explanation_events (language, error_type, message, fingerprint, source, locale)
+         VALUES ('python', 'WeirdError', 'strange <thing>', 'fp1', 'ai', 'ru'),
+                ('python', 'WeirdError', 'strange <thing>', 'fp1', 'ai', 'ru')",
+    );
+    let p = b.get("/admin/unmatched").await;
+    assert!(p.body.contains("WeirdError") && p.body.contains("strange &lt;thing&gt;"));
+    assert!(
+        p.body
+            .contains("/admin/registry/new?language&#x3D;python&amp;error_type&#x3D;WeirdError"),
+        "{}",
+        p.body
+    );
+
     // Staff cannot change settings.
     let mut staff = Browser::new(&env.base());
     assert_eq!(staff.login("staff_member", "staff password 123").await.status, 303);

@@ -7,6 +7,7 @@
 //! hostile. Every change is written to the audit log with the state before and after.
 
 mod pages;
+mod registry;
 mod render;
 
 use crate::store::admins::{self, Session};

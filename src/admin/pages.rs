@@ -10,7 +10,7 @@ use warp::http::{Method, StatusCode};
 use warp::reply::Response;
 use warp::Reply;
 
-const PER_PAGE: i64 = 25;
+pub(super) const PER_PAGE: i64 = 25;
 
 fn loc(s: &Session) -> Locale {
     if s.admin.locale == "en" {
@@ -20,12 +20,12 @@ fn loc(s: &Session) -> Locale {
     }
 }
 
-fn tr(s: &Session, key: &str) -> String {
+pub(super) fn tr(s: &Session, key: &str) -> String {
     t(loc(s), key)
 }
 
 /// What every page's layout needs.
-async fn base(
+pub(super) async fn base(
     client: &Client,
     s: &Session,
     nav: &str,
@@ -47,16 +47,22 @@ async fn base(
     Ok(m)
 }
 
-fn page(state: &AdminState, s: &Session, name: &str, data: Map<String, Value>) -> Response {
+pub(super) fn page(state: &AdminState, s: &Session, name: &str, data: Map<String, Value>) -> Response {
     warp::reply::html(state.templates.page(name, &s.admin.locale, Value::Object(data))).into_response()
 }
 
-fn page_status(state: &AdminState, s: &Session, name: &str, data: Map<String, Value>, status: StatusCode) -> Response {
+pub(super) fn page_status(
+    state: &AdminState,
+    s: &Session,
+    name: &str,
+    data: Map<String, Value>,
+    status: StatusCode,
+) -> Response {
     warp::reply::with_status(page(state, s, name, data), status).into_response()
 }
 
 /// The page number asked for, clamped to the pages there are (a huge number shows the last one).
-fn pager(req: &Req, total: i64, path: &str) -> (i64, Value) {
+pub(super) fn pager(req: &Req, total: i64, path: &str) -> (i64, Value) {
     let last = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
     let page = req.q("page").parse::<i64>().unwrap_or(1).clamp(1, last);
     let link = |p: i64| {
@@ -115,7 +121,7 @@ pub async fn route(state: &AdminState, req: &Req, s: &Session) -> R {
         }
         (true, ["users", id, action]) => {
             let Ok(id) = id.parse::<i64>() else {
-                return Ok(not_found(state, s));
+                return Ok(not_found(s));
             };
             user_action(state, req, s, id, action).await?;
             Ok(redirect(&format!("/admin/users/{id}")))
@@ -129,7 +135,7 @@ pub async fn route(state: &AdminState, req: &Req, s: &Session) -> R {
             settings_page(state, s, &settings::load(&state.store.client().await?).await?, vec![]).await
         }
         (true, ["settings"]) if s.admin.superuser => settings_save(state, req, s).await,
-        (_, ["settings"]) => Ok(forbidden(state, s)),
+        (_, ["settings"]) => Ok(forbidden(s)),
         (false, ["faq"]) => faq_list(state, s).await,
         (false, ["faq", "new"]) => {
             faq_form(
@@ -144,19 +150,27 @@ pub async fn route(state: &AdminState, req: &Req, s: &Session) -> R {
         (true, ["faq", "new"]) => faq_save(state, req, s, None).await,
         (false, ["faq", id]) => {
             let Ok(id) = id.parse::<i64>() else {
-                return Ok(not_found(state, s));
+                return Ok(not_found(s));
             };
             match faq_get(&state.store.client().await?, id).await? {
                 Some(item) => faq_form(state, s, Some(id), item, vec![]).await,
-                None => Ok(not_found(state, s)),
+                None => Ok(not_found(s)),
             }
         }
         (true, ["faq", id]) => match id.parse::<i64>() {
             Ok(id) => faq_save(state, req, s, Some(id)).await,
-            Err(_) => Ok(not_found(state, s)),
+            Err(_) => Ok(not_found(s)),
         },
         (true, ["faq", id, "delete"]) => faq_delete(state, req, s, id).await,
         (false, ["audit"]) => audit(state, req, s).await,
+        (false, ["registry"]) => super::registry::list(state, req, s).await,
+        (false, ["registry", "new"]) => super::registry::new_form(state, req, s).await,
+        (true, ["registry", "new"]) => super::registry::save(state, req, s, None).await,
+        (_, ["registry", "tester"]) => super::registry::tester(state, req, s).await,
+        (false, ["registry", slug]) => super::registry::edit_form(state, s, slug).await,
+        (true, ["registry", slug]) => super::registry::save(state, req, s, Some(slug)).await,
+        (true, ["registry", slug, "delete"]) => super::registry::delete(state, req, s, slug).await,
+        (false, ["unmatched"]) => super::registry::unmatched(state, req, s).await,
         (false, ["password"]) => password_page(state, s, vec![]).await,
         (true, ["password"]) => password_save(state, req, s).await,
         (true, ["locale"]) => {
@@ -164,12 +178,11 @@ pub async fn route(state: &AdminState, req: &Req, s: &Session) -> R {
             admins::set_locale(&state.store.client().await?, s.admin.id, l).await?;
             Ok(redirect("/admin/"))
         }
-        _ => Ok(not_found(state, s)),
+        _ => Ok(not_found(s)),
     }
 }
 
-fn not_found(state: &AdminState, s: &Session) -> Response {
-    let _ = state;
+pub(super) fn not_found(s: &Session) -> Response {
     warp::reply::with_status(
         warp::reply::html(format!(
             "<!doctype html><p>{}</p><p><a href=\"/admin/\">←</a></p>",
@@ -180,8 +193,7 @@ fn not_found(state: &AdminState, s: &Session) -> Response {
     .into_response()
 }
 
-fn forbidden(state: &AdminState, s: &Session) -> Response {
-    let _ = state;
+fn forbidden(s: &Session) -> Response {
     warp::reply::with_status(
         warp::reply::html(format!(
             "<!doctype html><p>{}</p><p><a href=\"/admin/\">←</a></p>",
@@ -390,11 +402,11 @@ async fn user_json(c: &Client, id: i64) -> Result<Option<Value>, crate::store::S
 
 async fn user(state: &AdminState, s: &Session, id: &str) -> R {
     let Ok(id) = id.parse::<i64>() else {
-        return Ok(not_found(state, s));
+        return Ok(not_found(s));
     };
     let c = state.store.client().await?;
     let Some(u) = user_json(&c, id).await? else {
-        return Ok(not_found(state, s));
+        return Ok(not_found(s));
     };
     let checks: Vec<Value> = c
         .query(
@@ -487,12 +499,12 @@ async fn access_page(state: &AdminState, s: &Session) -> R {
 
 async fn access_decide(state: &AdminState, req: &Req, s: &Session, id: &str, decision: &str) -> R {
     let Ok(id) = id.parse::<i64>() else {
-        return Ok(not_found(state, s));
+        return Ok(not_found(s));
     };
     let status = match decision {
         "approve" => "approved",
         "deny" => "denied",
-        _ => return Ok(not_found(state, s)),
+        _ => return Ok(not_found(s)),
     };
     let mut c = state.store.client().await?;
     let tx = c.transaction().await?;
@@ -655,11 +667,11 @@ async fn checks_csv(state: &AdminState) -> R {
 
 async fn check(state: &AdminState, s: &Session, id: &str) -> R {
     let Ok(id) = id.parse::<i64>() else {
-        return Ok(not_found(state, s));
+        return Ok(not_found(s));
     };
     let c = state.store.client().await?;
     let Some(row) = crate::store::checks::get(&c, id).await? else {
-        return Ok(not_found(state, s));
+        return Ok(not_found(s));
     };
     let r = row.result.clone().unwrap_or(Value::Null);
     let ts = |t: Option<std::time::SystemTime>| t.map(crate::api::rfc3339).unwrap_or_default();
@@ -850,7 +862,7 @@ async fn faq_save(state: &AdminState, req: &Req, s: &Session, id: Option<i64>) -
     let new_id: i64 = match id {
         Some(i) => {
             if before.is_none() {
-                return Ok(not_found(state, s));
+                return Ok(not_found(s));
             }
             c.execute(
                 "UPDATE faq SET locale = $2, question = $3, answer = $4, position = $5, published = $6, updated_at = now() WHERE id = $1",
@@ -884,11 +896,11 @@ async fn faq_save(state: &AdminState, req: &Req, s: &Session, id: Option<i64>) -
 
 async fn faq_delete(state: &AdminState, req: &Req, s: &Session, id: &str) -> R {
     let Ok(id) = id.parse::<i64>() else {
-        return Ok(not_found(state, s));
+        return Ok(not_found(s));
     };
     let c = state.store.client().await?;
     let Some(before) = faq_get(&c, id).await? else {
-        return Ok(not_found(state, s));
+        return Ok(not_found(s));
     };
     c.execute("DELETE FROM faq WHERE id = $1", &[&id]).await?;
     admins::audit(

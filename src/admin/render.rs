@@ -21,6 +21,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("faq_form", include_str!("../../templates/admin/faq_form.hbs")),
     ("audit", include_str!("../../templates/admin/audit.hbs")),
     ("password", include_str!("../../templates/admin/password.hbs")),
+    ("registry", include_str!("../../templates/admin/registry.hbs")),
+    ("registry_form", include_str!("../../templates/admin/registry_form.hbs")),
+    ("tester", include_str!("../../templates/admin/tester.hbs")),
+    ("unmatched", include_str!("../../templates/admin/unmatched.hbs")),
 ];
 
 pub struct Templates {
