@@ -202,6 +202,7 @@ pub enum Child {
     Sessions,
     Ingress,
     Delivery,
+    Broadcaster,
 }
 
 pub struct BotRole;
@@ -238,6 +239,10 @@ impl BotRole {
                 let (a, _) = Actor::spawn_linked(None, crate::delivery::Delivery, st.ctx.clone(), cell).await?;
                 a.get_id()
             }
+            Child::Broadcaster => {
+                let (a, _) = Actor::spawn_linked(None, crate::broadcaster::Broadcaster, st.ctx.clone(), cell).await?;
+                a.get_id()
+            }
         };
         st.children.insert(id, child);
         Ok(())
@@ -261,7 +266,7 @@ impl Actor for BotRole {
             children: HashMap::new(),
             restarts: HashMap::new(),
         };
-        for c in [Child::Sessions, Child::Ingress, Child::Delivery] {
+        for c in [Child::Sessions, Child::Ingress, Child::Delivery, Child::Broadcaster] {
             Self::spawn(&myself, &mut st, c).await?;
         }
         Ok(st)
@@ -323,6 +328,7 @@ impl BotRole {
             Child::Sessions => "sessions",
             Child::Ingress => "ingress",
             Child::Delivery => "delivery",
+            Child::Broadcaster => "broadcaster",
         };
         st.ctx.metrics.actor_restarted(name);
         match st.restarts.entry(child).or_default().record(Instant::now(), &st.policy) {
@@ -402,13 +408,12 @@ pub async fn start_ctx(
     }))
 }
 
-/// Lets the admin panel tell a student something (an access decision), through this process's
-/// bot role: the message is sent in the background, paced like every other.
+/// Lets the admin panel tell someone something (an access decision, a broadcast test) through
+/// this process's bot role: the HTML message is sent in the background, paced like every other.
 pub fn notifier(ctx: Arc<BotCtx>) -> devmentor::admin::Notifier {
-    Arc::new(move |user: i64, text: String| {
+    Arc::new(move |user: i64, html: String| {
         let ctx = ctx.clone();
         tokio::spawn(async move {
-            let html = devmentor::telegram::render::escape(&text);
             if let Err(e) = ctx.send(user, &html, None, None).await {
                 tracing::info!(user, ?e, "could not notify the user");
             }

@@ -9,6 +9,7 @@ mod admin_cmd;
 mod bench;
 mod bench_bot;
 mod bot;
+mod broadcaster;
 mod check_cmd;
 mod delivery;
 mod doctor;

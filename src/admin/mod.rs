@@ -6,6 +6,7 @@
 //! frame-ancestors headers. Every template escapes what it shows: student code and output are
 //! hostile. Every change is written to the audit log with the state before and after.
 
+mod broadcasts;
 mod pages;
 mod registry;
 mod render;
@@ -21,7 +22,7 @@ use warp::Reply;
 
 pub use render::Templates;
 
-/// Tells a Telegram user something (the bot role's sender, when it runs in this process).
+/// Sends a Telegram user an HTML message (the bot role's sender, when it runs in this process).
 pub type Notifier = Arc<dyn Fn(i64, String) + Send + Sync>;
 
 pub struct AdminState {

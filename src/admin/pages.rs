@@ -171,6 +171,11 @@ pub async fn route(state: &AdminState, req: &Req, s: &Session) -> R {
         (true, ["registry", slug]) => super::registry::save(state, req, s, Some(slug)).await,
         (true, ["registry", slug, "delete"]) => super::registry::delete(state, req, s, slug).await,
         (false, ["unmatched"]) => super::registry::unmatched(state, req, s).await,
+        (false, ["broadcasts"]) => super::broadcasts::list(state, s).await,
+        (false, ["broadcasts", "new"]) => super::broadcasts::new_form(state, s).await,
+        (true, ["broadcasts", "new"]) => super::broadcasts::create(state, req, s).await,
+        (false, ["broadcasts", id]) => super::broadcasts::detail(state, s, id, None).await,
+        (true, ["broadcasts", id, action]) => super::broadcasts::act(state, req, s, id, action).await,
         (false, ["password"]) => password_page(state, s, vec![]).await,
         (true, ["password"]) => password_save(state, req, s).await,
         (true, ["locale"]) => {
@@ -555,7 +560,7 @@ async fn access_decide(state: &AdminState, req: &Req, s: &Session, id: &str, dec
         } else {
             "bot.access.denied"
         };
-        notify(user_id, t(locale, key));
+        notify(user_id, crate::telegram::render::escape(&t(locale, key)));
     }
     Ok(redirect("/admin/access"))
 }

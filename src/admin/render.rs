@@ -25,6 +25,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("registry_form", include_str!("../../templates/admin/registry_form.hbs")),
     ("tester", include_str!("../../templates/admin/tester.hbs")),
     ("unmatched", include_str!("../../templates/admin/unmatched.hbs")),
+    ("broadcasts", include_str!("../../templates/admin/broadcasts.hbs")),
+    ("broadcast_new", include_str!("../../templates/admin/broadcast_new.hbs")),
+    ("broadcast", include_str!("../../templates/admin/broadcast.hbs")),
 ];
 
 pub struct Templates {

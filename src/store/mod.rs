@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod admins;
+pub mod broadcasts;
 pub mod checks;
 pub mod listen;
 pub mod settings;

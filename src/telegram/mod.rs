@@ -5,6 +5,7 @@
 pub mod callback;
 pub mod code;
 pub mod fake;
+pub mod html;
 pub mod limits;
 pub mod playground;
 pub mod render;

@@ -110,6 +110,8 @@ impl Env {
 
 impl Drop for Env {
     fn drop(&mut self) {
+        // Warm containers of any service process this test killed (their owner is gone).
+        let _ = self.command(&["sandbox", "reap"]).output();
         let _ = Command::new("psql")
             .args([
                 ADMIN_DB,
