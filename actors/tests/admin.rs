@@ -426,10 +426,98 @@ async fn the_admin_panel_end_to_end() {
         p.body
     );
 
+    // Analytics: server-drawn SVG charts.
+    let p = b.get("/admin/analytics").await;
+    assert_eq!(p.status, 200);
+    assert!(p.body.matches("<svg").count() >= 3, "{}", p.body);
+
+    // API tokens: shown once, usable, revocable.
+    let p = b
+        .post(
+            "/admin/tokens",
+            &[("csrf_token", &csrf), ("name", "lms"), ("rate", "0")],
+        )
+        .await;
+    assert_eq!(p.status, 422);
+    let p = b
+        .post(
+            "/admin/tokens",
+            &[("csrf_token", &csrf), ("name", "lms"), ("rate", "30")],
+        )
+        .await;
+    let i = p.body.find("id=\"new-token\">").expect("the new token is shown") + 15;
+    let token = p.body[i..].split('<').next().unwrap().to_string();
+    let api = reqwest::Client::new();
+    let submit = |t: String| {
+        api.post(format!("{}/api/v1/checks", env.base()))
+            .bearer_auth(t)
+            .json(&serde_json::json!({"language": "python", "code": "print(1)"}))
+            .send()
+    };
+    assert_eq!(submit(token.clone()).await.unwrap().status(), 202);
+    let tid = env.psql("SELECT id FROM api_tokens WHERE name = 'lms'");
+    assert_eq!(
+        b.post(&format!("/admin/tokens/{tid}/revoke"), &[("csrf_token", &csrf)])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(submit(token).await.unwrap().status(), 401);
+
+    // Admins: a superuser creates one, resets a password, deactivates an account.
+    let p = b
+        .post(
+            "/admin/admins",
+            &[
+                ("csrf_token", &csrf),
+                ("username", "helper_1"),
+                ("password", "helper password 1"),
+                ("role", "staff"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    let hid = env.psql("SELECT id FROM admins WHERE username = 'helper_1'");
+    let p = b
+        .post(
+            &format!("/admin/admins/{hid}/password"),
+            &[("csrf_token", &csrf), ("password", "a brand new password")],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    let mut helper = Browser::new(&env.base());
+    assert_eq!(helper.login("helper_1", "a brand new password").await.status, 303);
+    assert_eq!(
+        b.post(&format!("/admin/admins/{hid}/deactivate"), &[("csrf_token", &csrf)])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        helper.get("/admin/").await.status,
+        303,
+        "a deactivated admin's session ends"
+    );
+    assert_eq!(
+        Browser::new(&env.base())
+            .login("helper_1", "a brand new password")
+            .await
+            .status,
+        401
+    );
+    assert!(
+        env.psql("SELECT count(*) FROM audit_log WHERE action LIKE 'admin.%' OR action LIKE 'token.%'")
+            .parse::<i64>()
+            .unwrap()
+            >= 5
+    );
+
     // Staff cannot change settings.
     let mut staff = Browser::new(&env.base());
     assert_eq!(staff.login("staff_member", "staff password 123").await.status, 303);
     assert_eq!(staff.get("/admin/settings").await.status, 403);
+    assert_eq!(staff.get("/admin/admins").await.status, 403);
+    assert_eq!(staff.get("/admin/tokens").await.status, 403);
 
     // The interface in English, by the admin's choice.
     let p = b

@@ -6,6 +6,8 @@
 //! frame-ancestors headers. Every template escapes what it shows: student code and output are
 //! hostile. Every change is written to the audit log with the state before and after.
 
+mod accounts;
+mod analytics;
 mod broadcasts;
 mod pages;
 mod registry;

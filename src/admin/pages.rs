@@ -171,6 +171,16 @@ pub async fn route(state: &AdminState, req: &Req, s: &Session) -> R {
         (true, ["registry", slug]) => super::registry::save(state, req, s, Some(slug)).await,
         (true, ["registry", slug, "delete"]) => super::registry::delete(state, req, s, slug).await,
         (false, ["unmatched"]) => super::registry::unmatched(state, req, s).await,
+        (false, ["admins"]) if s.admin.superuser => super::accounts::admins_page(state, s, vec![], None).await,
+        (true, ["admins"]) if s.admin.superuser => super::accounts::create_admin(state, req, s).await,
+        (true, ["admins", id, action]) if s.admin.superuser => {
+            super::accounts::admin_action(state, req, s, id, action).await
+        }
+        (false, ["tokens"]) if s.admin.superuser => super::accounts::tokens_page(state, s, None, vec![]).await,
+        (true, ["tokens"]) if s.admin.superuser => super::accounts::create_token(state, req, s).await,
+        (true, ["tokens", id, "revoke"]) if s.admin.superuser => super::accounts::revoke_token(state, req, s, id).await,
+        (_, ["admins" | "tokens", ..]) => Ok(forbidden(s)),
+        (false, ["analytics"]) => super::analytics::page_(state, s).await,
         (false, ["broadcasts"]) => super::broadcasts::list(state, s).await,
         (false, ["broadcasts", "new"]) => super::broadcasts::new_form(state, s).await,
         (true, ["broadcasts", "new"]) => super::broadcasts::create(state, req, s).await,

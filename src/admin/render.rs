@@ -28,6 +28,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("broadcasts", include_str!("../../templates/admin/broadcasts.hbs")),
     ("broadcast_new", include_str!("../../templates/admin/broadcast_new.hbs")),
     ("broadcast", include_str!("../../templates/admin/broadcast.hbs")),
+    ("admins", include_str!("../../templates/admin/admins.hbs")),
+    ("tokens", include_str!("../../templates/admin/tokens.hbs")),
+    ("analytics", include_str!("../../templates/admin/analytics.hbs")),
 ];
 
 pub struct Templates {
