@@ -56,6 +56,16 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Admin page latency (dashboard, filtered checks list, user page) on a seeded throw-away
+    /// database of --checks checks and --users users.
+    Admin {
+        #[arg(long, default_value_t = 1_000_000)]
+        checks: i64,
+        #[arg(long, default_value_t = 50_000)]
+        users: i64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Registry lookups (extraction excluded) over every catalogue entry's sample error.
     Analyzer {
         /// Passes over the whole catalogue.
@@ -93,6 +103,9 @@ pub async fn run(config: &Config, what: BenchCommand) -> anyhow::Result<ExitCode
             json,
         } => (runs, concurrency, lang, pool, json),
         BenchCommand::Analyzer { rounds, json } => return bench_analyzer(rounds, json),
+        BenchCommand::Admin { checks, users, json } => {
+            return crate::bench_admin::run(config, checks, users, json).await
+        }
         BenchCommand::Bot {
             users,
             messages,

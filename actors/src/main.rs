@@ -7,6 +7,7 @@ mod access_cmd;
 mod admin;
 mod admin_cmd;
 mod bench;
+mod bench_admin;
 mod bench_bot;
 mod bot;
 mod broadcaster;

@@ -149,3 +149,22 @@ pub async fn ensure_migrated(store: &Store) -> Result<(), StoreError> {
         Ok(())
     }
 }
+
+/// The same server and credentials as `url`, another database (benchmarks' throw-away ones).
+pub fn url_with_dbname(url: &str, db: &str) -> Result<String, StoreError> {
+    let c: tokio_postgres::Config = url
+        .parse()
+        .map_err(|e: tokio_postgres::Error| StoreError::Url(e.to_string()))?;
+    let host = match c.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        _ => "127.0.0.1".into(),
+    };
+    let auth = match c.get_password() {
+        Some(p) => format!("{}:{}", c.get_user().unwrap_or("devmentor"), String::from_utf8_lossy(p)),
+        None => c.get_user().unwrap_or("devmentor").to_string(),
+    };
+    Ok(format!(
+        "postgres://{auth}@{host}:{}/{db}",
+        c.get_ports().first().copied().unwrap_or(5432)
+    ))
+}
