@@ -713,3 +713,79 @@ async fn broadcasts_reach_their_audience_once() {
     }
     common::stop(&mut service);
 }
+
+/// The acceptance run: 2,000 recipients through the fake Telegram with injected 429s and 403s,
+/// the process killed mid-way and started again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_to_2000_users_survives_429s_403s_and_a_restart() {
+    use devmentor::telegram::fake::FakeTelegram;
+    use std::time::{Duration, Instant};
+    let fake = FakeTelegram::start().await.unwrap();
+    let url = fake.url();
+    let env = Env::new("bc2000", &[("BOT_TOKEN", "42:TOKEN"), ("TELEGRAM_API_URL", &url)]);
+    env.psql(
+        "INSERT INTO users (id, first_name) SELECT g, 'U' || g FROM generate_series(100001, 102000) g;
+         INSERT INTO broadcasts (text, audience, created_by) VALUES ('<b>Big</b> news', 'all', 'test');",
+    );
+    let blocked: Vec<i64> = (100001..=102000).step_by(100).collect();
+    for id in &blocked {
+        fake.block_bot(*id);
+    }
+    for _ in 0..3 {
+        fake.fail_with_retry_after("sendMessage", 1);
+    }
+    let mut svc = env.spawn("bot,admin", "big1");
+    common::wait_ready(&reqwest::Client::new(), &env.base()).await;
+    // Started as the panel's "start" does it.
+    let mut c = devmentor::store::Store::connect(&env.vars[0].1, Duration::from_secs(5))
+        .await
+        .unwrap()
+        .client()
+        .await
+        .unwrap();
+    assert!(devmentor::store::broadcasts::start(&mut c, 1).await.unwrap());
+    let sent = || env.psql("SELECT count(*) FROM broadcast_deliveries WHERE status <> 'pending'").parse::<i64>().unwrap();
+    let until = Instant::now() + Duration::from_secs(120);
+    while sent() < 400 {
+        assert!(Instant::now() < until, "too slow: {}", env.log("big1"));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    svc.kill().unwrap();
+    svc.wait().unwrap();
+    let mut svc = env.spawn("bot,admin", "big2");
+    let until = Instant::now() + Duration::from_secs(240);
+    while env.psql("SELECT status FROM broadcasts WHERE id = 1") != "done" {
+        assert!(Instant::now() < until, "not finished: {}", env.log("big2"));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let mut got = std::collections::HashMap::new();
+    let mut times = Vec::new();
+    for call in fake.calls("sendMessage") {
+        if call.status == 200 && call.params["text"].as_str() == Some("<b>Big</b> news") {
+            *got.entry(call.params["chat_id"].as_i64().unwrap()).or_insert(0) += 1;
+            times.push(call.at);
+        }
+    }
+    assert!(got.values().all(|n| *n == 1), "nobody gets it twice");
+    let missing: Vec<i64> = (100001..=102000)
+        .filter(|id| !blocked.contains(id) && !got.contains_key(id))
+        .collect();
+    let unknown: i64 = env.psql("SELECT count(*) FROM broadcast_deliveries WHERE status = 'unknown'").parse().unwrap();
+    assert!(missing.len() as i64 <= unknown && unknown <= 1, "missing {missing:?}, in doubt {unknown}");
+    assert_eq!(
+        env.psql("SELECT count(*) FROM users WHERE bot_blocked"),
+        blocked.len().to_string(),
+        "403 users are marked"
+    );
+    assert_eq!(
+        env.psql("SELECT count(*) FROM broadcast_deliveries WHERE status = 'blocked'"),
+        blocked.len().to_string()
+    );
+    times.sort();
+    for (i, t) in times.iter().enumerate() {
+        let n = times[i..].iter().take_while(|u| u.duration_since(*t) < Duration::from_secs(1)).count();
+        assert!(n <= 26, "{n} messages within one second");
+    }
+    assert_eq!(fake.calls("sendMessage").iter().filter(|c| c.status == 429).count(), 3, "429s were injected and waited out");
+    common::stop(&mut svc);
+}
