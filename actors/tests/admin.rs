@@ -744,7 +744,11 @@ async fn a_broadcast_to_2000_users_survives_429s_403s_and_a_restart() {
         .await
         .unwrap();
     assert!(devmentor::store::broadcasts::start(&mut c, 1).await.unwrap());
-    let sent = || env.psql("SELECT count(*) FROM broadcast_deliveries WHERE status <> 'pending'").parse::<i64>().unwrap();
+    let sent = || {
+        env.psql("SELECT count(*) FROM broadcast_deliveries WHERE status <> 'pending'")
+            .parse::<i64>()
+            .unwrap()
+    };
     let until = Instant::now() + Duration::from_secs(120);
     while sent() < 400 {
         assert!(Instant::now() < until, "too slow: {}", env.log("big1"));
@@ -770,8 +774,14 @@ async fn a_broadcast_to_2000_users_survives_429s_403s_and_a_restart() {
     let missing: Vec<i64> = (100001..=102000)
         .filter(|id| !blocked.contains(id) && !got.contains_key(id))
         .collect();
-    let unknown: i64 = env.psql("SELECT count(*) FROM broadcast_deliveries WHERE status = 'unknown'").parse().unwrap();
-    assert!(missing.len() as i64 <= unknown && unknown <= 1, "missing {missing:?}, in doubt {unknown}");
+    let unknown: i64 = env
+        .psql("SELECT count(*) FROM broadcast_deliveries WHERE status = 'unknown'")
+        .parse()
+        .unwrap();
+    assert!(
+        missing.len() as i64 <= unknown && unknown <= 1,
+        "missing {missing:?}, in doubt {unknown}"
+    );
     assert_eq!(
         env.psql("SELECT count(*) FROM users WHERE bot_blocked"),
         blocked.len().to_string(),
@@ -783,9 +793,16 @@ async fn a_broadcast_to_2000_users_survives_429s_403s_and_a_restart() {
     );
     times.sort();
     for (i, t) in times.iter().enumerate() {
-        let n = times[i..].iter().take_while(|u| u.duration_since(*t) < Duration::from_secs(1)).count();
+        let n = times[i..]
+            .iter()
+            .take_while(|u| u.duration_since(*t) < Duration::from_secs(1))
+            .count();
         assert!(n <= 26, "{n} messages within one second");
     }
-    assert_eq!(fake.calls("sendMessage").iter().filter(|c| c.status == 429).count(), 3, "429s were injected and waited out");
+    assert_eq!(
+        fake.calls("sendMessage").iter().filter(|c| c.status == 429).count(),
+        3,
+        "429s were injected and waited out"
+    );
     common::stop(&mut svc);
 }

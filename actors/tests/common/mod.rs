@@ -2,6 +2,7 @@
 //! `devmentor` binary run against them.
 #![allow(dead_code)]
 
+use serde_json::{json, Value};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -213,4 +214,139 @@ pub fn results_len(env: &Env) -> String {
         .output()
         .unwrap();
     String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A headless Chromium driven through chromedriver's WebDriver protocol.
+pub struct Driver {
+    http: reqwest::Client,
+    base: String,
+    session: String,
+    process: Child,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+impl Driver {
+    pub async fn start() -> Driver {
+        let port = free_port();
+        let process = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is installed by `make test` (apt-get install chromium-driver)");
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        let until = Instant::now() + Duration::from_secs(20);
+        while http.get(format!("{base}/status")).send().await.is_err() {
+            assert!(Instant::now() < until, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1200,900"]}}}});
+        let r: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = r["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {r}"))
+            .to_string();
+        Driver {
+            http,
+            base,
+            session,
+            process,
+        }
+    }
+
+    pub async fn cmd(&self, path: &str, body: Value) -> Value {
+        let url = format!("{}/session/{}/{path}", self.base, self.session);
+        let r: Value = self
+            .http
+            .post(url)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        r["value"].clone()
+    }
+
+    pub async fn find(&self, css: &str) -> Option<String> {
+        let v = self
+            .cmd("element", json!({"using": "css selector", "value": css}))
+            .await;
+        v.as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|id| id.as_str())
+            .map(String::from)
+    }
+
+    pub async fn eval(&self, script: &str) -> Value {
+        self.cmd("execute/sync", json!({"script": script, "args": []})).await
+    }
+
+    pub async fn wait_for(&self, what: &str, script: &str) -> Value {
+        let until = Instant::now() + Duration::from_secs(60);
+        loop {
+            let v = self.eval(script).await;
+            if !v.is_null() && v != json!(false) {
+                return v;
+            }
+            if Instant::now() > until {
+                let chat = self.eval("return document.getElementById('chat').innerText").await;
+                panic!("{what}: not seen in the page; the chat shows:\n{chat}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    pub async fn click(&self, css: &str) {
+        let el = self.find(css).await.unwrap_or_else(|| panic!("no element {css}"));
+        self.cmd(&format!("element/{el}/click"), json!({})).await;
+    }
+
+    /// Types into the element `css` (after clearing it).
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css).await.unwrap_or_else(|| panic!("no element {css}"));
+        self.cmd(&format!("element/{el}/clear"), json!({})).await;
+        self.cmd(&format!("element/{el}/value"), json!({"text": text})).await;
+    }
+
+    pub async fn open(&self, url: &str) {
+        self.cmd("url", json!({"url": url})).await;
+    }
+
+    /// Saves a PNG of the page under target/test-artifacts/ (kept as a test artifact).
+    pub async fn screenshot(&self, name: &str) {
+        use base64::Engine;
+        let url = format!("{}/session/{}/screenshot", self.base, self.session);
+        let v: Value = self.http.get(url).send().await.unwrap().json().await.unwrap();
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(v["value"].as_str().unwrap_or(""))
+            .unwrap_or_default();
+        let dir = workspace().join("target/test-artifacts");
+        let _ = std::fs::create_dir_all(&dir);
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    pub async fn type_and_send(&self, text: &str) {
+        let el = self.find("#text").await.expect("the message box");
+        self.cmd(&format!("element/{el}/value"), json!({"text": text})).await;
+        self.click("#send").await;
+    }
 }
