@@ -512,6 +512,173 @@ async fn the_admin_panel_end_to_end() {
             >= 5
     );
 
+    // The remaining actions, each stored and audited: unblock, deny, whitelist by username,
+    // registry delete, broadcast cancel, role change, users CSV, password change, expired session.
+    assert_eq!(
+        b.post("/admin/users/501/unblock", &[("csrf_token", &csrf)])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(env.psql("SELECT blocked FROM users WHERE id = 501"), "f");
+    env.psql("INSERT INTO access_requests (user_id) VALUES (502)");
+    let rid = env.psql("SELECT id FROM access_requests WHERE user_id = 502");
+    assert_eq!(
+        b.post(&format!("/admin/access/{rid}/deny"), &[("csrf_token", &csrf)])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        env.psql("SELECT status FROM access_requests WHERE user_id = 502"),
+        "denied"
+    );
+    let p = b
+        .post(
+            "/admin/access/whitelist",
+            &[("csrf_token", &csrf), ("subject", "not valid!")],
+        )
+        .await;
+    assert_eq!(p.status, 422);
+    assert_eq!(
+        b.post(
+            "/admin/access/whitelist",
+            &[("csrf_token", &csrf), ("subject", "@Future_Student")]
+        )
+        .await
+        .status,
+        303
+    );
+    assert_eq!(
+        env.psql("SELECT count(*) FROM whitelist WHERE subject = 'future_student'"),
+        "1"
+    );
+    assert!(b.get("/admin/access").await.body.contains("future_student"));
+    assert_eq!(
+        b.post(
+            "/admin/access/whitelist",
+            &[("csrf_token", &csrf), ("remove", "future_student")]
+        )
+        .await
+        .status,
+        303
+    );
+    assert_eq!(
+        env.psql("SELECT count(*) FROM whitelist WHERE subject = 'future_student'"),
+        "0"
+    );
+    assert_eq!(
+        b.post("/admin/registry/py-recursion-test/delete", &[("csrf_token", &csrf)])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        env.psql("SELECT count(*) FROM registry_entries WHERE slug = 'py-recursion-test'"),
+        "0"
+    );
+    let p = b
+        .post(
+            "/admin/broadcasts/new",
+            &[("csrf_token", &csrf), ("text", "Draft"), ("audience", "all")],
+        )
+        .await;
+    assert_eq!(
+        b.post(&format!("{}/cancel", p.location), &[("csrf_token", &csrf)])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(env.psql("SELECT status FROM broadcasts"), "cancelled");
+    let sid = env.psql("SELECT id FROM admins WHERE username = 'staff_member'");
+    assert_eq!(
+        b.post(&format!("/admin/admins/{sid}/superuser"), &[("csrf_token", &csrf)])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        env.psql("SELECT role FROM admins WHERE username = 'staff_member'"),
+        "superuser"
+    );
+    assert_eq!(
+        b.post(&format!("/admin/admins/{sid}/staff"), &[("csrf_token", &csrf)])
+            .await
+            .status,
+        303
+    );
+    let p = b.get("/admin/users.csv").await;
+    assert!(p.body.starts_with("id,username") && p.body.contains("\"'=") == false);
+    for action in [
+        "user.unblock",
+        "access.deny",
+        "whitelist.add",
+        "whitelist.remove",
+        "registry.delete",
+        "broadcast.cancel",
+        "admin.superuser",
+    ] {
+        assert_eq!(
+            env.psql(&format!("SELECT count(*) > 0 FROM audit_log WHERE action = '{action}'")),
+            "t",
+            "{action}"
+        );
+    }
+    // An idle session expires.
+    let mut idle = Browser::new(&env.base());
+    assert_eq!(idle.login("staff_member", "staff password 123").await.status, 303);
+    env.psql("UPDATE admin_sessions SET last_seen_at = now() - interval '2 hours'");
+    assert_eq!((idle.get("/admin/").await.location), "/admin/login");
+    assert_eq!(b.get("/admin/").await.status, 303, "every idle session ended");
+    assert_eq!(b.login("root_admin", "a long enough password").await.status, 303);
+    let csrf = csrf_of(&b.get("/admin/").await.body);
+    // Password change: wrong current, mismatch, then done (and the old one stops working).
+    let p = b
+        .post(
+            "/admin/password",
+            &[
+                ("csrf_token", &csrf),
+                ("current", "nope nope nope"),
+                ("new", "newer password 1"),
+                ("repeat", "newer password 1"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 422);
+    let p = b
+        .post(
+            "/admin/password",
+            &[
+                ("csrf_token", &csrf),
+                ("current", "a long enough password"),
+                ("new", "newer password 1"),
+                ("repeat", "other password 1"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 422);
+    let p = b
+        .post(
+            "/admin/password",
+            &[
+                ("csrf_token", &csrf),
+                ("current", "a long enough password"),
+                ("new", "newer password 1"),
+                ("repeat", "newer password 1"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    assert_eq!(
+        Browser::new(&env.base())
+            .login("root_admin", "a long enough password")
+            .await
+            .status,
+        401
+    );
+    assert_eq!(b.login("root_admin", "newer password 1").await.status, 303);
+    let csrf = csrf_of(&b.get("/admin/").await.body);
+
     // Staff cannot change settings.
     let mut staff = Browser::new(&env.base());
     assert_eq!(staff.login("staff_member", "staff password 123").await.status, 303);

@@ -129,6 +129,7 @@ pub async fn route(state: &AdminState, req: &Req, s: &Session) -> R {
             Ok(redirect(&format!("/admin/users/{id}")))
         }
         (false, ["access"]) => access_page(state, s).await,
+        (true, ["access", "whitelist"]) => whitelist_change(state, req, s).await,
         (true, ["access", id, decision]) => access_decide(state, req, s, id, decision).await,
         (false, ["checks"]) => checks(state, req, s).await,
         (false, ["checks.csv"]) => checks_csv(state).await,
@@ -511,8 +512,14 @@ async fn access_page(state: &AdminState, s: &Session) -> R {
         .map(|r| json!({"id": r.get::<_, i64>(0), "user_id": r.get::<_, i64>(1), "name": r.get::<_, String>(2),
                         "username": r.get::<_, Option<String>>(3), "created": r.get::<_, String>(4)}))
         .collect();
+    let whitelist: Vec<Value> = access::whitelist_list(&c)
+        .await?
+        .into_iter()
+        .map(|(subject, by, name)| json!({"subject": subject, "added_by": by, "name": name}))
+        .collect();
     let mut m = base(&c, s, "access", tr(s, "admin.nav.access")).await?;
     m.insert("requests".into(), json!(rows));
+    m.insert("whitelist".into(), json!(whitelist));
     Ok(page(state, s, "access", m))
 }
 
@@ -575,6 +582,60 @@ async fn access_decide(state: &AdminState, req: &Req, s: &Session, id: &str, dec
             "bot.access.denied"
         };
         notify(user_id, crate::telegram::render::escape(&t(locale, key)));
+    }
+    Ok(redirect("/admin/access"))
+}
+
+/// Adds (`subject`) or removes (`remove`) a whitelist entry: a Telegram id or a username.
+async fn whitelist_change(state: &AdminState, req: &Req, s: &Session) -> R {
+    let c = state.store.client().await?;
+    let (text, adding) = if req.f("remove").is_empty() {
+        (req.f("subject"), true)
+    } else {
+        (req.f("remove"), false)
+    };
+    let Some(subject) = access::normalize_subject(text) else {
+        return Ok(warp::reply::with_status(
+            warp::reply::html(format!(
+                "<!doctype html><p>{}</p><p><a href=\"/admin/access\">←</a></p>",
+                handlebars::html_escape(&tr(s, "admin.access.bad_subject"))
+            )),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .into_response());
+    };
+    let changed = if adding {
+        let added = access::whitelist_add(&c, &subject, &s.admin.username).await?;
+        access::approve_requests_of(&c, &subject, &s.admin.username).await?;
+        added
+    } else {
+        access::whitelist_remove(&c, &subject).await?
+    };
+    if changed {
+        let (action, before, after) = if adding {
+            (
+                "whitelist.add",
+                json!({"whitelisted": false}),
+                json!({"whitelisted": true}),
+            )
+        } else {
+            (
+                "whitelist.remove",
+                json!({"whitelisted": true}),
+                json!({"whitelisted": false}),
+            )
+        };
+        admins::audit(
+            &c,
+            &s.admin,
+            action,
+            "whitelist",
+            &subject,
+            Some(before),
+            Some(after),
+            &req.ip,
+        )
+        .await?;
     }
     Ok(redirect("/admin/access"))
 }
