@@ -226,6 +226,21 @@ pub struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // Ending the WebDriver session closes Chromium; chromedriver's own children are ended
+        // too, so no browser outlives the test.
+        let _ = Command::new("curl")
+            .args([
+                "-s",
+                "-m",
+                "5",
+                "-X",
+                "DELETE",
+                &format!("{}/session/{}", self.base, self.session),
+            ])
+            .output();
+        let _ = Command::new("pkill")
+            .args(["-P", &self.process.id().to_string()])
+            .status();
         let _ = self.process.kill();
         let _ = self.process.wait();
     }
