@@ -40,12 +40,17 @@ pub async fn create(client: &Client, name: &str, rate_per_minute: i32) -> Result
     Ok((row.get(0), token))
 }
 
-/// The token's record when it is valid (exists, not revoked).
+/// The token's record when it is valid (exists, not revoked). `last_used_at` moves at most once
+/// a minute, so most requests only read (no row lock, no WAL write on the hot path).
 pub async fn verify(client: &Client, token: &str) -> Result<Option<Token>, StoreError> {
     let row = client
         .query_opt(
-            "UPDATE api_tokens SET last_used_at = now() WHERE token_hash = $1 AND NOT revoked
-             RETURNING id, name, rate_per_minute",
+            "WITH t AS (SELECT id, name, rate_per_minute, last_used_at FROM api_tokens
+                         WHERE token_hash = $1 AND NOT revoked),
+                  u AS (UPDATE api_tokens SET last_used_at = now()
+                         WHERE id IN (SELECT id FROM t WHERE last_used_at IS NULL
+                                                          OR last_used_at < now() - interval '1 minute'))
+             SELECT id, name, rate_per_minute FROM t",
             &[&hash(token)],
         )
         .await?;
