@@ -577,6 +577,12 @@ async fn the_admin_panel_end_to_end() {
         env.psql("SELECT count(*) FROM registry_entries WHERE slug = 'py-recursion-test'"),
         "0"
     );
+    // The history of one object.
+    let p = b
+        .get("/admin/audit?object_type=registry_entry&object_id=py-recursion-test")
+        .await;
+    assert!(p.body.contains("registry.create") && p.body.contains("registry.delete"));
+    assert!(!p.body.contains("user.block"), "only this object's history");
     let p = b
         .post(
             "/admin/broadcasts/new",

@@ -1028,10 +1028,16 @@ async fn faq_delete(state: &AdminState, req: &Req, s: &Session, id: &str) -> R {
 
 async fn audit(state: &AdminState, req: &Req, s: &Session) -> R {
     let c = state.store.client().await?;
-    let (_, total) = admins::audit_rows(&c, None, 0, 1).await?;
+    // ?object_type=…&object_id=… : the history of one object.
+    let object = Some((req.q("object_type"), req.q("object_id"))).filter(|(t, _)| !t.is_empty());
+    let (_, total) = admins::audit_rows(&c, object, 0, 1).await?;
     let (offset, pages) = pager(req, total, "/admin/audit");
-    let (rows, _) = admins::audit_rows(&c, None, offset, PER_PAGE).await?;
-    let mut m = base(&c, s, "audit", tr(s, "admin.nav.audit")).await?;
+    let (rows, _) = admins::audit_rows(&c, object, offset, PER_PAGE).await?;
+    let title = match object {
+        Some((t, o)) => format!("{} · {t} {o}", tr(s, "admin.history")),
+        None => tr(s, "admin.nav.audit"),
+    };
+    let mut m = base(&c, s, "audit", title).await?;
     m.insert("rows".into(), json!(rows));
     m.insert("pages".into(), pages);
     Ok(page(state, s, "audit", m))
