@@ -44,7 +44,7 @@ pub enum BenchCommand {
         json: bool,
     },
     /// The bot's ingress: update → "⏳" latency, RSS, and the memory of an idle session actor,
-    /// against the fake Telegram, with a stub runner (no sandbox) finishing the checks.
+    /// against the fake Telegram, with a no-sandbox runner finishing the checks at once.
     Bot {
         #[arg(long, default_value_t = 1000)]
         users: usize,

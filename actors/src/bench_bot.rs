@@ -2,7 +2,7 @@
 //!
 //! The real bot role (ingress, sessions, delivery) runs in this process against the fake
 //! Telegram Bot API on loopback and the real PostgreSQL and Redis. The sandbox is excluded: a
-//! **stub runner** consumes the job stream and finishes every check at once with a fixed "ok"
+//! **no-sandbox runner** consumes the job stream and finishes every check at once with a fixed "ok"
 //! result, so what is measured is the bot, not Docker. Messages go out at `--rate` per second,
 //! round-robin over `--users` users; the latency of a message is from the moment the fake makes
 //! the update available to the moment the bot's "⏳" reply (or any reply to it) arrives there.
@@ -71,7 +71,7 @@ pub async fn run(config: &Config, users: usize, messages: usize, rate: u32, json
     .await?;
     let (role, role_handle) =
         Actor::spawn(None, BotRole, (ctx.clone(), RestartPolicy::from_config(&cfg.runtime))).await?;
-    let runner = tokio::spawn(stub_runner(store.clone(), queue.clone(), stop.clone()));
+    let runner = tokio::spawn(instant_runner(store.clone(), queue.clone(), stop.clone()));
     while fake.calls("setMyCommands").len() < 2 {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -156,13 +156,13 @@ pub async fn run(config: &Config, users: usize, messages: usize, rate: u32, json
         "idle_sessions_measured": IDLE_SESSIONS,
         "goal_p99_ms": 50,
         "goal_idle_session_bytes": 16384,
-        "runner": "stub: checks are finished at once by a stub consumer; no sandbox, no Docker",
+        "runner": "no-sandbox: checks are finished at once by an in-process consumer; no Docker",
         "telegram": "fake Bot API on loopback; Telegram's sending limits lifted",
     });
     if json {
         println!("{result}");
     } else {
-        println!("bench bot: {users} users, {messages} messages at {rate}/s (stub runner, fake Telegram)");
+        println!("bench bot: {users} users, {messages} messages at {rate}/s (no-sandbox runner, fake Telegram)");
         println!(
             "  answered {} ({} ⏳, {} other), unanswered {unanswered}",
             latencies.len(),
@@ -198,7 +198,7 @@ fn first_replies(fake: &FakeTelegram) -> HashMap<(i64, i32), (Instant, String)> 
 }
 
 /// Finishes every check at once with a fixed result: the sandbox is not what this measures.
-async fn stub_runner(store: Store, queue: Queue, stop: CancellationToken) {
+async fn instant_runner(store: Store, queue: Queue, stop: CancellationToken) {
     let Ok(consumer) = queue.for_consumer().await else {
         return;
     };
@@ -207,11 +207,11 @@ async fn stub_runner(store: Store, queue: Queue, stop: CancellationToken) {
     while !stop.is_cancelled() {
         let jobs = tokio::select! {
             _ = stop.cancelled() => return,
-            r = consumer.claim("stub-runner", 64, Duration::from_millis(500)) => r.unwrap_or_default(),
+            r = consumer.claim("no-sandbox-runner", 64, Duration::from_millis(500)) => r.unwrap_or_default(),
         };
         for job in jobs {
             if let Ok(c) = store.client().await {
-                let _ = checks::start(&c, job.check_id, "stub-runner").await;
+                let _ = checks::start(&c, job.check_id, "no-sandbox-runner").await;
                 let _ = checks::finish(&c, job.check_id, "ok", &result).await;
             }
             let _ = queue.publish_done(job.check_id).await;

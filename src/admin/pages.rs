@@ -280,13 +280,30 @@ async fn users(state: &AdminState, req: &Req, s: &Session) -> R {
     let search = "($1 = '' OR u.id::text = $1 OR lower(u.username) LIKE '%' || lower($1) || '%'
                    OR lower(u.first_name || ' ' || COALESCE(u.last_name, '')) LIKE '%' || lower($1) || '%')";
     let like_safe = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    let total: i64 = c
-        .query_one(
-            &format!("SELECT count(*) FROM users u WHERE {search} AND {USER_STATUS}"),
-            &[&like_safe, &status],
-        )
-        .await?
-        .get(0);
+    // Filters with counts (for the current search); the selected one's count is the total.
+    let mut filters = Vec::new();
+    let mut total = 0;
+    for (key, label) in [
+        ("all", "admin.users.all"),
+        ("whitelisted", "admin.users.whitelisted"),
+        ("blocked", "admin.users.blocked"),
+        ("bot_blocked", "admin.users.bot_blocked"),
+    ] {
+        let n: i64 = c
+            .query_one(
+                &format!("SELECT count(*) FROM users u WHERE {search} AND {USER_STATUS}"),
+                &[&like_safe, &key],
+            )
+            .await?
+            .get(0);
+        if key == status {
+            total = n;
+        }
+        filters.push(
+            json!({"href": url_with(req, "/admin/users", &[("status", if key == "all" { "" } else { key })]),
+                            "label": tr(s, label), "count": n, "on": key == status}),
+        );
+    }
     let (offset, pages) = pager(req, total, "/admin/users");
     let rows = c
         .query(
@@ -309,26 +326,6 @@ async fn users(state: &AdminState, req: &Req, s: &Session) -> R {
                    "bot_blocked": r.get::<_, bool>(6), "whitelisted": r.get::<_, bool>(7)})
         })
         .collect();
-    // Filters with counts (for the current search).
-    let mut filters = Vec::new();
-    for (key, label) in [
-        ("all", "admin.users.all"),
-        ("whitelisted", "admin.users.whitelisted"),
-        ("blocked", "admin.users.blocked"),
-        ("bot_blocked", "admin.users.bot_blocked"),
-    ] {
-        let n: i64 = c
-            .query_one(
-                &format!("SELECT count(*) FROM users u WHERE {search} AND {USER_STATUS}"),
-                &[&like_safe, &key],
-            )
-            .await?
-            .get(0);
-        filters.push(
-            json!({"href": url_with(req, "/admin/users", &[("status", if key == "all" { "" } else { key })]),
-                            "label": tr(s, label), "count": n, "on": key == status}),
-        );
-    }
     let columns: Vec<Value> = [
         ("id", "Telegram id"),
         ("name", "admin.col.name"),

@@ -161,6 +161,13 @@ pub async fn start_session(client: &Client, admin_id: i64, ip: &str, user_agent:
     let token = new_token()?;
     let csrf = new_token()?;
     let ua: String = user_agent.chars().take(300).collect();
+    // Logins are rare: a good moment to sweep sessions idle for a day or more.
+    client
+        .execute(
+            "DELETE FROM admin_sessions WHERE last_seen_at < now() - interval '1 day'",
+            &[],
+        )
+        .await?;
     client
         .execute(
             "INSERT INTO admin_sessions (token_hash, admin_id, csrf_token, ip, user_agent) VALUES ($1, $2, $3, $4, $5)",
@@ -171,24 +178,25 @@ pub async fn start_session(client: &Client, admin_id: i64, ip: &str, user_agent:
 }
 
 /// The session of a cookie, unless idle longer than `idle_seconds` (then it is deleted).
+/// One statement on the hot path; other expired sessions are swept at the next login.
 pub async fn session(client: &Client, cookie: &str, idle_seconds: f64) -> Result<Option<Session>, StoreError> {
     let hash = tokens::hash(cookie);
-    client
-        .execute(
-            "DELETE FROM admin_sessions WHERE last_seen_at < now() - make_interval(secs => $1)",
-            &[&idle_seconds],
-        )
-        .await?;
     let row = client
         .query_opt(
             &format!(
                 "UPDATE admin_sessions s SET last_seen_at = now() FROM admins a
                   WHERE s.token_hash = $1 AND a.id = s.admin_id AND a.active
+                    AND s.last_seen_at >= now() - make_interval(secs => $2)
                   RETURNING {COLUMNS}, s.csrf_token"
             ),
-            &[&hash],
+            &[&hash, &idle_seconds],
         )
         .await?;
+    if row.is_none() {
+        client
+            .execute("DELETE FROM admin_sessions WHERE token_hash = $1", &[&hash])
+            .await?;
+    }
     Ok(row.map(|r| Session {
         admin: row_to_admin(&r),
         csrf: r.get(5),
