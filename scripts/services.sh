@@ -32,6 +32,9 @@ command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 # `docker compose config` validates docker-compose.yml in the tests (Compose v1 from Debian when
 # the v2 plugin is absent).
 docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+# A TLS endpoint in front of the Docker socket (stunnel + openssl) tests DOCKER_HOST over TLS.
+command -v stunnel >/dev/null 2>&1 || missing+=(stunnel4)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   need_root
   log "installing ${missing[*]}"

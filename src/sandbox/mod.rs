@@ -330,6 +330,14 @@ fn new_owner_id() -> String {
     )
 }
 
+/// The client certificate folder of the Docker CLI: `DOCKER_CERT_PATH`, else `~/.docker`.
+fn docker_cert_path() -> Option<std::path::PathBuf> {
+    match std::env::var_os("DOCKER_CERT_PATH").filter(|v| !v.is_empty()) {
+        Some(p) => Some(p.into()),
+        None => std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".docker")),
+    }
+}
+
 /// Connects to `host` (or `DOCKER_HOST`, or the local socket) and agrees on an API version,
 /// so older engines (Debian's Docker 20.10 speaks API 1.41) work too.
 pub async fn connect_docker(host: &str) -> Result<Docker, SandboxError> {
@@ -345,8 +353,39 @@ pub async fn connect_docker(host: &str) -> Result<Docker, SandboxError> {
     let docker = if endpoint.starts_with("unix://") || endpoint.starts_with('/') {
         let path = endpoint.trim_start_matches("unix://");
         Docker::connect_with_unix(path, 120, bollard::API_DEFAULT_VERSION)
+    } else if let Some((scheme, addr)) = ["tcp://", "http://", "https://"]
+        .iter()
+        .find_map(|s| endpoint.strip_prefix(s).map(|r| (*s, r)))
+    {
+        // The Docker CLI's conventions: DOCKER_TLS_VERIFY (any non-empty value) turns on TLS with
+        // a client certificate, read from DOCKER_CERT_PATH (default ~/.docker) as ca.pem,
+        // cert.pem and key.pem; an https:// endpoint implies it.
+        let tls = std::env::var_os("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty()) || scheme == "https://";
+        if tls {
+            let dir = docker_cert_path().ok_or_else(|| unavailable("DOCKER_CERT_PATH is not set and there is no home folder".into()))?;
+            for f in ["ca.pem", "cert.pem", "key.pem"] {
+                if !dir.join(f).is_file() {
+                    return Err(unavailable(format!(
+                        "TLS is on (DOCKER_TLS_VERIFY) but {} is missing: put the CA, the client certificate and its key in DOCKER_CERT_PATH as ca.pem, cert.pem, key.pem",
+                        dir.join(f).display()
+                    )));
+                }
+            }
+            Docker::connect_with_ssl(
+                &format!("tcp://{addr}"),
+                &dir.join("key.pem"),
+                &dir.join("cert.pem"),
+                &dir.join("ca.pem"),
+                120,
+                bollard::API_DEFAULT_VERSION,
+            )
+        } else {
+            Docker::connect_with_http(&format!("tcp://{addr}"), 120, bollard::API_DEFAULT_VERSION)
+        }
     } else {
-        Docker::connect_with_host(&endpoint)
+        return Err(unavailable(
+            "unsupported DOCKER_HOST: use unix:///path/to/docker.sock, tcp://host:port (with DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH for TLS) or https://host:port".into(),
+        ));
     }
     .map_err(|e| unavailable(e.to_string()))?;
     let docker = tokio::time::timeout(Duration::from_secs(10), docker.negotiate_version())
