@@ -46,9 +46,23 @@ fn docker_compose_validates_with_the_example_env() {
         .replace("\nBOT_TOKEN=\n", "\nBOT_TOKEN=123:abc\n")
         .replace("\nSECRET_KEY=\n", "\nSECRET_KEY=0123456789abcdef0123456789abcdef\n")
         .replace("\nPOSTGRES_PASSWORD=\n", "\nPOSTGRES_PASSWORD=a-long-random-password\n");
-    std::fs::write(dir.join(".env"), filled).unwrap();
+    std::fs::write(dir.join(".env"), &filled).unwrap();
     let out = config_in(&dir);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The app image's base images follow .env (a build machine that cannot pull substitutes
+    // them, README "Building the app image without a registry").
+    let offline = filled.replace(
+        "\nRUST_IMAGE=rust:1-slim-bookworm\n",
+        "\nRUST_IMAGE=devmentor/offline-rust:bookworm\n",
+    );
+    assert_ne!(offline, filled, "RUST_IMAGE is in .env.example");
+    std::fs::write(dir.join(".env"), &offline).unwrap();
+    let c = compose();
+    let out = Command::new(&c[0]).args(&c[1..]).arg("config").current_dir(&dir).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("RUST_IMAGE: devmentor/offline-rust:bookworm"), "{text}");
+    assert!(text.contains("RUNTIME_IMAGE: debian:bookworm-slim"), "{text}");
 
     // Every ${VAR} of the compose file is documented in .env.example.
     let yml = std::fs::read_to_string(root.join("docker-compose.yml")).unwrap();
