@@ -50,6 +50,10 @@ pub struct Config {
     pub allowed_hosts: Vec<String>,
     /// Where the HTTP API, the admin panel and `/metrics` listen.
     pub http_addr: String,
+    /// A process without the admin role (a worker) serves only `/healthz`, `/readyz` and
+    /// `/metrics` here, so its sandbox metrics can be scraped. Empty (default): no listener.
+    /// Env: METRICS_ADDR.
+    pub metrics_addr: String,
     /// `development` (default) or `production`: production refuses to start with a missing or
     /// default `SECRET_KEY`, `BOT_TOKEN` or database password. Env: DEVMENTOR_ENV.
     pub environment: String,
@@ -146,6 +150,7 @@ impl Default for Config {
             secret_key: Secret::default(),
             allowed_hosts: vec!["localhost".into(), "127.0.0.1".into()],
             http_addr: "127.0.0.1:8080".into(),
+            metrics_addr: String::new(),
             environment: "development".into(),
             sandbox: SandboxConfig::default(),
             runtime: RuntimeConfig::default(),
@@ -358,6 +363,9 @@ impl Config {
         }
         if let Some(v) = get("HTTP_ADDR") {
             self.http_addr = v;
+        }
+        if let Some(v) = get("METRICS_ADDR") {
+            self.metrics_addr = v.trim().to_string();
         }
         if let Some(v) = get("DEVMENTOR_ENV") {
             self.environment = v;

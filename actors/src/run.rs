@@ -222,7 +222,7 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
             queue: queue.clone(),
             docker,
             metrics: metrics.clone(),
-            languages,
+            languages: languages.clone(),
             limits,
             webhook,
             playground,
@@ -237,6 +237,29 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
             .take()
             .unwrap_or_else(|| tokio::sync::watch::channel(None).0);
         Some((addr, api, bound))
+    } else {
+        None
+    };
+    // A process without the admin role (a worker machine) can still be probed and scraped.
+    let probes = if admin.is_none() && !config.metrics_addr.is_empty() {
+        let addr = config
+            .metrics_addr
+            .parse()
+            .with_context(|| format!("METRICS_ADDR {:?} is not host:port", config.metrics_addr))?;
+        let state = Arc::new(ApiState {
+            store: store.clone(),
+            queue: queue.clone(),
+            docker: sandbox_for_shutdown.as_ref().map(|s| s.docker().clone()),
+            metrics: metrics.clone(),
+            languages: languages.clone(),
+            limits,
+            webhook: None,
+            playground: None,
+            admin: None,
+        });
+        let stopped = stop.clone();
+        let (_, task) = devmentor::api::serve_probes(addr, state, async move { stopped.cancelled().await }).await?;
+        Some(task)
     } else {
         None
     };
@@ -286,6 +309,9 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
     }
     if let Some(r) = reloader {
         let _ = r.await;
+    }
+    if let Some(p) = probes {
+        let _ = tokio::time::timeout(Duration::from_secs(5), p).await;
     }
     if let Some(sandbox) = sandbox_for_shutdown {
         sandbox.shutdown().await;

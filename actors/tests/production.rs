@@ -59,7 +59,12 @@ fn docker_compose_validates_with_the_example_env() {
     assert_ne!(offline, filled, "RUST_IMAGE is in .env.example");
     std::fs::write(dir.join(".env"), &offline).unwrap();
     let c = compose();
-    let out = Command::new(&c[0]).args(&c[1..]).arg("config").current_dir(&dir).output().unwrap();
+    let out = Command::new(&c[0])
+        .args(&c[1..])
+        .arg("config")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("RUST_IMAGE: devmentor/offline-rust:bookworm"), "{text}");
     assert!(text.contains("RUNTIME_IMAGE: debian:bookworm-slim"), "{text}");
@@ -125,4 +130,56 @@ async fn two_workers_share_the_checks_and_lose_none_when_one_dies() {
     // The killed worker's warm containers are orphans the reaper recognises.
     let out = env.command(&["sandbox", "reap"]).output().unwrap();
     assert!(out.status.success());
+}
+
+/// A worker machine runs no admin role, yet must be probed and scraped: with `METRICS_ADDR` it
+/// serves `/healthz`, `/readyz` and `/metrics` (its own sandbox figures) and nothing else there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_serves_probes_and_its_metrics_on_metrics_addr() {
+    use common::{free_port, submit, wait_done, wait_ready, Env};
+    use std::time::Duration;
+    let probe_port = free_port();
+    let probes = format!("http://127.0.0.1:{probe_port}");
+    let env = Env::new("probes", &[("METRICS_ADDR", &format!("127.0.0.1:{probe_port}"))]);
+    let token = env.token();
+    // The admin role has its own server on HTTP_ADDR and ignores METRICS_ADDR.
+    let mut api = env.spawn("admin", "api");
+    let mut worker = env.spawn("worker", "worker");
+    let http = reqwest::Client::new();
+    wait_ready(&http, &env.base()).await;
+    wait_ready(&http, &probes).await;
+    let ready = http.get(format!("{probes}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let v: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(v["docker"], "ok", "{v}");
+
+    let id = submit(&http, &env.base(), &token, "print(6 * 7)\n").await;
+    let v = wait_done(&http, &env.base(), &token, id, Duration::from_secs(60)).await;
+    assert_eq!(v["stdout"], "42\n", "{v}\n{}", env.log("worker"));
+    let text = http
+        .get(format!("{probes}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("devmentor_checks_total{verdict=\"ok\"} 1"), "{text}");
+    assert!(text.contains("devmentor_sandbox_seconds_count 1"), "{text}");
+    assert!(text.contains("devmentor_warm_pool_ready"), "{text}");
+    // Only the probes: no API, no panel on that port.
+    let r = http
+        .post(format!("{probes}/api/v1/checks"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"language": "python", "code": "print(1)"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        http.get(format!("{probes}/admin/login")).send().await.unwrap().status(),
+        404
+    );
+    assert!(common::sigterm(&mut worker).success());
+    assert!(common::sigterm(&mut api).success());
 }

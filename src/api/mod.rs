@@ -299,6 +299,38 @@ fn only(method: &'static str) -> impl Filter<Extract = (), Error = Rejection> + 
         .untuple_one()
 }
 
+async fn bind(addr: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr), ApiError> {
+    let bind_error = |source| ApiError::Bind { addr, source };
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(bind_error)?;
+    let bound = listener.local_addr().map_err(bind_error)?;
+    Ok((listener, bound))
+}
+
+/// Only the probes and the metrics (`/healthz`, `/readyz`, `/metrics`) on `addr`, for a process
+/// without the admin role (`METRICS_ADDR`): no API, no panel, no token needed. Serves until
+/// `shutdown` resolves; returns the bound address.
+pub async fn serve_probes(
+    addr: SocketAddr,
+    state: Arc<ApiState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), ApiError> {
+    let (listener, bound) = bind(addr).await?;
+    let state = warp::any().map(move || state.clone());
+    let healthz = warp::path!("healthz").and(warp::get()).map(health::healthz);
+    let readyz = warp::path!("readyz")
+        .and(warp::get())
+        .and(state.clone())
+        .then(|s: Arc<ApiState>| async move { health::readyz(&s).await });
+    let metrics = warp::path!("metrics")
+        .and(warp::get())
+        .and(state)
+        .then(|s: Arc<ApiState>| async move { health::metrics(&s).await });
+    let routes = healthz.or(readyz).unify().or(metrics).unify().recover(recover);
+    let server = warp::serve(routes).incoming(listener).graceful(shutdown).run();
+    tracing::info!(addr = %bound, "probes and metrics listening");
+    Ok((bound, tokio::spawn(server)))
+}
+
 /// Binds `addr` (port 0 allowed) and serves until `shutdown` resolves; returns the bound address
 /// and the server task. At shutdown the listener closes, long polls answer at once, and
 /// requests still running get [`SHUTDOWN_GRACE`] to finish.
@@ -307,9 +339,7 @@ pub async fn serve(
     state: Arc<ApiState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), ApiError> {
-    let bind_error = |source| ApiError::Bind { addr, source };
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(bind_error)?;
-    let bound = listener.local_addr().map_err(bind_error)?;
+    let (listener, bound) = bind(addr).await?;
     let stop = CancellationToken::new();
     let routes = filters(state, stop.clone()).recover(recover);
     let signal = {
