@@ -330,6 +330,9 @@ fn new_owner_id() -> String {
     )
 }
 
+/// Longest a single Docker API request may take, whatever the transport.
+const DOCKER_TIMEOUT_S: u64 = 120;
+
 /// The client certificate folder of the Docker CLI: `DOCKER_CERT_PATH`, else `~/.docker`.
 fn docker_cert_path() -> Option<std::path::PathBuf> {
     match std::env::var_os("DOCKER_CERT_PATH").filter(|v| !v.is_empty()) {
@@ -352,7 +355,7 @@ pub async fn connect_docker(host: &str) -> Result<Docker, SandboxError> {
     };
     let docker = if endpoint.starts_with("unix://") || endpoint.starts_with('/') {
         let path = endpoint.trim_start_matches("unix://");
-        Docker::connect_with_unix(path, 120, bollard::API_DEFAULT_VERSION)
+        Docker::connect_with_unix(path, DOCKER_TIMEOUT_S, bollard::API_DEFAULT_VERSION)
     } else if let Some((scheme, addr)) = ["tcp://", "http://", "https://"]
         .iter()
         .find_map(|s| endpoint.strip_prefix(s).map(|r| (*s, r)))
@@ -376,11 +379,11 @@ pub async fn connect_docker(host: &str) -> Result<Docker, SandboxError> {
                 &dir.join("key.pem"),
                 &dir.join("cert.pem"),
                 &dir.join("ca.pem"),
-                120,
+                DOCKER_TIMEOUT_S,
                 bollard::API_DEFAULT_VERSION,
             )
         } else {
-            Docker::connect_with_http(&format!("tcp://{addr}"), 120, bollard::API_DEFAULT_VERSION)
+            Docker::connect_with_http(&format!("tcp://{addr}"), DOCKER_TIMEOUT_S, bollard::API_DEFAULT_VERSION)
         }
     } else {
         return Err(unavailable(
