@@ -23,11 +23,9 @@
 set -euo pipefail
 
 CONTAINERS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-FORCE=${FORCE:-0}
-MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-SUITE=${DEBIAN_SUITE:-bookworm}
-CACHE_DIR=${DEBOOTSTRAP_CACHE:-/var/cache/devmentor/debootstrap}
-BUILD_DIR=${BUILD_DIR:-/var/tmp}
+# FORCE, MIRROR, SUITE, CACHE_DIR, BUILD_DIR (defaults shared with the offline stand-ins).
+# shellcheck source=containers/offline-lib.sh
+source "$CONTAINERS_DIR/offline-lib.sh"
 IMAGE_PREFIX=${IMAGE_PREFIX:-devmentor}
 KEEP_LOGS=${KEEP_LOGS:-0}
 LOG_DIR=${LOG_DIR:-/var/log/devmentor-images}

@@ -21,56 +21,23 @@
 # Environment:
 #   FORCE=1                 rebuild images that already exist (the Rust one is also rebuilt when
 #                           the toolchain or the crate cache changed)
-#   DEBIAN_MIRROR, DEBIAN_SUITE, DEBOOTSTRAP_CACHE, BUILD_DIR  as in containers/build-images.sh
+#   DEBIAN_MIRROR, DEBIAN_SUITE, DEBOOTSTRAP_CACHE, BUILD_DIR  see containers/offline-lib.sh
 #   CARGO_HOME              where the crates.io cache is read from (default ~/.cargo)
 set -euo pipefail
 
 CONTAINERS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-FORCE=${FORCE:-0}
-MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-SUITE=${DEBIAN_SUITE:-bookworm}
-CACHE_DIR=${DEBOOTSTRAP_CACHE:-/var/cache/devmentor/debootstrap}
-BUILD_DIR=${BUILD_DIR:-/var/tmp}
+die() { printf 'offline-base-images: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=containers/offline-lib.sh
+source "$CONTAINERS_DIR/offline-lib.sh"
 CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
 DEBIAN_IMAGE=devmentor/offline-debian:$SUITE-slim
 RUST_IMAGE=devmentor/offline-rust:$SUITE
 
-die() { printf 'offline-base-images: error: %s\n' "$*" >&2; exit 1; }
-have_image() { [[ $FORCE != 1 ]] && docker image inspect "$1" >/dev/null 2>&1; }
-
-[[ $(id -u) -eq 0 ]] || die "must run as root (debootstrap needs it)"
-command -v debootstrap >/dev/null || die "debootstrap is missing: apt-get install debootstrap"
-docker version --format '{{.Server.Version}}' >/dev/null 2>&1 || die "docker is not reachable: start dockerd"
+offline_preflight
 command -v rustc >/dev/null || die "rustc is not on PATH: this script copies this machine's toolchain"
-mkdir -p "$CACHE_DIR" "$BUILD_DIR"
+offline_workdir devmentor-offline-base
 
-WORK=$(mktemp -d "$BUILD_DIR/devmentor-offline-base.XXXXXX")
-cleanup() {
-    local m
-    for m in $(findmnt -rn -o TARGET | grep -F "$WORK/" | sort -r || true); do umount -l "$m" || true; done
-    rm -rf --one-file-system "$WORK"
-}
-trap cleanup EXIT
-
-if have_image "$DEBIAN_IMAGE"; then
-    echo "==> $DEBIAN_IMAGE exists (FORCE=1 rebuilds it)"
-else
-    echo "==> $DEBIAN_IMAGE: debootstrap --variant=minbase $SUITE"
-    rootfs=$WORK/rootfs
-    debootstrap --variant=minbase --cache-dir="$CACHE_DIR" "$SUITE" "$rootfs" "$MIRROR" \
-        >"$WORK/debootstrap.log" 2>&1 || { tail -n 20 "$WORK/debootstrap.log" >&2; die "debootstrap failed"; }
-    rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/tmp/*
-    : >"$rootfs/etc/resolv.conf"
-    # The official slim image points apt at the same mirror; keep what debootstrap wrote.
-    tar --numeric-owner -C "$rootfs" --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' -c . \
-        | docker import \
-            --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-            --change 'CMD ["bash"]' \
-            --change 'LABEL devmentor.build=offline-stand-in-for-debian-slim' \
-            --message "stand-in for debian:$SUITE-slim (containers/offline-base-images.sh)" \
-            - "$DEBIAN_IMAGE" >/dev/null
-    rm -rf --one-file-system "$rootfs"
-fi
+debian_slim_image "$SUITE" "$DEBIAN_IMAGE" "$WORK"
 
 # The Rust stand-in is rebuilt whenever the toolchain or the crate cache changed (a new
 # dependency in Cargo.lock), so it always carries every crate the build needs.

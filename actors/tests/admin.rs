@@ -4,92 +4,9 @@
 
 mod common;
 
-use common::{wait_ready, Env};
-use std::collections::HashMap;
+use common::{csrf_of, wait_ready, Browser, Env};
 use std::io::Write;
 use std::process::{Command, Stdio};
-
-/// A browser without JavaScript: keeps cookies, follows nothing by itself.
-struct Browser {
-    http: reqwest::Client,
-    base: String,
-    cookies: HashMap<String, String>,
-}
-
-struct Page {
-    status: u16,
-    location: String,
-    body: String,
-    headers: reqwest::header::HeaderMap,
-}
-
-impl Browser {
-    fn new(base: &str) -> Browser {
-        Browser {
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            base: base.to_string(),
-            cookies: HashMap::new(),
-        }
-    }
-
-    async fn send(&mut self, r: reqwest::RequestBuilder) -> Page {
-        let cookie = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let r = r.header("cookie", cookie).send().await.unwrap();
-        for c in r.headers().get_all("set-cookie") {
-            let c = c.to_str().unwrap();
-            let (kv, _) = c.split_once(';').unwrap_or((c, ""));
-            let (k, v) = kv.split_once('=').unwrap();
-            if v.is_empty() {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_string(), v.to_string());
-            }
-        }
-        Page {
-            status: r.status().as_u16(),
-            location: r
-                .headers()
-                .get("location")
-                .map(|l| l.to_str().unwrap().to_string())
-                .unwrap_or_default(),
-            headers: r.headers().clone(),
-            body: r.text().await.unwrap(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let r = self.http.get(format!("{}{path}", self.base));
-        self.send(r).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let r = self.http.post(format!("{}{path}", self.base)).form(form);
-        self.send(r).await
-    }
-
-    async fn login(&mut self, user: &str, password: &str) -> Page {
-        let page = self.get("/admin/login").await;
-        let csrf = csrf_of(&page.body);
-        self.post(
-            "/admin/login",
-            &[("csrf_token", &csrf), ("username", user), ("password", password)],
-        )
-        .await
-    }
-}
-
-fn csrf_of(html: &str) -> String {
-    let i = html.find("name=\"csrf_token\" value=\"").expect("a csrf_token field") + 25;
-    html[i..i + 64].to_string()
-}
 
 fn create_admin(env: &Env, user: &str, password: &str, staff: bool) -> std::process::Output {
     let mut args = vec!["createsuperuser", "--username", user, "--password-stdin"];

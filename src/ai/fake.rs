@@ -48,8 +48,14 @@ struct State {
 }
 
 impl FakeOpenAi {
+    /// Starts the server on an ephemeral loopback port.
     pub async fn start(mode: FakeMode) -> std::io::Result<FakeOpenAi> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_on(([127, 0, 0, 1], 0).into(), mode).await
+    }
+
+    /// Starts the server on `addr` (e.g. every interface, for clients inside containers).
+    pub async fn start_on(addr: std::net::SocketAddr, mode: FakeMode) -> std::io::Result<FakeOpenAi> {
+        let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(Mutex::new(State {
             mode,

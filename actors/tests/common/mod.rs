@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -364,4 +365,89 @@ impl Driver {
         self.cmd(&format!("element/{el}/value"), json!({"text": text})).await;
         self.click("#send").await;
     }
+}
+
+/// A browser without JavaScript: keeps cookies, follows nothing by itself.
+pub struct Browser {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub cookies: HashMap<String, String>,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub location: String,
+    pub body: String,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Browser {
+    pub fn new(base: &str) -> Browser {
+        Browser::with_client(reqwest::Client::builder(), base)
+    }
+
+    /// From a client builder of the caller's (e.g. one trusting a test certificate authority);
+    /// redirects are never followed.
+    pub fn with_client(builder: reqwest::ClientBuilder, base: &str) -> Browser {
+        Browser {
+            http: builder.redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            base: base.to_string(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    pub async fn send(&mut self, r: reqwest::RequestBuilder) -> Page {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let r = r.header("cookie", cookie).send().await.unwrap();
+        for c in r.headers().get_all("set-cookie") {
+            let c = c.to_str().unwrap();
+            let (kv, _) = c.split_once(';').unwrap_or((c, ""));
+            let (k, v) = kv.split_once('=').unwrap();
+            if v.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), v.to_string());
+            }
+        }
+        Page {
+            status: r.status().as_u16(),
+            location: r
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_string())
+                .unwrap_or_default(),
+            headers: r.headers().clone(),
+            body: r.text().await.unwrap(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let r = self.http.get(format!("{}{path}", self.base));
+        self.send(r).await
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let r = self.http.post(format!("{}{path}", self.base)).form(form);
+        self.send(r).await
+    }
+
+    pub async fn login(&mut self, user: &str, password: &str) -> Page {
+        let page = self.get("/admin/login").await;
+        let csrf = csrf_of(&page.body);
+        self.post(
+            "/admin/login",
+            &[("csrf_token", &csrf), ("username", user), ("password", password)],
+        )
+        .await
+    }
+}
+
+pub fn csrf_of(html: &str) -> String {
+    let i = html.find("name=\"csrf_token\" value=\"").expect("a csrf_token field") + 25;
+    html[i..i + 64].to_string()
 }
