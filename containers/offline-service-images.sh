@@ -2,7 +2,8 @@
 # Builds stand-ins for the three official service images of docker-compose.yml on a machine
 # that cannot pull from a registry, so the production stack can be brought up and tried there:
 #
-#   containers/offline-service-images.sh >>.env     # prints the three .env lines to use
+#   containers/offline-service-images.sh     # prints the three .env lines to use (put them in
+#                                            # place of POSTGRES_IMAGE, REDIS_IMAGE, NGINX_IMAGE)
 #
 #   devmentor/offline-postgres:15   for postgres:15  (Debian's postgresql-15; the official
 #                                    entrypoint's POSTGRES_USER/PASSWORD/DB on first start)
