@@ -212,18 +212,25 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
         });
         sandbox_for_shutdown = Some(sandbox);
     }
-    let admin = if roles.contains(&Role::Admin) {
+    // What every HTTP server of this process shares; the admin role adds the panel, the webhook
+    // and the playground.
+    let base = ApiState {
+        store: store.clone(),
+        queue: queue.clone(),
+        docker,
+        metrics: metrics.clone(),
+        languages: languages.clone(),
+        limits,
+        webhook: None,
+        playground: None,
+        admin: None,
+    };
+    let (admin, probes) = if roles.contains(&Role::Admin) {
         let addr = config
             .http_addr
             .parse()
             .with_context(|| format!("HTTP_ADDR {:?} is not host:port", config.http_addr))?;
         let api = Arc::new(ApiState {
-            store: store.clone(),
-            queue: queue.clone(),
-            docker,
-            metrics: metrics.clone(),
-            languages: languages.clone(),
-            limits,
             webhook,
             playground,
             admin: Some(Arc::new(devmentor::admin::AdminState::new(
@@ -231,37 +238,25 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
                 config.allowed_hosts.clone(),
                 bot.clone().map(crate::bot::notifier),
             ))),
+            ..base
         });
         let bound = hooks
             .bound
             .take()
             .unwrap_or_else(|| tokio::sync::watch::channel(None).0);
-        Some((addr, api, bound))
-    } else {
-        None
-    };
-    // A process without the admin role (a worker machine) can still be probed and scraped.
-    let probes = if admin.is_none() && !config.metrics_addr.is_empty() {
+        (Some((addr, api, bound)), None)
+    } else if !config.metrics_addr.is_empty() {
+        // A process without the admin role (a worker machine) can still be probed and scraped.
         let addr = config
             .metrics_addr
             .parse()
             .with_context(|| format!("METRICS_ADDR {:?} is not host:port", config.metrics_addr))?;
-        let state = Arc::new(ApiState {
-            store: store.clone(),
-            queue: queue.clone(),
-            docker: sandbox_for_shutdown.as_ref().map(|s| s.docker().clone()),
-            metrics: metrics.clone(),
-            languages: languages.clone(),
-            limits,
-            webhook: None,
-            playground: None,
-            admin: None,
-        });
         let stopped = stop.clone();
-        let (_, task) = devmentor::api::serve_probes(addr, state, async move { stopped.cancelled().await }).await?;
-        Some(task)
+        let (_, task) =
+            devmentor::api::serve_probes(addr, Arc::new(base), async move { stopped.cancelled().await }).await?;
+        (None, Some(task))
     } else {
-        None
+        (None, None)
     };
 
     let external_stop = hooks.stop.clone().unwrap_or_default();
