@@ -147,6 +147,12 @@ fn copy_checkout(from: &Path, to: &Path) {
     }
 }
 
+/// What a `docker` command printed (trimmed).
+fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker").args(args).output().expect("docker runs");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 /// `docker compose` when the plugin is there, else `docker-compose` (as the Makefile chooses).
 fn compose_command() -> &'static str {
     let plugin = Command::new("docker")
@@ -185,32 +191,29 @@ impl Drop for Stack {
 impl Stack {
     /// `name status` of the project's containers.
     fn containers(&self) -> Vec<(String, String)> {
-        let out = Command::new("docker")
-            .args([
-                "ps",
-                "-a",
-                "--filter",
-                &format!("label=com.docker.compose.project={}", self.project),
-                "--format",
-                "{{.Label \"com.docker.compose.service\"}}\t{{.Status}}",
-            ])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| l.split_once('\t'))
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
+        docker(&[
+            "ps",
+            "-a",
+            "--filter",
+            &format!("label=com.docker.compose.project={}", self.project),
+            "--format",
+            "{{.Label \"com.docker.compose.service\"}}\t{{.Status}}",
+        ])
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
     }
 
-    /// Waits until bot and `workers` worker containers are running and healthy, and nginx is up.
-    async fn wait_healthy(&self, workers: usize) {
+    /// Waits until `bots` bot and `workers` worker containers are running and healthy, and nginx
+    /// is up.
+    async fn wait_healthy(&self, bots: usize, workers: usize) {
         let until = Instant::now() + WAIT;
         loop {
             let cs = self.containers();
             let healthy = |svc: &str| cs.iter().filter(|(s, st)| s == svc && st.contains("(healthy)")).count();
             let nginx_up = cs.iter().any(|(s, st)| s == "nginx" && st.starts_with("Up"));
-            if healthy("bot") == 1 && healthy("worker") == workers && nginx_up {
+            if healthy("bot") == bots && healthy("worker") == workers && nginx_up {
                 return;
             }
             assert!(
@@ -356,21 +359,13 @@ async fn the_readme_production_section_works_line_by_line() {
     };
 
     // Telegram and Groq, reachable from the containers through the Docker bridge's gateway.
-    let gateway = String::from_utf8_lossy(
-        &Command::new("docker")
-            .args([
-                "network",
-                "inspect",
-                "bridge",
-                "-f",
-                "{{(index .IPAM.Config 0).Gateway}}",
-            ])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .trim()
-    .to_string();
+    let gateway = docker(&[
+        "network",
+        "inspect",
+        "bridge",
+        "-f",
+        "{{(index .IPAM.Config 0).Gateway}}",
+    ]);
     assert!(!gateway.is_empty());
     let telegram = FakeTelegram::start_on(([0, 0, 0, 0], 0).into()).await.unwrap();
     let tg_port = telegram.url().rsplit(':').next().unwrap().to_string();
@@ -495,7 +490,7 @@ async fn the_readme_production_section_works_line_by_line() {
     }
 
     // Bot, both workers and nginx up and healthy.
-    stack.wait_healthy(2).await;
+    stack.wait_healthy(1, 2).await;
 
     // The admin, through nginx over HTTPS (trusting the test's CA).
     let pem = std::fs::read(dir.parent().unwrap().join("test-ca.pem")).unwrap();
@@ -613,7 +608,7 @@ async fn the_readme_production_section_works_line_by_line() {
     assert_eq!(stack.psql("SELECT count(*) FROM checks"), "9");
     ok(&dir, &format!("make restore-prod BACKUP={file}"));
     assert_eq!(stack.psql("SELECT count(*) FROM checks"), "8");
-    stack.wait_healthy(2).await;
+    stack.wait_healthy(1, 2).await;
     let m = telegram.send_text(&ada, "```python\nprint('after the restore')\n```");
     let c = card(&telegram, &ada, m, &stack).await;
     assert!(c.text.contains("after the restore"), "{}", c.text);
@@ -621,20 +616,104 @@ async fn the_readme_production_section_works_line_by_line() {
     // The upgrade line (the copy is the newest version: nothing to pull).
     let upgrade = readme_upgrade(&root.join("README.md"));
     ok(&dir, &upgrade);
-    stack.wait_healthy(2).await;
+    stack.wait_healthy(1, 2).await;
     let m = telegram.send_text(&ada, "```python\nprint('after the upgrade')\n```");
     let c = card(&telegram, &ada, m, &stack).await;
     assert!(c.text.contains("after the upgrade"), "{}", c.text);
 
+    // nginx still reaches the bot, whose container the upgrade may have recreated elsewhere.
+    assert_eq!(b.get("/admin/").await.status, 200);
+
+    // Scaling the bot: webhook mode, two bot replicas behind nginx. Telegram's deliveries are
+    // played by the test: it takes the fake's pending updates and posts them through nginx with
+    // the secret the bot registered, as Telegram does.
+    let hook = format!("https://localhost:{https_port}/telegram/webhook");
+    let secret = random_hex(16);
+    set_env(
+        &dir.join(".env"),
+        &[
+            ("TELEGRAM_WEBHOOK_URL", hook.clone()),
+            ("TELEGRAM_WEBHOOK_SECRET", secret.clone()),
+            ("BOT_REPLICAS", "2".into()),
+        ],
+    );
+    ok(&dir, "make up-prod");
+    stack.wait_healthy(2, 2).await;
+    let until = Instant::now() + WAIT;
+    while telegram.webhook().as_deref() != Some(hook.as_str()) {
+        assert!(Instant::now() < until, "no setWebhook: {}", stack.logs());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let registered = telegram.calls("setWebhook");
+    assert!(
+        registered
+            .iter()
+            .any(|c| c.params.get("secret_token").and_then(|v| v.as_str()) == Some(&secret)),
+        "the bot registers its secret with the webhook"
+    );
+    telegram.take_updates(); // none should be left from polling, but none may be replayed either
+    let deliver = |update: serde_json::Value, secret: String| {
+        let http = b.http.clone();
+        let url = hook.clone();
+        async move {
+            http.post(&url)
+                .header("X-Telegram-Bot-Api-Secret-Token", secret)
+                .json(&update)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let mut cards = Vec::new();
+    for (i, student, _) in &sent {
+        let m = telegram.send_text(student, &format!("```python\nprint('webhook', {i})\n```"));
+        cards.push((*i, student.clone(), m));
+    }
+    let updates = telegram.take_updates();
+    assert_eq!(updates.len(), sent.len());
+    assert_eq!(
+        deliver(updates[0].clone(), "wrong".into()).await,
+        401,
+        "a wrong secret is refused"
+    );
+    for u in updates {
+        assert_eq!(deliver(u, secret.clone()).await, 200);
+    }
+    for (i, student, m) in &cards {
+        let c = card(&telegram, student, *m, &stack).await;
+        assert!(c.text.contains(&format!("webhook {i}")), "{}", c.text);
+    }
+    // Both bot replicas took updates (nginx uses the name's addresses in turn).
+    let bots = docker(&[
+        "ps",
+        "-q",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+        "--filter",
+        "label=com.docker.compose.service=bot",
+    ]);
+    let bots: Vec<&str> = bots.split_whitespace().collect();
+    assert_eq!(bots.len(), 2);
+    for id in bots {
+        let metrics = ok(
+            &dir,
+            &format!("docker exec {id} curl -fsS http://127.0.0.1:8080/metrics"),
+        );
+        let updates: f64 = String::from_utf8_lossy(&metrics.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("devmentor_bot_updates_total "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0);
+        assert!(updates > 0.0, "bot replica {id} took no update");
+    }
+
     // Down: no container of the project, and no sandbox container, is left.
     ok(&dir, "make down-prod");
     assert!(stack.containers().is_empty(), "{:?}", stack.containers());
-    let left = Command::new("docker")
-        .args(["ps", "-aq", "--filter", "label=devmentor.sandbox"])
-        .output()
-        .unwrap();
     assert!(
-        String::from_utf8_lossy(&left.stdout).trim().is_empty(),
+        docker(&["ps", "-aq", "--filter", "label=devmentor.sandbox"]).is_empty(),
         "sandbox containers left behind after make down-prod"
     );
 }

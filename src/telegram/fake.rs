@@ -469,6 +469,12 @@ impl FakeTelegram {
         mid
     }
 
+    /// Takes every update not yet fetched, as Telegram does to deliver them to a webhook (the
+    /// caller posts them).
+    pub fn take_updates(&self) -> Vec<Value> {
+        self.lock().updates.drain(..).map(|(_, u)| u).collect()
+    }
+
     /// The student sends a text message; returns its message id.
     pub fn send_text(&self, user: &TgUser, text: &str) -> i32 {
         self.user_message(user, text, None, None)
