@@ -4,12 +4,13 @@
 //!
 //! What a machine without a registry cannot do is replaced, and only that: `.env` names stand-in
 //! images (containers/offline-base-images.sh, containers/offline-service-images.sh) for the
-//! official ones, the certificate is self-signed for `localhost`, Telegram and Groq are fake
-//! servers on this machine, and `make images-prod` (official language images) is checked by the
-//! presence of the same `devmentor/<lang>` images `make images` builds offline (make test runs it
-//! first). Then the stack is used as its users use it: the admin logs in through nginx over
-//! HTTPS and whitelists a student, the student's programs run on the workers and come back as
-//! result cards; backup, restore, the upgrade line and `make down-prod` follow.
+//! official ones, the certificate for `localhost` comes from a CA of the test's own, Telegram and
+//! Groq are fake servers on this machine, and `make images-prod` (official language images) is
+//! checked by the presence of the same `devmentor/<lang>` images `make images` builds offline
+//! (make test runs it first). Then the stack is used as its users use it: the admin logs in
+//! through nginx over HTTPS and whitelists a student, the student's programs run on the workers
+//! and come back as result cards; backup, restore, the upgrade line, webhook mode with two bot
+//! replicas behind nginx, and `make down-prod` follow.
 //!
 //! A test binary of its own: it builds images and runs a whole stack for minutes.
 
@@ -251,7 +252,7 @@ fn superuser_at_a_terminal(dir: &Path) -> String {
     let mut child = shell(dir, "script -qfec 'make superuser-prod' /dev/null")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::inherit())
         .spawn()
         .expect("script (util-linux) gives make a terminal");
     let seen = Arc::new(Mutex::new(String::new()));
