@@ -59,6 +59,9 @@ impl Drop for Busy<'_> {
     }
 }
 
+/// How long a used container is left to exit by itself before it is removed.
+const EXIT_GRACE: Duration = Duration::from_millis(300);
+
 /// How long housekeeping waits for a quiet moment before it goes ahead anyway.
 pub const HOUSEKEEPING_PATIENCE: Duration = Duration::from_secs(2);
 
@@ -89,8 +92,10 @@ impl Remover {
         let activity = self.activity.clone();
         self.tracker.spawn_on(
             async move {
-                // The container has already stopped (or is force-removed below): removing it
-                // can wait for a moment when no student's program is running.
+                // The launcher has written its trailer and is exiting: give it a moment, so the
+                // removal finds a stopped container (forcing a running one costs Docker a kill).
+                tokio::time::sleep(EXIT_GRACE).await;
+                // Removing it can then wait for a moment when no student's program is running.
                 activity.quiet(HOUSEKEEPING_PATIENCE).await;
                 let opts = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
                 if let Err(e) = docker.remove_container(&id, Some(opts)).await {
