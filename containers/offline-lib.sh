@@ -18,7 +18,7 @@ BUILD_DIR=${BUILD_DIR:-/var/tmp}
 # True when the image exists and FORCE=1 is not set.
 have_image() { [[ $FORCE != 1 ]] && docker image inspect "$1" >/dev/null 2>&1; }
 
-# offline_preflight NAME: root, debootstrap and a reachable Docker engine, or a clear error.
+# offline_preflight: root, debootstrap and a reachable Docker engine, or a clear error.
 offline_preflight() {
     [[ $(id -u) -eq 0 ]] || die "must run as root (debootstrap needs it)"
     command -v debootstrap >/dev/null || die "debootstrap is missing: apt-get install debootstrap"
