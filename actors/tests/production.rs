@@ -156,14 +156,23 @@ async fn a_worker_serves_probes_and_its_metrics_on_metrics_addr() {
     let id = submit(&http, &env.base(), &token, "print(6 * 7)\n").await;
     let v = wait_done(&http, &env.base(), &token, id, Duration::from_secs(60)).await;
     assert_eq!(v["stdout"], "42\n", "{v}\n{}", env.log("worker"));
-    let text = http
-        .get(format!("{probes}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // The worker counts the check just after it stores the result (which is what ends the
+    // long poll above), so the figure may trail by a moment.
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        let text = http
+            .get(format!("{probes}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text.contains("devmentor_checks_total{verdict=\"ok\"} 1") || std::time::Instant::now() > until {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert!(text.contains("devmentor_checks_total{verdict=\"ok\"} 1"), "{text}");
     assert!(text.contains("devmentor_sandbox_seconds_count 1"), "{text}");
     assert!(text.contains("devmentor_warm_pool_ready"), "{text}");
