@@ -160,14 +160,7 @@ async fn a_worker_serves_probes_and_its_metrics_on_metrics_addr() {
     // long poll above), so the figure may trail by a moment.
     let until = std::time::Instant::now() + Duration::from_secs(10);
     let text = loop {
-        let text = http
-            .get(format!("{probes}/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = common::metrics(&http, &probes).await;
         if text.contains("devmentor_checks_total{verdict=\"ok\"} 1") || std::time::Instant::now() > until {
             break text;
         }

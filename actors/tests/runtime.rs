@@ -25,14 +25,7 @@ async fn submit_through_the_api_and_get_the_result_then_shut_down_cleanly() {
     let v = wait_done(&http, &env.base(), &token, bad, Duration::from_secs(60)).await;
     assert_eq!(v["verdict"], "runtime_error");
     assert_eq!(v["explanation"]["slug"], "python-index-error-list");
-    let metrics = http
-        .get(format!("{}/metrics", env.base()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = common::metrics(&http, &env.base()).await;
     assert!(
         metrics.contains("devmentor_checks_total{verdict=\"ok\"} 1"),
         "{metrics}"
@@ -119,14 +112,7 @@ async fn a_sandbox_actor_that_panics_mid_job_is_restarted_and_the_job_completes(
     let id = submit(&http, &env.base(), &token, "print('survived')  #crash-here\n").await;
     let v = wait_done(&http, &env.base(), &token, id, Duration::from_secs(60)).await;
     assert_eq!(v["stdout"], "survived\n", "{v}\n{}", env.log("svc"));
-    let metrics = http
-        .get(format!("{}/metrics", env.base()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = common::metrics(&http, &env.base()).await;
     assert!(
         metrics.contains("devmentor_actor_restarts_total{actor=\"sandbox\"} 1"),
         "{metrics}"

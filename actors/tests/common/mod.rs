@@ -207,6 +207,17 @@ pub async fn wait_done(
     }
 }
 
+/// The Prometheus text a server at `base` serves on `/metrics`.
+pub async fn metrics(http: &reqwest::Client, base: &str) -> String {
+    http.get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// Entries on the results stream ("done" events) of this test's Redis prefix.
 pub fn results_len(env: &Env) -> String {
     let prefix = env.vars.iter().find(|(k, _)| k == "REDIS_PREFIX").unwrap().1.clone();
