@@ -62,9 +62,10 @@ BACKUP ?= backups/devmentor-$(shell date +%Y%m%d-%H%M%S).sql.gz
 build-prod:
 	$(COMPOSE) build
 
-## Build the language images from the official images (containers/<lang>/Dockerfile).
+## Build the language images from the official images (containers/<lang>/Dockerfile; the context
+## is containers/, so that every image builds dm-init from containers/init/).
 images-prod:
-	for l in $(LANGUAGES); do docker build -t devmentor/$$l:latest containers/$$l || exit 1; done
+	for l in $(LANGUAGES); do docker build -f containers/$$l/Dockerfile -t devmentor/$$l:latest containers || exit 1; done
 
 up-prod:
 	$(COMPOSE) up -d

@@ -7,11 +7,17 @@
 #
 # Each image is a Debian root file system made by `debootstrap --variant=minbase`, with the
 # packages listed in containers/<lang>/packages.txt, trimmed, given the non-root user
-# `sandbox` (uid/gid 10001, home /sandbox) and imported with `docker import`. Only Debian's
-# apt mirror is needed; the production images come from containers/<lang>/Dockerfile instead.
+# `sandbox` (uid/gid 10001, home /sandbox), given dm-init (containers/init/dm-init.c, the PID 1
+# that runs the program and reports its outcome; built here with this machine's C compiler,
+# static) and imported with `docker import`. Only Debian's apt mirror is needed; the production
+# images come from containers/<lang>/Dockerfile instead, with the same packages and dm-init.
+#
+# An existing image is skipped only while its recipe (packages.txt, the [env] of language.toml,
+# dm-init's source and protocol, the Debian suite) is unchanged: the image carries the recipe's
+# hash as the label devmentor.recipe, so an outdated image is rebuilt without FORCE.
 #
 # Environment:
-#   FORCE=1                 rebuild images that already exist (default: skip them)
+#   FORCE=1                 rebuild images even when they are up to date (default: skip them)
 #   DEBIAN_MIRROR=URL       apt mirror (default http://deb.debian.org/debian)
 #   DEBIAN_SUITE=NAME       Debian release (default bookworm)
 #   DEBOOTSTRAP_CACHE=DIR   where downloaded .debs are kept between builds and runs
@@ -59,8 +65,9 @@ preflight() {
     if ! out=$(docker version --format '{{.Server.Version}}' 2>&1); then
         die "docker is not reachable (${out##*$'\n'}): start dockerd: systemctl start docker (or run dockerd &)"
     fi
+    command -v cc >/dev/null 2>&1 || die "a C compiler is missing (dm-init is built from source): apt-get install gcc libc6-dev"
     local tool
-    for tool in chroot tar findmnt flock mktemp; do
+    for tool in chroot tar findmnt flock mktemp sha256sum; do
         command -v "$tool" >/dev/null 2>&1 || die "$tool is missing (coreutils/tar/util-linux)"
     done
     case $CACHE_DIR in /*) ;; *) die "DEBOOTSTRAP_CACHE must be an absolute path: $CACHE_DIR" ;; esac
@@ -236,6 +243,26 @@ add_sandbox_user() {
     chmod 1777 "$r/sandbox" "$r/tmp"
 }
 
+# dm-init, built once per run of this script, static so it runs on any image's libc.
+DM_INIT_SRC=$CONTAINERS_DIR/init/dm-init.c
+DM_INIT_PROTOCOL=$(tr -d ' \n' <"$CONTAINERS_DIR/init/PROTOCOL")
+DM_INIT_BIN=""
+build_dm_init() {
+    DM_INIT_BIN=$BUILD_DIR/devmentor-dm-init.$$
+    cc -static -O2 -Wall -Werror -o "$DM_INIT_BIN" "$DM_INIT_SRC" \
+        || die "building dm-init failed: a static C library is needed (apt-get install libc6-dev)"
+}
+
+# The hash of everything an image is made from (see the header): the label devmentor.recipe.
+pack_recipe() {
+    { cat "$CONTAINERS_DIR/$1/packages.txt" "$DM_INIT_SRC"; echo "$DM_INIT_PROTOCOL $SUITE"; pack_env "$1"; } \
+        | sha256sum | cut -c1-16
+}
+
+install_dm_init() {
+    install -D -m 0755 -o 0 -g 0 "$DM_INIT_BIN" "$1/opt/devmentor/dm-init"
+}
+
 verify_rootfs() {
     local r=$1 lang=$2 cmd
     for cmd in /bin/sh /usr/bin/head /usr/bin/tar; do
@@ -282,6 +309,7 @@ build_one() {
 
     trim_rootfs "$rootfs"
     add_sandbox_user "$rootfs"
+    install_dm_init "$rootfs"
     verify_rootfs "$rootfs" "$lang"
 
     note "importing $(du -sh --one-file-system "$rootfs" | cut -f1) into docker"
@@ -299,6 +327,8 @@ build_one() {
             --change 'CMD ["/bin/sh"]' \
             --change "LABEL org.opencontainers.image.title=devmentor-$lang" \
             --change "LABEL devmentor.build=offline-debootstrap-$SUITE" \
+            --change "LABEL devmentor.init=$DM_INIT_PROTOCOL" \
+            --change "LABEL devmentor.recipe=$(pack_recipe "$lang")" \
             --message "devmentor $lang sandbox image (debootstrap $SUITE, containers/build-images.sh)" \
             - "$candidate" >>"$log"
 
@@ -313,6 +343,23 @@ build_one() {
         sh "${checks[@]}" >>"$log" 2>&1 \
         || { tail -n 5 "$log" >&2; docker image rm "$candidate" >/dev/null 2>&1 || true;
              die "smoke test of $candidate failed"; }
+    # dm-init as the sandbox starts it: a payload in, the program's output and an
+    # authenticated trailer out, with dm-init's exit code the program's.
+    local key out rc
+    key=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    set +e
+    out=$(printf '%s file 3 0 probe.txt\nabc' "$key" \
+        | docker run -i --rm --network none --read-only --tmpfs /sandbox:rw,exec,mode=1777 \
+            --user "$SANDBOX_UID:$SANDBOX_UID" --cap-drop ALL --security-opt no-new-privileges \
+            "$candidate" /opt/devmentor/dm-init run '' 'cat "$FILE"; exit 7' 2>>"$log")
+    rc=$?
+    set -e
+    if [[ $rc != 7 || $out != abc$'\001'"DM1 o x7 3 "* ]]; then
+        echo "dm-init smoke test: exit $rc, output: $out" >>"$log"
+        tail -n 5 "$log" >&2
+        docker image rm "$candidate" >/dev/null 2>&1 || true
+        die "dm-init does not work in $candidate"
+    fi
     docker tag "$candidate" "$image"
     docker image rm "$candidate" >>"$log"
     note "imported and smoke-tested in $(elapsed $((SECONDS - t2)))"
@@ -360,16 +407,24 @@ main() {
     fi
 
     trap 'echo "build-images: interrupted" >&2; exit 130' INT TERM
+    build_dm_init
+    trap 'rm -f "$DM_INIT_BIN"' EXIT
     local -a summary=()
     local failed=0 t_all=$SECONDS
     for lang in "${langs[@]}"; do
         local image=$IMAGE_PREFIX/$lang:latest
-        if [[ $FORCE != 1 ]] && docker image inspect "$image" >/dev/null 2>&1; then
-            echo "==> skipping $image (already exists; FORCE=1 rebuilds it)"
+        local have
+        have=$(docker image inspect --format '{{index .Config.Labels "devmentor.recipe"}}' "$image" 2>/dev/null || true)
+        if [[ $FORCE != 1 && -n $have && $have == "$(pack_recipe "$lang")" ]]; then
+            echo "==> skipping $image (up to date; FORCE=1 rebuilds it)"
             summary+=("$(printf '%-12s %-8s %8s %10s' "$lang" skipped - "$(image_size "$image")")")
             continue
         fi
-        echo "==> building $image"
+        if [[ -n $have || $(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null) ]]; then
+            echo "==> rebuilding $image (its recipe changed: packages, dm-init or suite)"
+        else
+            echo "==> building $image"
+        fi
         local t0=$SECONDS rc=0
         set +e
         (set -e; build_one "$lang")

@@ -26,6 +26,9 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# dm-init, the sandbox's PID 1, is built from C source, static (containers/build-images.sh).
+command -v cc >/dev/null 2>&1 || missing+=(gcc)
+[ -n "$(find /usr/lib /usr/lib64 -name libc.a 2>/dev/null | head -n 1)" ] || missing+=(libc6-dev)
 # Headless Chromium drives the playground page in the tests.
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)

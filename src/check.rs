@@ -115,7 +115,11 @@ pub async fn run_check(
     }
     let run = match sandbox.run(pack, &code, &request.stdin).await {
         Ok(run) => run,
-        Err(e @ (SandboxError::DockerUnavailable { .. } | SandboxError::ImageMissing { .. })) => return Err(e.into()),
+        Err(
+            e @ (SandboxError::DockerUnavailable { .. }
+            | SandboxError::ImageMissing { .. }
+            | SandboxError::ImageOutdated { .. }),
+        ) => return Err(e.into()),
         Err(e) => {
             tracing::error!(language = %pack.name, error = %e, "check failed inside the sandbox");
             return Ok(CheckResult {

@@ -232,6 +232,7 @@ pub async fn list_languages(config: &Config) -> anyhow::Result<ExitCode> {
             Ok(s) => match s.ensure_image(pack).await {
                 Ok(()) => "image ready",
                 Err(SandboxError::ImageMissing { .. }) => "image missing (make images)",
+                Err(SandboxError::ImageOutdated { .. }) => "image outdated (make images)",
                 Err(_) => "image unknown",
             },
             Err(_) => "docker unreachable",

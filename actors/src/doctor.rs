@@ -134,8 +134,12 @@ pub async fn run(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
             let languages = devmentor::sandbox::Languages::from_config(&config.sandbox)?;
             let mut missing = Vec::new();
             for pack in languages.iter() {
-                if docker.inspect_image(&pack.image).await.is_err() {
-                    missing.push(pack.image.clone());
+                match devmentor::sandbox::check_image(&docker, pack).await {
+                    Ok(()) => {}
+                    Err(devmentor::sandbox::SandboxError::ImageOutdated { .. }) => {
+                        missing.push(format!("{} (outdated)", pack.image))
+                    }
+                    Err(_) => missing.push(pack.image.clone()),
                 }
             }
             out.push(if missing.is_empty() {

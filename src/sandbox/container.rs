@@ -4,7 +4,7 @@
 //! from stdin, with the attach connection open. Running a program is then only: write the
 //! payload, read the output, inspect the exit state. Creation stays out of the student's latency.
 
-use super::launcher::Step;
+use super::launcher::{parse_trailer, Ending, RunKey, Step, Stream as Channel, TRAILER_MAX};
 use super::verdict::StepOutcome;
 use super::SandboxError;
 use bollard::container::LogOutput;
@@ -186,10 +186,11 @@ impl Prepared {
 
     /// Sends the payload and collects the outcome. The container is removed afterwards.
     ///
-    /// The step is over when both streams carried the launcher's trailer (see `launcher`):
-    /// from then on nothing waits for Docker, except to learn whether a killed program was
-    /// killed for memory.
-    pub async fn execute(mut self, nonce: &str, payload: Vec<u8>, caps: Caps) -> Result<StepOutcome, SandboxError> {
+    /// The step is over when both streams carried dm-init's authenticated trailer (see
+    /// `launcher`); the outcome is then cross-checked against Docker's record of dm-init's
+    /// exit code. Without a valid pair of trailers (a kill, a crash) Docker's record is all
+    /// there is, and it never counts as success on its own.
+    pub async fn execute(mut self, key: &RunKey, payload: Vec<u8>, caps: Caps) -> Result<StepOutcome, SandboxError> {
         let (Some(mut output), Some(mut input)) = (self.output.take(), self.input.take()) else {
             return Err(SandboxError::Internal("container used twice".into()));
         };
@@ -208,18 +209,18 @@ impl Prepared {
             let _ = input.shutdown().await;
         });
 
-        let mut stdout = Captured::new(caps.stdout);
-        let mut stderr = Captured::new(caps.stderr);
+        let mut stdout = Captured::new(caps.stdout, Channel::Stdout);
+        let mut stderr = Captured::new(caps.stderr, Channel::Stderr);
         let mut out = StepOutcome::default();
         let mut deadline = tokio::time::Instant::now() + caps.timeout;
         let mut killed = false;
         let mut ended_at = None;
         let mut stream_closed = false;
-        while stdout.status.is_none() || stderr.status.is_none() {
+        while stdout.ending.is_none() || stderr.ending.is_none() {
             tokio::select! {
                 item = output.next() => match item {
-                    Some(Ok(LogOutput::StdOut { message })) => stdout.push(&message, nonce),
-                    Some(Ok(LogOutput::StdErr { message })) => stderr.push(&message, nonce),
+                    Some(Ok(LogOutput::StdOut { message })) => stdout.push(&message, key),
+                    Some(Ok(LogOutput::StdErr { message })) => stderr.push(&message, key),
                     Some(Ok(_)) => {}
                     Some(Err(e)) => {
                         tracing::warn!(container = %id, error = %e, "attach stream failed");
@@ -256,36 +257,87 @@ impl Prepared {
         writer.abort();
         drop(busy);
 
-        let reported = stdout.status.zip(stderr.status).map(|(a, _)| a);
-        out.exit_code = reported;
-        // SIGKILL from inside the container means the kernel's OOM killer: ask Docker, once the
-        // container has stopped. Any other reported status is final.
-        let must_inspect = !matches!(reported, Some(s) if s != 137) || killed;
-        if must_inspect {
-            if !stream_closed {
-                let _ = tokio::time::timeout(Duration::from_secs(5), async { while output.next().await.is_some() {} })
-                    .await;
+        // Both trailers verified and telling the same story, or nothing to go on.
+        let reported = match (stdout.ending, stderr.ending) {
+            (Some(a), Some(b)) if a == b => Some(a),
+            (Some(a), Some(b)) => {
+                tracing::error!(container = %id, stdout = ?a, stderr = ?b, "the two trailers disagree");
+                None
             }
-            let state = self
-                .docker
-                .inspect_container(&self.id, None)
-                .await?
-                .state
-                .unwrap_or_default();
-            if reported.is_none() {
-                out.exit_code = if state.running == Some(true) {
-                    None
-                } else {
-                    state.exit_code
+            _ => None,
+        };
+        // Docker's record: dm-init exits with the program's status right after its trailers,
+        // so the attach stream ends a moment later and the container is stopped.
+        if !stream_closed {
+            let _ =
+                tokio::time::timeout(Duration::from_secs(5), async { while output.next().await.is_some() {} }).await;
+        }
+        let state = stopped_state(&self.docker, &self.id).await?;
+        out.oom_killed = state.oom_killed.unwrap_or(false);
+        let recorded = if state.running == Some(true) {
+            None
+        } else {
+            state.exit_code
+        };
+        match reported {
+            Some(Ending::InitFailed(n)) => {
+                return Err(SandboxError::Internal(format!(
+                    "the sandbox could not start the program (dm-init step {n}): {}",
+                    String::from_utf8_lossy(&stderr.kept).trim()
+                )))
+            }
+            Some(ending) if recorded == Some(ending.container_exit_code()) => {
+                let (code, signal) = match ending {
+                    Ending::Exited(n) => (n, None),
+                    Ending::Signaled(n) => (128 + n, Some(n)),
+                    Ending::InitFailed(_) => unreachable!("handled above"),
                 };
+                out.exit_code = Some(code);
+                out.signal = signal;
             }
-            out.oom_killed = state.oom_killed.unwrap_or(false);
+            Some(_) if killed => {
+                // We killed it (time or output limit) as it was ending: Docker's record of our
+                // kill is what stands, as for any killed run.
+                out.exit_code = recorded.filter(|c| *c != 0);
+                out.signal = out.exit_code.filter(|c| (129..=128 + 64).contains(c)).map(|c| c - 128);
+            }
+            Some(ending) => {
+                // The one reporter and Docker disagree: neither is believed.
+                tracing::error!(container = %id, ?ending, ?recorded, "the trailer and Docker's exit code disagree");
+                return Err(SandboxError::Internal(
+                    "the run's outcome could not be verified (the sandbox's report and Docker's record disagree)"
+                        .into(),
+                ));
+            }
+            None => {
+                // No trustworthy trailer: killed (timeout, output cap, memory), or dm-init died.
+                // Docker's record is the outcome, but never a success: a run that ended well
+                // always has its trailers.
+                out.exit_code = recorded.filter(|c| *c != 0);
+                out.signal = out.exit_code.filter(|c| (129..=128 + 64).contains(c)).map(|c| c - 128);
+                if !killed && !out.oom_killed {
+                    tracing::warn!(container = %id, ?recorded, "a run ended without a valid trailer");
+                }
+            }
         }
         out.truncated = stdout.truncated() || stderr.truncated();
         out.stdout = stdout.into_kept();
         out.stderr = stderr.into_kept();
-        tracing::debug!(container = %id, ms = out.duration.as_millis() as u64, inspected = must_inspect, "step finished");
+        tracing::debug!(container = %id, ms = out.duration.as_millis() as u64, "step finished");
         Ok(out)
+    }
+}
+
+/// The container's state once it has stopped: dm-init has exited, but Docker may take a moment
+/// to record it.
+async fn stopped_state(docker: &Docker, id: &str) -> Result<bollard::models::ContainerState, SandboxError> {
+    let until = Instant::now() + Duration::from_secs(3);
+    loop {
+        let state = docker.inspect_container(id, None).await?.state.unwrap_or_default();
+        if state.running != Some(true) || Instant::now() >= until {
+            return Ok(state);
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
@@ -317,59 +369,57 @@ impl Drop for Prepared {
     }
 }
 
-/// Longest trailer the launcher writes (marker, nonce, status, newline), with room to spare.
-const TRAILER_MAX: usize = 64;
-
 /// One output stream: the bytes kept (up to the cap), how many were seen, and the last few
-/// bytes, where the launcher's trailer shows up.
+/// bytes, where dm-init's trailer shows up.
 struct Captured {
     kept: Vec<u8>,
     cap: usize,
-    seen: usize,
+    seen: u64,
     tail: Vec<u8>,
-    status: Option<i64>,
+    stream: Channel,
+    ending: Option<Ending>,
     /// Bytes the program itself printed (known once the trailer is in).
-    program_bytes: Option<usize>,
+    program_bytes: Option<u64>,
 }
 
 impl Captured {
-    fn new(cap: usize) -> Self {
+    fn new(cap: usize, stream: Channel) -> Self {
         Captured {
             kept: Vec::new(),
             cap,
             seen: 0,
             tail: Vec::new(),
-            status: None,
+            stream,
+            ending: None,
             program_bytes: None,
         }
     }
 
-    fn push(&mut self, data: &[u8], nonce: &str) {
-        if self.status.is_some() {
-            return; // a leftover background process printing after the end: not the program's
+    fn push(&mut self, data: &[u8], key: &RunKey) {
+        if self.ending.is_some() {
+            return; // dm-init writes nothing after its trailer
         }
-        self.seen += data.len();
+        self.seen += data.len() as u64;
         let room = self.cap.saturating_sub(self.kept.len());
         self.kept.extend_from_slice(&data[..data.len().min(room)]);
         self.tail.extend_from_slice(data);
         if self.tail.len() > 4 * TRAILER_MAX {
             self.tail.drain(..self.tail.len() - 2 * TRAILER_MAX);
         }
-        if let Some((status, len)) = super::launcher::parse_trailer(&self.tail, nonce) {
-            let program = self.seen - len;
-            self.kept.truncate(program.min(self.kept.len()));
-            self.program_bytes = Some(program);
-            self.status = Some(status);
+        if let Some(t) = parse_trailer(&self.tail, self.seen, key, self.stream) {
+            self.kept.truncate((t.program_bytes as usize).min(self.kept.len()));
+            self.program_bytes = Some(t.program_bytes);
+            self.ending = Some(t.ending);
         }
     }
 
     /// More than the cap plus any trailer: the program is printing past the limit.
     fn overflowed(&self) -> bool {
-        self.status.is_none() && self.seen > self.cap + TRAILER_MAX
+        self.ending.is_none() && self.seen > (self.cap + TRAILER_MAX) as u64
     }
 
     fn truncated(&self) -> bool {
-        self.program_bytes.unwrap_or(self.seen) > self.cap
+        self.program_bytes.unwrap_or(self.seen) > self.cap as u64
     }
 
     fn into_kept(self) -> Vec<u8> {
@@ -380,35 +430,40 @@ impl Captured {
 #[cfg(test)]
 mod tests {
     use super::Captured;
-    use crate::sandbox::launcher::trailer;
+    use crate::sandbox::launcher::{trailer, Ending, RunKey, Stream as Channel};
 
     #[test]
     fn capping_keeps_exactly_the_limit_and_strips_the_trailer() {
-        let mut c = Captured::new(8);
-        c.push(b"hello", "n");
-        c.push(b"world", "n");
+        let key = RunKey::new().unwrap();
+        let mut c = Captured::new(8, Channel::Stdout);
+        c.push(b"hello", &key);
+        c.push(b"world", &key);
         assert!(!c.overflowed());
-        c.push(&trailer("n", 0), "n");
-        assert_eq!(c.status, Some(0));
+        c.push(&trailer(&key, Channel::Stdout, Ending::Exited(0), 10), &key);
+        assert_eq!(c.ending, Some(Ending::Exited(0)));
         assert!(c.truncated());
         assert_eq!(c.into_kept(), b"hellowor");
 
-        let mut c = Captured::new(100);
-        c.push(b"short", "n");
-        let t = trailer("n", 42);
-        c.push(&t[..3], "n");
-        assert_eq!(c.status, None);
-        c.push(&t[3..], "n");
-        assert_eq!(c.status, Some(42));
+        let mut c = Captured::new(100, Channel::Stderr);
+        c.push(b"short", &key);
+        let t = trailer(&key, Channel::Stderr, Ending::Exited(42), 5);
+        c.push(&t[..3], &key);
+        assert_eq!(c.ending, None);
+        c.push(&t[3..], &key);
+        assert_eq!(c.ending, Some(Ending::Exited(42)));
         assert!(!c.truncated());
         assert_eq!(c.into_kept(), b"short");
     }
 
     #[test]
-    fn a_forged_trailer_with_another_nonce_is_output() {
-        let mut c = Captured::new(100);
-        c.push(&trailer("guess", 0), "real");
-        assert_eq!(c.status, None);
-        assert_eq!(c.kept.len(), trailer("guess", 0).len());
+    fn a_trailer_under_another_key_or_for_the_other_stream_is_output() {
+        let key = RunKey::new().unwrap();
+        let mut c = Captured::new(1000, Channel::Stdout);
+        let guess = trailer(&RunKey::new().unwrap(), Channel::Stdout, Ending::Exited(0), 0);
+        c.push(&guess, &key);
+        let other = trailer(&key, Channel::Stderr, Ending::Exited(0), guess.len() as u64);
+        c.push(&other, &key);
+        assert_eq!(c.ending, None);
+        assert_eq!(c.kept.len(), guess.len() + other.len());
     }
 }

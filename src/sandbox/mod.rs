@@ -19,7 +19,7 @@ pub use verdict::{StepOutcome, Verdict};
 use crate::config::SandboxConfig;
 use bollard::Docker;
 use container::{Caps, Prepared, Remover};
-use launcher::{nonce, payload, PayloadKind, Step};
+use launcher::{payload, PayloadKind, RunKey, Step};
 use pool::{PoolStats, WarmPool};
 use spec::{container_body, limits_for, SpecSettings};
 use std::sync::Arc;
@@ -37,6 +37,11 @@ pub enum SandboxError {
     DockerUnavailable { endpoint: String, reason: String },
     #[error("the sandbox image {image} for {language} is missing: build it with `make images`")]
     ImageMissing { image: String, language: String },
+    #[error(
+        "the sandbox image {image} for {language} was built for an older sandbox (no dm-init {protocol}): rebuild it with `make images` (it rebuilds outdated images) or, in production, `make images-prod`",
+        protocol = launcher::INIT_PROTOCOL
+    )]
+    ImageOutdated { image: String, language: String },
     #[error("Docker error: {0}")]
     Docker(#[from] bollard::errors::Error),
     #[error("sandbox failure: {0}")]
@@ -61,6 +66,8 @@ pub struct Sandbox {
     settings: SpecSettings,
     remover: Remover,
     pool: Option<WarmPool>,
+    /// Images already found present and of the current dm-init protocol (checked once each).
+    verified: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Sandbox {
@@ -80,6 +87,7 @@ impl Sandbox {
             languages: Arc::new(languages),
             settings,
             pool: None,
+            verified: Default::default(),
         })
     }
 
@@ -117,16 +125,26 @@ impl Sandbox {
         }
     }
 
-    /// Checks that the language's image exists, with a clear message when it does not.
+    /// Checks that the language's image exists and carries the current dm-init, with a clear
+    /// message when it does not.
     pub async fn ensure_image(&self, pack: &LanguagePack) -> Result<(), SandboxError> {
-        match self.docker.inspect_image(&pack.image).await {
-            Ok(_) => Ok(()),
-            Err(e) if container::is_not_found(&e) => Err(SandboxError::ImageMissing {
-                image: pack.image.clone(),
-                language: pack.name.clone(),
-            }),
-            Err(e) => Err(e.into()),
+        check_image(&self.docker, pack).await
+    }
+
+    /// [`Sandbox::ensure_image`], remembered: a missing or outdated image is a clear error
+    /// before any container is made, and a good one costs one inspection per process.
+    async fn ensure_image_once(&self, pack: &LanguagePack) -> Result<(), SandboxError> {
+        let known = |v: &std::sync::Mutex<std::collections::HashSet<String>>| {
+            v.lock().map(|set| set.contains(&pack.image)).unwrap_or(false)
+        };
+        if known(&self.verified) {
+            return Ok(());
         }
+        self.ensure_image(pack).await?;
+        if let Ok(mut set) = self.verified.lock() {
+            set.insert(pack.image.clone());
+        }
+        Ok(())
     }
 
     /// This instance's owner label value.
@@ -158,6 +176,7 @@ impl Sandbox {
 
     /// Runs `code` with `stdin`: compile step first for compiled languages, then the run.
     pub async fn run(&self, pack: &LanguagePack, code: &str, stdin: &[u8]) -> Result<SandboxRun, SandboxError> {
+        self.ensure_image_once(pack).await?;
         let file_name = pack.file_name_for(code);
         if !pack.is_compiled() {
             let outcome = self
@@ -254,19 +273,19 @@ impl Sandbox {
         let container = self.take(pack, step).await?;
         let caps = self.caps(pack, step, stdout_cap);
         let from_pool = self.pool.is_some();
-        let n = nonce();
+        let key = run_key()?;
         match container
-            .execute(&n, payload(&n, kind, file_name, code, stdin), caps)
+            .execute(&key, payload(&key, kind, file_name, code, stdin), caps)
             .await
         {
             // A warm container may have died while it waited (Docker restarted, say): retry
             // once in a fresh one before calling it an internal error.
             Err(SandboxError::Docker(e)) if from_pool => {
                 tracing::warn!(language = %pack.name, error = %e, "warm container failed; retrying in a fresh one");
-                let n = nonce();
+                let key = run_key()?;
                 self.create(pack, step)
                     .await?
-                    .execute(&n, payload(&n, kind, file_name, code, stdin), caps)
+                    .execute(&key, payload(&key, kind, file_name, code, stdin), caps)
                     .await
             }
             other => other,
@@ -284,16 +303,16 @@ impl Sandbox {
         stdin: &[u8],
     ) -> Result<StepOutcome, SandboxError> {
         let caps = self.caps(pack, step, None);
-        let n = nonce();
+        let key = run_key()?;
         match container
-            .execute(&n, payload(&n, PayloadKind::Tar, file_name, artifact, stdin), caps)
+            .execute(&key, payload(&key, PayloadKind::Tar, file_name, artifact, stdin), caps)
             .await
         {
             Err(SandboxError::Docker(e)) => {
                 tracing::warn!(language = %pack.name, error = %e, "container failed; retrying in a fresh one");
-                let n = nonce();
-                let p = payload(&n, PayloadKind::Tar, file_name, artifact, stdin);
-                self.create(pack, step).await?.execute(&n, p, caps).await
+                let key = run_key()?;
+                let p = payload(&key, PayloadKind::Tar, file_name, artifact, stdin);
+                self.create(pack, step).await?.execute(&key, p, caps).await
             }
             other => other,
         }
@@ -316,6 +335,37 @@ impl Sandbox {
         }
         self.remover.wait().await;
     }
+}
+
+/// Checks that `pack`'s image exists and carries the dm-init protocol this sandbox speaks.
+pub async fn check_image(docker: &Docker, pack: &LanguagePack) -> Result<(), SandboxError> {
+    match docker.inspect_image(&pack.image).await {
+        Ok(image) => {
+            // An image from before dm-init (or of another protocol) would fail every run.
+            let init = image
+                .config
+                .and_then(|c| c.labels)
+                .and_then(|l| l.get(launcher::INIT_LABEL).cloned());
+            if init.as_deref() == Some(launcher::INIT_PROTOCOL) {
+                Ok(())
+            } else {
+                Err(SandboxError::ImageOutdated {
+                    image: pack.image.clone(),
+                    language: pack.name.clone(),
+                })
+            }
+        }
+        Err(e) if container::is_not_found(&e) => Err(SandboxError::ImageMissing {
+            image: pack.image.clone(),
+            language: pack.name.clone(),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A fresh key for one run's trailers.
+fn run_key() -> Result<RunKey, SandboxError> {
+    RunKey::new().map_err(|e| SandboxError::Internal(format!("no random key for the run: {e}")))
 }
 
 fn new_owner_id() -> String {

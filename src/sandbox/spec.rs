@@ -4,7 +4,7 @@
 //! one sitting and checked by a unit test without Docker.
 
 use super::language::{LanguagePack, Limits};
-use super::launcher::{script, Step};
+use super::launcher::{command, Step};
 use bollard::models::{ContainerCreateBody, HostConfig, HostConfigLogConfig, ResourcesUlimits};
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -115,7 +115,7 @@ pub fn container_body(pack: &LanguagePack, step: Step, settings: &SpecSettings) 
     };
     ContainerCreateBody {
         image: Some(pack.image.clone()),
-        cmd: Some(vec!["/bin/sh".into(), "-c".into(), script(pack, step)]),
+        cmd: Some(command(pack, step)),
         entrypoint: Some(vec![]),
         user: Some(settings.user.clone()),
         working_dir: Some("/sandbox".into()),

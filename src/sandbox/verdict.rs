@@ -42,19 +42,20 @@ pub struct StepOutcome {
     pub truncated: bool,
     /// The container was stopped because its output ran past the limit.
     pub output_limit_hit: bool,
+    /// The exit code, with `128 + n` for a program killed by signal `n`, as a shell reports it.
     pub exit_code: Option<i64>,
+    /// The signal that ended the program, when it was one (dm-init knows; a bare `128 + n`
+    /// from `exit(128 + n)` is not a signal).
+    pub signal: Option<i64>,
     pub oom_killed: bool,
     pub timed_out: bool,
     pub duration: Duration,
 }
 
 impl StepOutcome {
-    /// The signal that ended the program, from the shell's `128 + n` convention.
+    /// The name of the signal that ended the program.
     pub fn signal(&self) -> Option<&'static str> {
-        match self.exit_code {
-            Some(code) if code > 128 && code <= 128 + 64 => signal_name(code - 128),
-            _ => None,
-        }
+        self.signal.and_then(signal_name)
     }
 
     /// Judges a run step. `memory_patterns` are a language's own out-of-memory messages.
@@ -80,8 +81,42 @@ impl StepOutcome {
     }
 }
 
-/// Linux signal numbers to names (x86-64 and arm64 agree on these).
+/// Linux signal numbers to names (x86-64 and arm64 agree on these). Real-time signals are
+/// named as `kill -l` names them.
 pub fn signal_name(n: i64) -> Option<&'static str> {
+    const REALTIME: [&str; 31] = [
+        "SIGRTMIN",
+        "SIGRTMIN+1",
+        "SIGRTMIN+2",
+        "SIGRTMIN+3",
+        "SIGRTMIN+4",
+        "SIGRTMIN+5",
+        "SIGRTMIN+6",
+        "SIGRTMIN+7",
+        "SIGRTMIN+8",
+        "SIGRTMIN+9",
+        "SIGRTMIN+10",
+        "SIGRTMIN+11",
+        "SIGRTMIN+12",
+        "SIGRTMIN+13",
+        "SIGRTMIN+14",
+        "SIGRTMIN+15",
+        "SIGRTMAX-14",
+        "SIGRTMAX-13",
+        "SIGRTMAX-12",
+        "SIGRTMAX-11",
+        "SIGRTMAX-10",
+        "SIGRTMAX-9",
+        "SIGRTMAX-8",
+        "SIGRTMAX-7",
+        "SIGRTMAX-6",
+        "SIGRTMAX-5",
+        "SIGRTMAX-4",
+        "SIGRTMAX-3",
+        "SIGRTMAX-2",
+        "SIGRTMAX-1",
+        "SIGRTMAX",
+    ];
     Some(match n {
         1 => "SIGHUP",
         2 => "SIGINT",
@@ -98,9 +133,23 @@ pub fn signal_name(n: i64) -> Option<&'static str> {
         13 => "SIGPIPE",
         14 => "SIGALRM",
         15 => "SIGTERM",
+        16 => "SIGSTKFLT",
+        17 => "SIGCHLD",
+        18 => "SIGCONT",
+        19 => "SIGSTOP",
+        20 => "SIGTSTP",
+        21 => "SIGTTIN",
+        22 => "SIGTTOU",
+        23 => "SIGURG",
         24 => "SIGXCPU",
         25 => "SIGXFSZ",
+        26 => "SIGVTALRM",
+        27 => "SIGPROF",
+        28 => "SIGWINCH",
+        29 => "SIGIO",
+        30 => "SIGPWR",
         31 => "SIGSYS",
+        34..=64 => REALTIME[(n - 34) as usize],
         _ => return None,
     })
 }
@@ -112,6 +161,7 @@ mod tests {
     fn outcome(code: Option<i64>) -> StepOutcome {
         StepOutcome {
             exit_code: code,
+            signal: code.filter(|c| *c > 128).map(|c| c - 128),
             ..Default::default()
         }
     }
@@ -139,6 +189,15 @@ mod tests {
         assert_eq!(outcome(Some(139)).signal(), Some("SIGSEGV"));
         assert_eq!(outcome(Some(134)).signal(), Some("SIGABRT"));
         assert_eq!(outcome(Some(1)).signal(), None);
+        // exit(139) is an exit code, not a segfault.
+        let exited = StepOutcome {
+            exit_code: Some(139),
+            ..Default::default()
+        };
+        assert_eq!(exited.signal(), None);
+        assert_eq!(signal_name(34), Some("SIGRTMIN"));
+        assert_eq!(signal_name(64), Some("SIGRTMAX"));
+        assert_eq!(signal_name(32), None);
         assert_eq!(
             serde_json::to_string(&Verdict::MemoryLimit).unwrap(),
             "\"memory_limit\""
