@@ -10,6 +10,7 @@ pub mod language;
 pub mod launcher;
 pub mod pool;
 pub mod reaper;
+pub mod seccomp;
 pub mod spec;
 pub mod verdict;
 
