@@ -78,7 +78,8 @@ pub fn container_body(pack: &LanguagePack, step: Step, settings: &SpecSettings) 
         nano_cpus: Some((limits.cpus * 1e9) as i64),
         pids_limit: Some(limits.pids),
         cap_drop: Some(vec!["ALL".into()]),
-        security_opt: Some(vec!["no-new-privileges".into()]),
+        // Compile and run steps alike: Docker's default profile narrowed further (seccomp.rs).
+        security_opt: Some(vec!["no-new-privileges".into(), super::seccomp::security_opt()]),
         readonly_rootfs: Some(true),
         tmpfs: Some(tmpfs),
         privileged: Some(false),
@@ -160,6 +161,12 @@ mod tests {
             .as_ref()
             .unwrap()
             .contains(&"no-new-privileges".to_string()));
+        // Our own seccomp profile, on the run and (below) the compile step.
+        assert!(hc
+            .security_opt
+            .as_ref()
+            .unwrap()
+            .contains(&crate::sandbox::seccomp::security_opt()));
         assert_eq!(hc.readonly_rootfs, Some(true));
         assert_eq!(hc.pids_limit, Some(64));
         assert!(hc.runtime.is_none());
@@ -175,6 +182,10 @@ mod tests {
         let body = container_body(langs.find("c").unwrap(), Step::Compile, &gvisor);
         let hc = body.host_config.unwrap();
         assert_eq!(hc.runtime.as_deref(), Some("runsc"));
+        assert!(hc
+            .security_opt
+            .unwrap()
+            .contains(&crate::sandbox::seccomp::security_opt()));
         assert_eq!(hc.memory, Some(512 * 1024 * 1024));
     }
 }
