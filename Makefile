@@ -62,10 +62,24 @@ BACKUP ?= backups/devmentor-$(shell date +%Y%m%d-%H%M%S).sql.gz
 build-prod:
 	$(COMPOSE) build
 
-## Build the language images from the official images (containers/<lang>/Dockerfile; the context
-## is containers/, so that every image builds dm-init from containers/init/).
+## Build the language images from containers/<lang>/Dockerfile: debian:trixie-slim and the same
+## packages.txt as `make images` (the context is containers/, for dm-init's source). Dockerfiles
+## cannot label from a command's output, so each built image then gets the label
+## devmentor.toolchain from its `# version:` command (packages.txt) through a one-line build.
+## IMAGE_PREFIX names the images; PROD_BUILD_ARGS adds build arguments (the tests use
+## --build-arg DEBIAN_IMAGE=<an offline stand-in for debian:trixie-slim>).
+IMAGE_PREFIX ?= devmentor
+PROD_BUILD_ARGS ?=
 images-prod:
-	for l in $(LANGUAGES); do docker build -f containers/$$l/Dockerfile -t devmentor/$$l:latest containers || exit 1; done
+	@set -e; for l in $(LANGUAGES); do \
+	  img=$(IMAGE_PREFIX)/$$l:latest; echo "==> building $$img"; \
+	  docker build $(PROD_BUILD_ARGS) -f containers/$$l/Dockerfile -t $$img containers; \
+	  cmd=$$(sed -n 's/^[[:space:]]*#[[:space:]]*version:[[:space:]]*//p' containers/$$l/packages.txt | head -n1); \
+	  v=$$(docker run --rm --network none $$img sh -c "$${cmd:-echo unknown}" 2>&1 | head -n1 | tr -d '"\\'); \
+	  test -n "$$v" || { echo "error: $$l: the version command printed nothing: $$cmd" >&2; exit 1; }; \
+	  printf 'FROM %s\nLABEL devmentor.toolchain="%s"\n' "$$img" "$$v" | docker build -q -t $$img - >/dev/null; \
+	  echo "==> $$img: $$v"; \
+	done
 
 up-prod:
 	$(COMPOSE) up -d

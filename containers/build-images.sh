@@ -12,14 +12,15 @@
 # static) and imported with `docker import`. Only Debian's apt mirror is needed; the production
 # images come from containers/<lang>/Dockerfile instead, with the same packages and dm-init.
 #
-# An existing image is skipped only while its recipe (packages.txt, the [env] of language.toml,
-# dm-init's source and protocol, the Debian suite) is unchanged: the image carries the recipe's
+# An existing image is skipped only while its recipe (packages.txt, prepare.sh, the [env] of
+# language.toml, dm-init's source and protocol, the Debian suite) is unchanged: the image carries the recipe's
 # hash as the label devmentor.recipe, so an outdated image is rebuilt without FORCE.
 #
 # Environment:
 #   FORCE=1                 rebuild images even when they are up to date (default: skip them)
 #   DEBIAN_MIRROR=URL       apt mirror (default http://deb.debian.org/debian)
-#   DEBIAN_SUITE=NAME       Debian release (default bookworm)
+#   DEBIAN_SUITE=NAME       Debian release (default trixie, Debian 13: the production
+#                           Dockerfiles' debian:trixie-slim)
 #   DEBOOTSTRAP_CACHE=DIR   where downloaded .debs are kept between builds and runs
 #                           (default /var/cache/devmentor/debootstrap)
 #   BUILD_DIR=DIR           where root file systems are assembled (default /var/tmp)
@@ -32,6 +33,9 @@ CONTAINERS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # FORCE, MIRROR, SUITE, CACHE_DIR, BUILD_DIR (defaults shared with the offline stand-ins).
 # shellcheck source=containers/offline-lib.sh
 source "$CONTAINERS_DIR/offline-lib.sh"
+# The sandbox images are Debian 13's toolchains, as in production (debian:trixie-slim); the
+# library's default (bookworm) is for the stand-ins of the app image's bases, not sandboxes.
+SUITE=${DEBIAN_SUITE:-trixie}
 IMAGE_PREFIX=${IMAGE_PREFIX:-devmentor}
 KEEP_LOGS=${KEEP_LOGS:-0}
 LOG_DIR=${LOG_DIR:-/var/log/devmentor-images}
@@ -114,76 +118,35 @@ in_rootfs() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Per-language preparation hooks: prepare_<lang> ROOTFS, run after debootstrap, before trimming.
+# Per-language preparation: containers/<lang>/prepare.sh, the same script the production
+# Dockerfile runs (a RUN line), run as root in the chroot after debootstrap, before trimming,
+# with the pack's language.toml beside it and the pack's [env].
 # ---------------------------------------------------------------------------------------------
-
-# Go: ship a warm build cache in /opt/go-cache. The compile command copies it to $GOCACHE
-# (/tmp/go-cache, writable) so a student's `go build` only compiles main.go and links. The cache
-# is built with the [env] of go/language.toml (CGO_ENABLED=0, GOFLAGS, ...), because every
-# setting that changes how the standard library is compiled also changes the cache keys.
-# Debian's Go 1.19 also ships the standard library precompiled in $GOROOT/pkg, which `go build`
-# uses while it is not stale, so here the cache stays small (~1 MB) and is the fallback for
-# settings that make $GOROOT/pkg stale; Go >= 1.20 (the production image) has no $GOROOT/pkg
-# and depends on the cache: without it a hello world compiles the standard library (7-10 s on
-# one CPU, measured here with `go build -a`).
-prepare_go() {
-    local rootfs=$1 warm=/tmp/devmentor-warm
-    mkdir -p "$rootfs$warm" "$rootfs/opt/go-cache"
-    cat >"$rootfs$warm/main.go" <<'EOF'
-package main
-
-import (
-	"bufio"
-	"fmt"
-	"math"
-	"os"
-	"sort"
-	"strconv"
-	"strings"
-
-	// Other packages beginners reach for: compiled once here so that they are cached too.
-	_ "bytes"
-	_ "container/heap"
-	_ "container/list"
-	_ "errors"
-	_ "math/big"
-	_ "math/rand"
-	_ "regexp"
-	_ "sync"
-	_ "time"
-	_ "unicode"
-	_ "unicode/utf8"
-)
-
-func main() {
-	in := bufio.NewReader(os.Stdin)
-	line, _ := in.ReadString('\n')
-	words := strings.Fields(line)
-	sort.Strings(words)
-	n, _ := strconv.Atoi("42")
-	fmt.Println("hello", words, n, math.Sqrt(float64(n)))
-}
-EOF
-    in_rootfs "$rootfs" go go version >>"$BUILD_LOG" 2>&1
-    in_rootfs "$rootfs" go GOCACHE=/opt/go-cache sh -c \
-        "cd $warm && go build -o main main.go && echo | ./main >/dev/null" >>"$BUILD_LOG" 2>&1 \
-        || { tail -n 20 "$BUILD_LOG" >&2; die "building the warm Go cache failed"; }
-    rm -rf "$rootfs$warm" "$rootfs/tmp/go"
-    chmod -R a+rX,go-w "$rootfs/opt/go-cache"
-    note "warm Go build cache: $(du -sh "$rootfs/opt/go-cache" | cut -f1) in /opt/go-cache"
-}
-
-# Java: make sure the class-data-sharing archive exists (`-Xshare:auto` in the compile and run
-# commands uses it; it takes ~30% off JVM start-up). Debian's package does not always ship it.
-prepare_java() {
-    local rootfs=$1 jsa
-    jsa=$(find "$rootfs/usr/lib/jvm" -path '*/lib/server/classes.jsa' 2>/dev/null | head -n1)
-    if [[ -z $jsa ]]; then
-        in_rootfs "$rootfs" java java -Xshare:dump >>"$BUILD_LOG" 2>&1
-        jsa=$(find "$rootfs/usr/lib/jvm" -path '*/lib/server/classes.jsa' | head -n1)
-        [[ -n $jsa ]] || die "java -Xshare:dump did not produce classes.jsa"
-        note "generated the JVM class-data-sharing archive"
+run_prepare() {
+    local rootfs=$1 lang=$2 dir=/tmp/devmentor-prepare
+    mkdir -p "$rootfs$dir"
+    cp "$CONTAINERS_DIR/$lang/prepare.sh" "$rootfs$dir/prepare.sh"
+    [[ ! -f $CONTAINERS_DIR/$lang/language.toml ]] || cp "$CONTAINERS_DIR/$lang/language.toml" "$rootfs$dir/"
+    if ! in_rootfs "$rootfs" "$lang" sh "$dir/prepare.sh" >>"$BUILD_LOG" 2>&1; then
+        tail -n 20 "$BUILD_LOG" >&2
+        die "$lang/prepare.sh failed (full log: $BUILD_LOG)"
     fi
+    rm -rf "${rootfs:?}$dir"
+}
+
+# The toolchain's version, from the `# version:` command of packages.txt run in the root file
+# system: the label devmentor.toolchain (`devmentor languages` shows it). One line, no quotes.
+pack_version_cmd() {
+    sed -n 's/^[[:space:]]*#[[:space:]]*version:[[:space:]]*//p' "$CONTAINERS_DIR/$1/packages.txt" | head -n1
+}
+toolchain_version() {
+    local rootfs=$1 lang=$2 cmd out
+    cmd=$(pack_version_cmd "$lang")
+    [[ -n $cmd ]] || { echo unknown; return; }
+    out=$(in_rootfs "$rootfs" "$lang" sh -c "$cmd" 2>&1 | head -n1 | tr -d '"\\' | tr -s ' \t' ' ') || true
+    out=${out# }; out=${out% }
+    [[ -n $out ]] || die "the version command of $lang printed nothing: $cmd"
+    printf '%s\n' "$out"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -255,7 +218,9 @@ build_dm_init() {
 
 # The hash of everything an image is made from (see the header): the label devmentor.recipe.
 pack_recipe() {
-    { cat "$CONTAINERS_DIR/$1/packages.txt" "$DM_INIT_SRC"; echo "$DM_INIT_PROTOCOL $SUITE"; pack_env "$1"; } \
+    { cat "$CONTAINERS_DIR/$1/packages.txt" "$DM_INIT_SRC"
+      [[ ! -f $CONTAINERS_DIR/$1/prepare.sh ]] || cat "$CONTAINERS_DIR/$1/prepare.sh"
+      echo "$DM_INIT_PROTOCOL $SUITE"; pack_env "$1"; } \
         | sha256sum | cut -c1-16
 }
 
@@ -299,13 +264,16 @@ build_one() {
     fi
     note "debootstrap done in $(elapsed $((SECONDS - t0)))"
 
-    if declare -F "prepare_$lang" >/dev/null; then
+    mount_proc "$rootfs"
+    if [[ -f $CONTAINERS_DIR/$lang/prepare.sh ]]; then
         local t1=$SECONDS
-        mount_proc "$rootfs"
-        "prepare_$lang" "$rootfs"
-        umount_proc "$rootfs"
-        note "prepare_$lang done in $(elapsed $((SECONDS - t1)))"
+        run_prepare "$rootfs" "$lang"
+        note "$lang/prepare.sh done in $(elapsed $((SECONDS - t1)))"
     fi
+    local toolchain
+    toolchain=$(toolchain_version "$rootfs" "$lang")
+    note "toolchain: $toolchain"
+    umount_proc "$rootfs"
 
     trim_rootfs "$rootfs"
     add_sandbox_user "$rootfs"
@@ -329,6 +297,7 @@ build_one() {
             --change "LABEL devmentor.build=offline-debootstrap-$SUITE" \
             --change "LABEL devmentor.init=$DM_INIT_PROTOCOL" \
             --change "LABEL devmentor.recipe=$(pack_recipe "$lang")" \
+            --change "LABEL devmentor.toolchain=\"$toolchain\"" \
             --message "devmentor $lang sandbox image (debootstrap $SUITE, containers/build-images.sh)" \
             - "$candidate" >>"$log"
 

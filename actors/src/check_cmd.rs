@@ -228,21 +228,23 @@ pub async fn list_languages(config: &Config) -> anyhow::Result<ExitCode> {
     let sandbox = Sandbox::connect(&config.sandbox).await;
     let languages = devmentor::sandbox::Languages::from_config(&config.sandbox)?;
     for pack in languages.iter() {
-        let image = match &sandbox {
-            Ok(s) => match s.ensure_image(pack).await {
-                Ok(()) => "image ready",
-                Err(SandboxError::ImageMissing { .. }) => "image missing (make images)",
-                Err(SandboxError::ImageOutdated { .. }) => "image outdated (make images)",
-                Err(_) => "image unknown",
+        // The toolchain's version is the image's own label (set when it was built).
+        let (version, image) = match &sandbox {
+            Ok(s) => match devmentor::sandbox::inspect_image(s.docker(), pack).await {
+                Ok(info) => (info.toolchain.unwrap_or_else(|| "version unknown".into()), "image ready"),
+                Err(SandboxError::ImageMissing { .. }) => ("-".into(), "image missing (make images)"),
+                Err(SandboxError::ImageOutdated { .. }) => ("-".into(), "image outdated (make images)"),
+                Err(_) => ("-".into(), "image unknown"),
             },
-            Err(_) => "docker unreachable",
+            Err(_) => ("-".into(), "docker unreachable"),
         };
         println!(
-            "{:<11} {:<22} .{:<16} {:<28} {}",
+            "{:<11} {:<22} .{:<16} {:<28} {:<16} {}",
             pack.name,
             pack.display_name,
             pack.extensions.join(" ."),
             pack.image,
+            version,
             image
         );
     }

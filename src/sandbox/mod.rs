@@ -338,17 +338,36 @@ impl Sandbox {
     }
 }
 
+/// The image label naming the toolchain's version ("Python 3.13.5", "rustc 1.85.0"), set by both
+/// image builders from the `# version:` command of the language's packages.txt.
+pub const TOOLCHAIN_LABEL: &str = "devmentor.toolchain";
+
+/// What an image says about itself (its labels).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageInfo {
+    /// The toolchain's version ([`TOOLCHAIN_LABEL`]); `None` for an image built without it
+    /// (a production Dockerfile built by hand instead of `make images-prod`).
+    pub toolchain: Option<String>,
+}
+
 /// Checks that `pack`'s image exists and carries the dm-init protocol this sandbox speaks.
 pub async fn check_image(docker: &Docker, pack: &LanguagePack) -> Result<(), SandboxError> {
+    inspect_image(docker, pack).await.map(|_| ())
+}
+
+/// [`check_image`], and what the image's labels say (its toolchain's version).
+pub async fn inspect_image(docker: &Docker, pack: &LanguagePack) -> Result<ImageInfo, SandboxError> {
     match docker.inspect_image(&pack.image).await {
         Ok(image) => {
+            let labels = image.config.and_then(|c| c.labels).unwrap_or_default();
             // An image from before dm-init (or of another protocol) would fail every run.
-            let init = image
-                .config
-                .and_then(|c| c.labels)
-                .and_then(|l| l.get(launcher::INIT_LABEL).cloned());
-            if init.as_deref() == Some(launcher::INIT_PROTOCOL) {
-                Ok(())
+            if labels.get(launcher::INIT_LABEL).map(String::as_str) == Some(launcher::INIT_PROTOCOL) {
+                Ok(ImageInfo {
+                    toolchain: labels
+                        .get(TOOLCHAIN_LABEL)
+                        .map(|v| v.trim().to_string())
+                        .filter(|v| !v.is_empty()),
+                })
             } else {
                 Err(SandboxError::ImageOutdated {
                     image: pack.image.clone(),
