@@ -63,9 +63,10 @@ impl Step {
 pub fn command(pack: &LanguagePack, step: Step) -> Vec<String> {
     let (prepare, program) = match (step, &pack.compile) {
         // The compiler's stdout joins its messages on stderr; stdout carries only the artifacts.
+        // A subshell, because compile commands may `exec` the compiler.
         (Step::Compile, Some(compile)) => (
             String::new(),
-            format!("{{ {compile}\n}} </dev/null 1>&2 || exit $?\nexec tar -cf - build"),
+            format!("( {compile}\n) </dev/null 1>&2 || exit $?\nexec tar -cf - build"),
         ),
         // The run step's set-up happens while the container waits; it never sees the payload.
         _ => (pack.prepare.clone().unwrap_or_default(), pack.run.clone()),
@@ -375,6 +376,37 @@ mod tests {
                 assert_eq!(&out.stderr[..e.program_bytes as usize], b"oops\n");
             }
         }
+        // Compile mode: the compiler's output goes to stderr (even when the command `exec`s
+        // the compiler), and stdout carries a tar of build/.
+        let mut c = langs.find("c").unwrap().clone();
+        c.compile = Some("exec sh -c 'echo warning; cp \"$FILE\" build/main'".into());
+        let k = key();
+        let mut child = std::process::Command::new(&init)
+            .args(&command(&c, Step::Compile)[1..])
+            .current_dir(&dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(&payload(&k, PayloadKind::File, "main.c", b"int main;", b""))
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let t = parse_trailer(&out.stdout, out.stdout.len() as u64, &k, Stream::Stdout).unwrap();
+        let e = parse_trailer(&out.stderr, out.stderr.len() as u64, &k, Stream::Stderr).unwrap();
+        assert_eq!(t.ending, Ending::Exited(0));
+        assert_eq!(&out.stderr[..e.program_bytes as usize], b"warning\n");
+        let tar = &out.stdout[..t.program_bytes as usize];
+        assert!(
+            tar.len() >= 1024 && tar.windows(10).any(|w| w == b"build/main"),
+            "not a tar of build/"
+        );
+        assert!(tar.windows(9).any(|w| w == b"int main;"));
         std::fs::remove_dir_all(&dir).ok();
         std::fs::remove_file(&init).ok();
     }
