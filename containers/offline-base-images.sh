@@ -9,6 +9,9 @@
 #
 #   devmentor/offline-debian:bookworm-slim  stands in for debian:bookworm-slim: a Debian
 #       `debootstrap --variant=minbase` root file system, imported with `docker import`, root user.
+#       `DEBIAN_SUITE=trixie containers/offline-base-images.sh --debian-only` makes only this one,
+#       for trixie (devmentor/offline-debian:trixie-slim, the base of the sandbox images'
+#       Dockerfiles; tests/prod_dockerfile.rs) and prints `DEBIAN_IMAGE=<it>`.
 #   devmentor/offline-rust:bookworm         stands in for rust:1-slim-bookworm: the above plus gcc,
 #       libc6-dev and ca-certificates (from Debian's apt mirror) and THIS machine's Rust toolchain
 #       (`rustc --print sysroot`: bin/ and lib/ only) with this machine's crates.io download cache
@@ -17,6 +20,8 @@
 #       `cargo fetch --locked` (or any build of the project) first.
 #
 # Production never uses these: it builds with the official images (the Dockerfile's defaults).
+# The app image is not a sandbox image: it stays on bookworm (the default here), while the
+# sandbox images are Debian 13's (containers/build-images.sh defaults to trixie).
 #
 # Environment:
 #   FORCE=1                 rebuild images that already exist (the Rust one is also rebuilt when
@@ -34,10 +39,14 @@ DEBIAN_IMAGE=devmentor/offline-debian:$SUITE-slim
 RUST_IMAGE=devmentor/offline-rust:$SUITE
 
 offline_preflight
-command -v rustc >/dev/null || die "rustc is not on PATH: this script copies this machine's toolchain"
+[[ ${1:-} == --debian-only ]] || command -v rustc >/dev/null || die "rustc is not on PATH: this script copies this machine's toolchain"
 offline_workdir devmentor-offline-base
 
 debian_slim_image "$SUITE" "$DEBIAN_IMAGE" "$WORK"
+if [[ ${1:-} == --debian-only ]]; then
+    echo "DEBIAN_IMAGE=$DEBIAN_IMAGE"
+    exit 0
+fi
 
 # The Rust stand-in is rebuilt whenever the toolchain or the crate cache changed (a new
 # dependency in Cargo.lock), so it always carries every crate the build needs.

@@ -231,7 +231,10 @@ pub async fn list_languages(config: &Config) -> anyhow::Result<ExitCode> {
         // The toolchain's version is the image's own label (set when it was built).
         let (version, image) = match &sandbox {
             Ok(s) => match devmentor::sandbox::inspect_image(s.docker(), pack).await {
-                Ok(info) => (info.toolchain.unwrap_or_else(|| "version unknown".into()), "image ready"),
+                Ok(info) => (
+                    info.toolchain.unwrap_or_else(|| "version unknown".into()),
+                    "image ready",
+                ),
                 Err(SandboxError::ImageMissing { .. }) => ("-".into(), "image missing (make images)"),
                 Err(SandboxError::ImageOutdated { .. }) => ("-".into(), "image outdated (make images)"),
                 Err(_) => ("-".into(), "image unknown"),
