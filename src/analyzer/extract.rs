@@ -6,6 +6,12 @@
 //! parses the traceback text only as a fallback. Work is bounded: input is cut to a fixed size
 //! and every regex is linear-time.
 
+mod bash;
+mod php;
+mod ruby;
+mod sql;
+mod typescript;
+
 use regex::Regex;
 use serde::Serialize;
 use std::sync::LazyLock;
@@ -60,6 +66,11 @@ pub fn extract(
         "java" => java(output, file_name),
         "go" => go(output, file_name),
         "rust" => rust(output, file_name),
+        "typescript" => typescript::extract(output, file_name),
+        "sql" => sql::extract(output, code),
+        "php" => php::extract(output, file_name),
+        "ruby" => ruby::extract(output, file_name),
+        "bash" => bash::extract(output, file_name),
         _ => None,
     }?;
     let (message, suggestion) = split_suggestion(&e.message);

@@ -17,6 +17,11 @@ const BUILTIN: &[(&str, &str)] = &[
     ("java", include_str!("../../containers/java/language.toml")),
     ("go", include_str!("../../containers/go/language.toml")),
     ("rust", include_str!("../../containers/rust/language.toml")),
+    ("typescript", include_str!("../../containers/typescript/language.toml")),
+    ("sql", include_str!("../../containers/sql/language.toml")),
+    ("php", include_str!("../../containers/php/language.toml")),
+    ("ruby", include_str!("../../containers/ruby/language.toml")),
+    ("bash", include_str!("../../containers/bash/language.toml")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -348,10 +353,10 @@ mod tests {
     #[test]
     fn the_seven_builtin_packs_parse() {
         let l = langs();
-        assert_eq!(
-            l.names(),
-            vec!["c", "cpp", "go", "java", "javascript", "python", "rust"]
-        );
+        // Each built-in pack by name (other languages may be added beside them).
+        for name in ["c", "cpp", "go", "java", "javascript", "python", "rust", "php", "ruby", "bash"] {
+            assert!(l.names().contains(&name), "{name} is built in: {:?}", l.names());
+        }
         for p in l.iter() {
             assert!(p.image.starts_with("devmentor/"), "{}", p.name);
         }
@@ -368,6 +373,10 @@ mod tests {
         assert_eq!(l.by_extension("JS").unwrap().name, "javascript");
         assert!(l.find("cobol").is_none());
         assert!(l.by_extension("txt").is_none());
+        assert_eq!(l.find("rb").unwrap().name, "ruby");
+        assert_eq!(l.find("Shell").unwrap().name, "bash");
+        assert_eq!(l.by_extension("sh").unwrap().name, "bash");
+        assert_eq!(l.by_extension("php").unwrap().name, "php");
     }
 
     #[test]
