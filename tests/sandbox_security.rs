@@ -5,6 +5,7 @@ mod common;
 
 use common::{check, finish, sandbox};
 use devmentor::sandbox::Verdict;
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 /// Host processes whose command line contains `marker`.
@@ -80,26 +81,25 @@ async fn busy_loop_and_sleep_time_out_within_the_limit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_network_anywhere() {
+    // The host as a container on the default bridge would reach it, and a port this test listens
+    // on there: PostgreSQL and Redis listen on loopback only, so without an open port every host
+    // case would be refused whatever the sandbox did. The control connection from here proves the
+    // address and port answer, so "blocked" below is the sandbox's doing.
+    let host = common::bridge::host_address();
+    eprintln!("the host on Docker's default bridge: {host}");
+    let listener = TcpListener::bind((Ipv4Addr::UNSPECIFIED, 0)).expect("a port to listen on");
+    let port = listener.local_addr().expect("its port").port();
+    TcpStream::connect_timeout(&(host, port).into(), Duration::from_secs(2))
+        .unwrap_or_else(|e| panic!("the control: {host}:{port} does not answer from the host itself: {e}"));
+    listener.accept().expect("the control connection");
+    listener.set_nonblocking(true).expect("non-blocking accept");
+
     let (sb, limits) = sandbox(|_| {}).await;
-    // The Docker bridge gateway is the host: PostgreSQL and Redis listen there or on loopback.
-    let gateway = std::process::Command::new("docker")
-        .args([
-            "network",
-            "inspect",
-            "bridge",
-            "--format",
-            "{{(index .IPAM.Config 0).Gateway}}",
-        ])
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .filter(|g| !g.is_empty())
-        .unwrap_or_else(|| "172.17.0.1".into());
     let code = r#"
 import os, socket
 print("interfaces", sorted(os.listdir("/sys/class/net")))
-gateway = input().strip()
-targets = [("192.0.2.1", 80), (gateway, 5432), (gateway, 6379), (gateway, 2375), ("127.0.0.1", 5432), ("127.0.0.1", 6379)]
+host, port = input().split()
+targets = [("192.0.2.1", 80), (host, int(port)), (host, 5432), (host, 6379), (host, 2375), ("127.0.0.1", 5432), ("127.0.0.1", 6379)]
 for host, port in targets:
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.settimeout(2)
@@ -116,7 +116,7 @@ try:
 except OSError:
     print("dns blocked")
 "#;
-    let r = check(&sb, &limits, "python", code, &format!("{gateway}\n")).await;
+    let r = check(&sb, &limits, "python", code, &format!("{host} {port}\n")).await;
     assert_eq!(r.verdict, Verdict::Ok, "{r:?}");
     assert!(
         r.stdout.contains("interfaces ['lo']"),
@@ -125,7 +125,12 @@ except OSError:
     );
     assert!(!r.stdout.contains("CONNECTED"), "{}", r.stdout);
     assert!(!r.stdout.contains("RESOLVED"), "{}", r.stdout);
-    assert_eq!(r.stdout.matches("blocked").count(), 7, "{}", r.stdout);
+    assert!(r.stdout.contains(&format!("blocked {host} {port} ")), "{}", r.stdout);
+    assert_eq!(r.stdout.matches("blocked").count(), 8, "{}", r.stdout);
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("the host's listener saw a connection from the sandbox: {other:?}"),
+    }
     finish(sb).await;
 }
 

@@ -154,6 +154,48 @@ fn docker(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// Fails, naming the address, unless a container (on the default bridge) can open a TCP connection
+/// to each `address:port`: a firewall on this machine would otherwise show as a stack that never
+/// answers. `image` is a Debian with bash (the offline runtime stand-in).
+fn reachable_from_a_container(image: &str, address: std::net::Ipv4Addr, ports: &[&str]) {
+    let script: Vec<String> = ports
+        .iter()
+        .map(|p| format!("exec 3<>/dev/tcp/{address}/{p} && exec 3>&-"))
+        .collect();
+    let out = Command::new("docker")
+        .args([
+            "run",
+            "--rm",
+            image,
+            "timeout",
+            "10",
+            "bash",
+            "-c",
+            &script.join(" && "),
+        ])
+        .output()
+        .expect("docker runs");
+    assert!(
+        out.status.success(),
+        "a container cannot reach the fake servers at {address} ports {ports:?} (the host's address on the default bridge): {}",
+        text(&out)
+    );
+}
+
+/// The stack's workers use the host's /var/run/docker.sock (docker-compose.yml mounts it) and the
+/// README's commands run in a shell without DOCKER_HOST: the test's own `docker` calls must talk
+/// to that same engine, not to another one DOCKER_HOST names.
+fn assert_the_default_engine() {
+    if let Ok(host) = std::env::var("DOCKER_HOST") {
+        let same = |p: &str| std::fs::canonicalize(p).ok();
+        let default = same("/var/run/docker.sock");
+        assert!(
+            host.is_empty() || host.strip_prefix("unix://").is_some_and(|p| default.is_some() && same(p) == default),
+            "DOCKER_HOST={host}: this test runs the production stack on the engine at /var/run/docker.sock only (docker-compose.yml mounts that socket into the workers); unset DOCKER_HOST"
+        );
+    }
+}
+
 /// `docker compose` when the plugin is there, else `docker-compose` (as the Makefile chooses).
 fn compose_command() -> &'static str {
     let plugin = Command::new("docker")
@@ -313,6 +355,7 @@ async fn card(fake: &FakeTelegram, user: &TgUser, to: i32, stack: &Stack) -> Cha
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readme_production_section_works_line_by_line() {
+    assert_the_default_engine();
     let root = workspace();
     // Stand-ins for the images a registry would give.
     ok(&root, &format!("{} fetch --locked", env!("CARGO")));
@@ -359,15 +402,10 @@ async fn the_readme_production_section_works_line_by_line() {
         project: project.clone(),
     };
 
-    // Telegram and Groq, reachable from the containers through the Docker bridge's gateway.
-    let gateway = docker(&[
-        "network",
-        "inspect",
-        "bridge",
-        "-f",
-        "{{(index .IPAM.Config 0).Gateway}}",
-    ]);
-    assert!(!gateway.is_empty());
+    // Telegram and Groq: fake servers listening on every interface of this machine, which the
+    // stack's containers reach at the host's address on the default bridge (a local address of
+    // the host, so containers on the compose network reach it too).
+    let host = common::bridge::host_address();
     let telegram = FakeTelegram::start_on(([0, 0, 0, 0], 0).into()).await.unwrap();
     let tg_port = telegram.url().rsplit(':').next().unwrap().to_string();
     let ai = FakeOpenAi::start_on(([0, 0, 0, 0], 0).into(), FakeMode::Normal)
@@ -382,6 +420,12 @@ async fn the_readme_production_section_works_line_by_line() {
         .next()
         .unwrap()
         .to_string();
+    let runtime_image = images
+        .iter()
+        .find(|(k, _)| *k == "RUNTIME_IMAGE")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    reachable_from_a_container(&runtime_image, host, &[&tg_port, &ai_port]);
     let https_port = free_port();
     let http_port = free_port();
     let docker_gid = std::fs::metadata("/var/run/docker.sock")
@@ -403,8 +447,8 @@ async fn the_readme_production_section_works_line_by_line() {
                     ("ALLOWED_HOSTS", "localhost".into()),
                     ("DOCKER_GID", docker_gid.clone()),
                     ("AI_API_KEY", "stack-test-key".into()),
-                    ("AI_BASE_URL", format!("http://{gateway}:{ai_port}/openai/v1")),
-                    ("TELEGRAM_API_URL", format!("http://{gateway}:{tg_port}")),
+                    ("AI_BASE_URL", format!("http://{host}:{ai_port}/openai/v1")),
+                    ("TELEGRAM_API_URL", format!("http://{host}:{tg_port}")),
                     ("WORKER_REPLICAS", "2".into()),
                     ("NGINX_HTTP_PORT", http_port.to_string()),
                     ("NGINX_HTTPS_PORT", https_port.to_string()),

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod bridge;
 pub mod db;
 
 use devmentor::check::{run_check, CheckRequest, CheckResult, InputLimits};

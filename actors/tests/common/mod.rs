@@ -2,6 +2,10 @@
 //! `devmentor` binary run against them.
 #![allow(dead_code)]
 
+/// The host's address on Docker's default bridge: one file for both test crates (see there).
+#[path = "../../../tests/common/bridge.rs"]
+pub mod bridge;
+
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::net::TcpListener;
