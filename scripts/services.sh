@@ -26,6 +26,9 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# The tests find the host's address on Docker's bridge with `ip` (a fresh daemon leaves the
+# bridge's Gateway field empty).
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 # dm-init, the sandbox's PID 1, is built from C source, static (containers/build-images.sh).
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
 [ -n "$(find /usr/lib /usr/lib64 -name libc.a 2>/dev/null | head -n 1)" ] || missing+=(libc6-dev)
@@ -49,6 +52,10 @@ command -v cargo >/dev/null 2>&1 || die "cargo is missing: install the Rust tool
 
 # --- Docker -------------------------------------------------------------------------------
 if ! docker info >/dev/null 2>&1; then
+  # An engine named by DOCKER_HOST is somebody else's to start.
+  if [ -n "${DOCKER_HOST:-}" ] && [ "${DOCKER_HOST}" != unix:///var/run/docker.sock ]; then
+    die "the Docker engine at DOCKER_HOST=$DOCKER_HOST is not reachable: start it, or unset DOCKER_HOST to use the local one"
+  fi
   need_root
   log "starting dockerd (log: $STATE_DIR/dockerd.log)"
   # Debian's docker.io needs containerd and iptables; dockerd starts containerd itself.
