@@ -7,6 +7,8 @@
 //! and every regex is linear-time.
 
 mod bash;
+mod csharp;
+mod pascal;
 mod php;
 mod ruby;
 mod sql;
@@ -71,6 +73,8 @@ pub fn extract(
         "php" => php::extract(output, file_name),
         "ruby" => ruby::extract(output, file_name),
         "bash" => bash::extract(output, file_name),
+        "pascal" => pascal::extract(output, code, file_name),
+        "csharp" => csharp::extract(output, code, file_name),
         _ => None,
     }?;
     let (message, suggestion) = split_suggestion(&e.message);

@@ -22,6 +22,8 @@ const BUILTIN: &[(&str, &str)] = &[
     ("php", include_str!("../../containers/php/language.toml")),
     ("ruby", include_str!("../../containers/ruby/language.toml")),
     ("bash", include_str!("../../containers/bash/language.toml")),
+    ("pascal", include_str!("../../containers/pascal/language.toml")),
+    ("csharp", include_str!("../../containers/csharp/language.toml")),
 ];
 
 #[derive(Debug, thiserror::Error)]
