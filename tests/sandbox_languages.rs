@@ -84,6 +84,24 @@ const PROGRAMS: &[Programs] = &[
         echo: "use std::io::BufRead;\nfn main() { for line in std::io::stdin().lock().lines() { println!(\"echo: {}\", line.unwrap()); } }\n",
         broken: Some(("fn main() { let x: i32 = \"text\"; }\n", "mismatched types")),
     },
+    Programs {
+        lang: "pascal",
+        hello: "program Hello;\nbegin\n  writeln('Hello, world!');\nend.\n",
+        fail: "program Fail;\nvar a, b: integer;\nbegin\n  a := 1; b := 0;\n  writeln(a div b);\nend.\n",
+        fail_code: 200,
+        fail_stderr: "Runtime error 200",
+        echo: "program Echo;\nvar s: string;\nbegin\n  while not eof do\n  begin\n    readln(s);\n    writeln('echo: ', s);\n  end;\nend.\n",
+        broken: Some(("program Broken;\nbegin\n  writeln(total);\nend.\n", "Identifier not found \"total\"")),
+    },
+    Programs {
+        lang: "csharp",
+        hello: "using System;\nclass Program { static void Main() { Console.WriteLine(\"Hello, world!\"); } }\n",
+        fail: "using System;\nclass Program { static void Main() { int[] a = new int[2]; Console.WriteLine(a[5]); } }\n",
+        fail_code: 1,
+        fail_stderr: "System.IndexOutOfRangeException",
+        echo: "using System;\nclass Program { static void Main() { string l; while ((l = Console.ReadLine()) != null) Console.WriteLine(\"echo: \" + l); } }\n",
+        broken: Some(("class Program { static void Main() { int x = \"text\"; } }\n", "error CS0029")),
+    },
 ];
 
 async fn language_suite(lang: &str) {
@@ -155,6 +173,16 @@ async fn go() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rust() {
     language_suite("rust").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pascal() {
+    language_suite("pascal").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csharp() {
+    language_suite("csharp").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
