@@ -62,6 +62,8 @@ fn the_catalogue_is_big_enough_and_well_formed() {
         ("java", 12),
         ("go", 10),
         ("rust", 10),
+        ("typescript", 15),
+        ("sql", 15),
     ] {
         let n = per_language.get(lang).copied().unwrap_or(0);
         assert!(n >= min, "{lang}: {n} entries, want at least {min}");

@@ -29,6 +29,11 @@ const BUILTIN: &[(&str, &str)] = &[
     ("java/errors.toml", include_str!("../../containers/java/errors.toml")),
     ("go/errors.toml", include_str!("../../containers/go/errors.toml")),
     ("rust/errors.toml", include_str!("../../containers/rust/errors.toml")),
+    (
+        "typescript/errors.toml",
+        include_str!("../../containers/typescript/errors.toml"),
+    ),
+    ("sql/errors.toml", include_str!("../../containers/sql/errors.toml")),
 ];
 
 /// The texts of an entry in one locale. Empty fields fall back to English.
