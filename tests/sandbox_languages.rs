@@ -85,6 +85,28 @@ const PROGRAMS: &[Programs] = &[
         broken: Some(("fn main() { let x: i32 = \"text\"; }\n", "mismatched types")),
     },
     Programs {
+        lang: "typescript",
+        hello: "const greeting: string = \"Hello, world!\";\nconsole.log(greeting);\n",
+        fail: "const user: { name: string } | null = JSON.parse(\"null\");\nconsole.log(user!.name);\n",
+        fail_code: 1,
+        fail_stderr: "TypeError: Cannot read properties of null",
+        echo: "import * as fs from \"fs\";\nconst input: string = fs.readFileSync(0, \"utf8\");\nfor (const line of input.split(\"\\n\")) {\n  if (line) console.log(\"echo: \" + line);\n}\n",
+        broken: Some(("let count: number = \"five\";\nconsole.log(count);\n", "error TS2322")),
+    },
+    // SQL has no program output of its own: a SELECT prints a table. The hello and echo scripts
+    // switch the shell to plain lines (`.mode list`, `.headers off`) to print exactly what the
+    // other languages print. Its stdin is data: `.import /dev/stdin input` makes each line a row
+    // of a table the script then queries, which is how a script reads what the student typed.
+    Programs {
+        lang: "sql",
+        hello: ".mode list\n.headers off\nSELECT 'Hello, world!';\n",
+        fail: "CREATE TABLE users(id INTEGER PRIMARY KEY);\nINSERT INTO users VALUES (1);\nINSERT INTO users VALUES (1);\n",
+        fail_code: 1,
+        fail_stderr: "UNIQUE constraint failed: users.id",
+        echo: "CREATE TABLE input(line TEXT);\n.import /dev/stdin input\n.mode list\n.headers off\nSELECT 'echo: ' || line FROM input;\n",
+        broken: None,
+    },
+    Programs {
         lang: "pascal",
         hello: "program Hello;\nbegin\n  writeln('Hello, world!');\nend.\n",
         fail: "program Fail;\nvar a, b: integer;\nbegin\n  a := 1; b := 0;\n  writeln(a div b);\nend.\n",
@@ -183,6 +205,72 @@ async fn pascal() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn csharp() {
     language_suite("csharp").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typescript() {
+    language_suite("typescript").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sql() {
+    language_suite("sql").await;
+}
+
+/// A check explained by the built-in catalogue, as the bot would show it.
+async fn explained(lang: &str, code: &str) -> devmentor::check::CheckResult {
+    let analyzer = devmentor::analyzer::Analyzer::new(
+        devmentor::registry::catalogue::builtin().expect("catalogue"),
+        None,
+        None,
+    );
+    let (sb, limits) = sandbox(|_| {}).await;
+    let request = devmentor::check::CheckRequest {
+        language: lang.into(),
+        code: code.as_bytes().to_vec(),
+        stdin: Vec::new(),
+        locale: devmentor::registry::Locale::En,
+        check_id: None,
+    };
+    let r = devmentor::check::run_check(&sb, Some(&analyzer), &request, &limits)
+        .await
+        .unwrap_or_else(|e| panic!("{lang}: the check did not run: {e}"));
+    finish(sb).await;
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_typescript_file_with_only_type_errors_is_a_compile_error_explained() {
+    // Valid JavaScript, so tsc would still emit it: the type errors alone must stop the run.
+    let code = "function total(prices: number[]): number {\n  return prices.reduce((a, b) => a + b, 0);\n}\nconsole.log(\"ran\");\nconsole.log(total([\"10\", \"20\"]));\n";
+    let r = explained("typescript", code).await;
+    assert_eq!(r.verdict, Verdict::CompileError, "{r:?}");
+    assert!(r.stdout.is_empty(), "nothing ran: {:?}", r.stdout);
+    assert!(r.stderr.contains("main.ts(5,"), "tsc's own message: {:?}", r.stderr);
+    let x = r.explanation.as_ref().expect("an explanation");
+    assert_eq!(x.source, "registry", "{x:?}");
+    assert_eq!(x.slug.as_deref(), Some("typescript-type-not-assignable"), "{x:?}");
+    assert_eq!((x.error_type.as_str(), x.line), ("TS2322", Some(5)), "{x:?}");
+    assert!(x.title.contains("string") && x.title.contains("number"), "{}", x.title);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sql_script_with_a_syntax_error_halfway_shows_what_ran_before_it() {
+    let code = "CREATE TABLE pets(name TEXT, age INTEGER);\nINSERT INTO pets VALUES ('Rex', 3), ('Tom', 5);\nSELECT name, age FROM pets ORDER BY age;\nSELECT name,\n  age,\nFROM pets;\nSELECT 'never printed';\n";
+    let r = explained("sql", code).await;
+    assert_eq!(r.verdict, Verdict::RuntimeError, "{r:?}");
+    assert_ne!(r.exit_code, Some(0));
+    assert_eq!(
+        r.stdout,
+        "+------+-----+\n| name | age |\n+------+-----+\n| Rex  | 3   |\n| Tom  | 5   |\n+------+-----+\n",
+        "the statements before the error ran, and their table is shown"
+    );
+    assert!(!r.stdout.contains("never printed"), "the script stops at the error");
+    assert!(r.stderr.contains("near line 4"), "{:?}", r.stderr);
+    let x = r.explanation.as_ref().expect("an explanation");
+    assert_eq!(x.slug.as_deref(), Some("sql-comma-before-from"), "{x:?}");
+    assert_eq!(x.line, Some(6), "the line the caret points at, not the statement's first: {x:?}");
+    assert_eq!(x.source_line.as_deref(), Some("FROM pets;"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
