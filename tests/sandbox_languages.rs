@@ -261,15 +261,18 @@ async fn an_sql_script_with_a_syntax_error_halfway_shows_what_ran_before_it() {
     assert_eq!(r.verdict, Verdict::RuntimeError, "{r:?}");
     assert_ne!(r.exit_code, Some(0));
     assert_eq!(
-        r.stdout,
-        "+------+-----+\n| name | age |\n+------+-----+\n| Rex  | 3   |\n| Tom  | 5   |\n+------+-----+\n",
+        r.stdout, "+------+-----+\n| name | age |\n+------+-----+\n| Rex  | 3   |\n| Tom  | 5   |\n+------+-----+\n",
         "the statements before the error ran, and their table is shown"
     );
     assert!(!r.stdout.contains("never printed"), "the script stops at the error");
     assert!(r.stderr.contains("near line 4"), "{:?}", r.stderr);
     let x = r.explanation.as_ref().expect("an explanation");
     assert_eq!(x.slug.as_deref(), Some("sql-comma-before-from"), "{x:?}");
-    assert_eq!(x.line, Some(6), "the line the caret points at, not the statement's first: {x:?}");
+    assert_eq!(
+        x.line,
+        Some(6),
+        "the line the caret points at, not the statement's first: {x:?}"
+    );
     assert_eq!(x.source_line.as_deref(), Some("FROM pets;"));
 }
 

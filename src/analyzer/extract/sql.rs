@@ -68,7 +68,10 @@ fn caret_line(after: &str, code: &str, start: u32) -> Option<u32> {
         .collect();
     let at = find(&haystack, snippet.as_bytes())?;
     let error_at = (at + offset).min(from_start.len());
-    let newlines = from_start.as_bytes()[..error_at].iter().filter(|&&b| b == b'\n').count();
+    let newlines = from_start.as_bytes()[..error_at]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count();
     Some(start + newlines as u32)
 }
 
@@ -128,8 +131,14 @@ mod tests {
         assert_eq!(e.message, "UNIQUE constraint failed: users.email");
         assert_eq!(e.line, Some(4));
         assert_eq!(e.source_line.as_deref(), Some("INSERT INTO users(email)"));
-        let e = extract("Runtime error near line 1: datatype mismatch (20)\n", "INSERT INTO t VALUES('x');\n");
-        assert_eq!((e.error_type.as_str(), e.message.as_str()), ("SQLITE_MISMATCH", "datatype mismatch"));
+        let e = extract(
+            "Runtime error near line 1: datatype mismatch (20)\n",
+            "INSERT INTO t VALUES('x');\n",
+        );
+        assert_eq!(
+            (e.error_type.as_str(), e.message.as_str()),
+            ("SQLITE_MISMATCH", "datatype mismatch")
+        );
     }
 
     #[test]
@@ -159,7 +168,10 @@ mod tests {
 
     #[test]
     fn without_a_caret_the_statements_first_line_and_the_first_line_of_the_message() {
-        let e = extract("Parse error near line 2: no such table: users\n", "SELECT 1;\nSELECT * FROM users;\n");
+        let e = extract(
+            "Parse error near line 2: no such table: users\n",
+            "SELECT 1;\nSELECT * FROM users;\n",
+        );
         assert_eq!((e.error_type.as_str(), e.line), ("SQLITE_ERROR", Some(2)));
         let e = extract(
             "Parse error near line 1: unrecognized token: \"'abc;\nSELECT 2;\"\n  SELECT 'abc; SELECT 2;\n         ^--- error here\n",

@@ -75,16 +75,17 @@ mod tests {
         );
         assert_eq!(
             (e.error_type.as_str(), e.message.as_str(), e.suggestion.as_deref()),
-            ("TS2551", "Property 'lenght' does not exist on type 'string'", Some("length"))
+            (
+                "TS2551",
+                "Property 'lenght' does not exist on type 'string'",
+                Some("length")
+            )
         );
         let e = extract(
             "main.ts(3,7): error TS2741: Property 'age' is missing in type '{ name: string; }' but required in type 'User'.\n  main.ts(1,32): 'age' is declared here.\n",
             "",
         );
-        assert_eq!(
-            (e.error_type.as_str(), e.line),
-            ("TS2741", Some(3))
-        );
+        assert_eq!((e.error_type.as_str(), e.line), ("TS2741", Some(3)));
         assert!(e.message.ends_with("required in type 'User'."), "{}", e.message);
     }
 
@@ -105,9 +106,6 @@ mod tests {
         assert_eq!(e.error_type, "TypeError");
         assert_eq!(e.message, "Cannot read properties of undefined (reading 'name')");
         assert_eq!(e.line, Some(3));
-        assert_eq!(
-            e.source_line.as_deref(),
-            Some("return \"Hi \" + u.name.toUpperCase();")
-        );
+        assert_eq!(e.source_line.as_deref(), Some("return \"Hi \" + u.name.toUpperCase();"));
     }
 }
