@@ -34,6 +34,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../containers/typescript/errors.toml"),
     ),
     ("sql/errors.toml", include_str!("../../containers/sql/errors.toml")),
+    (
+        "pascal/errors.toml",
+        include_str!("../../containers/pascal/errors.toml"),
+    ),
 ];
 
 /// The texts of an entry in one locale. Empty fields fall back to English.
