@@ -5,7 +5,9 @@
 //! the first error wins (warnings before it are not errors), its code is the error type, as
 //! rustc's codes are. mcs quotes names with a backtick and an apostrophe (`` `y' ``), Roslyn's
 //! csc with two apostrophes: the catalogue's patterns accept both. `error CS5001` (no `Main`)
-//! has no location; it is shown at the class that should hold `Main`.
+//! has no location; it is shown at the class that should hold `Main`. mcs says CS1525 "Unexpected
+//! symbol" where Roslyn says CS1002 "; expected"; like fpc's, its location is moved to the line
+//! that lacks the `;` (or, for a missing `}`, from past the end to the last line).
 //!
 //! `mono --debug` (see containers/csharp/language.toml) reports an uncaught exception as
 //! `Unhandled Exception:`, then `System.NullReferenceException: Object reference not set …`
@@ -39,17 +41,52 @@ fn compile_error(output: &str, code: &str, file_name: &str) -> Option<ExtractedE
         .flatten()
         .min_by_key(|c| c.get(0).map(|m| m.start()).unwrap_or(usize::MAX))?;
     let error_type = first["code"].to_string();
-    let line = match first.name("line") {
+    let message = first["msg"].trim_end().to_string();
+    let mut line = match first.name("line") {
         Some(l) => l.as_str().parse().ok(),
         None if error_type == "CS5001" => code.lines().position(|l| CLASS.is_match(l)).map(|i| i as u32 + 1),
         None => None,
     };
+    if error_type == "CS1525" {
+        line = line.map(|n| unexpected_symbol_line(n, &message, code));
+    }
     Some(ExtractedError {
         error_type,
-        message: first["msg"].trim_end().to_string(),
+        message,
         line,
         ..Default::default()
     })
+}
+
+/// CS1525 is mcs's word for a missing `;` (Roslyn's CS1002): "Unexpected symbol `Console'" at
+/// the first token of the next line, so the line before is the one that lacks it; and a missing
+/// `}` is an unexpected end of file reported past the last line, so the last line is shown.
+fn unexpected_symbol_line(line: u32, message: &str, code: &str) -> u32 {
+    static SYMBOL: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^Unexpected symbol [`'‘](?P<s>[^`'’]+)['’]").expect("static regex"));
+    let lines: Vec<&str> = code.lines().collect();
+    let last_code_line = |upto: usize| {
+        (1..=upto.min(lines.len()))
+            .rev()
+            .find(|&n| !lines[n - 1].trim().is_empty())
+            .map(|n| n as u32)
+    };
+    let Some(symbol) = SYMBOL.captures(message).map(|c| c["s"].to_string()) else {
+        return line;
+    };
+    let at = line as usize;
+    if symbol == "end-of-file" {
+        let past_the_end = at > lines.len() || lines[at.saturating_sub(1)].trim().is_empty();
+        return if past_the_end {
+            last_code_line(at).unwrap_or(line)
+        } else {
+            line
+        };
+    }
+    match lines.get(at.saturating_sub(1)) {
+        Some(text) if text.trim_start().starts_with(symbol.as_str()) => last_code_line(at - 1).unwrap_or(line),
+        _ => line,
+    }
 }
 
 fn exception(output: &str, file_name: &str) -> Option<ExtractedError> {
@@ -98,6 +135,29 @@ mod tests {
         let e = extract("csharp", out, None, "", "main.cs").unwrap();
         assert_eq!((e.error_type.as_str(), e.line), ("CS0029", Some(5)));
         assert_eq!(e.message, "Cannot implicitly convert type `int' to `bool'");
+    }
+
+    #[test]
+    fn a_missing_semicolon_or_brace_is_shown_where_it_is_missing() {
+        let code = "class Program {\n    static void Main() {\n        int x = 5\n        System.Console.WriteLine(x);\n    }\n}\n";
+        let out =
+            "main.cs(4,8): error CS1525: Unexpected symbol `System'\nCompilation failed: 1 error(s), 0 warnings\n";
+        let e = extract("csharp", out, None, code, "main.cs").unwrap();
+        assert_eq!((e.error_type.as_str(), e.line), ("CS1525", Some(3)));
+        assert_eq!(e.source_line.as_deref(), Some("int x = 5"));
+        let code = "class Program {\n    static void Main() {\n        int x = 5\n    }\n}\n";
+        let out = "main.cs(4,4): error CS1525: Unexpected symbol `}', expecting `,' or `;'\n";
+        let e = extract("csharp", out, None, code, "main.cs").unwrap();
+        assert_eq!(e.line, Some(3));
+        let code = "class Program {\n    static void Main() {\n        if (true) {\n    }\n}\n\n";
+        let out = "main.cs(7,246): error CS1525: Unexpected symbol `end-of-file'\n";
+        let e = extract("csharp", out, None, code, "main.cs").unwrap();
+        assert_eq!((e.line, e.source_line.as_deref()), (Some(5), Some("}")));
+        // A symbol in mid-line stays where it is.
+        let code = "class P {\n  static void Main() { for (int i = 0; i < 3 i++) { } }\n}\n";
+        let out = "main.cs(2,30): error CS1525: Unexpected symbol `i'\n";
+        let e = extract("csharp", out, None, code, "main.cs").unwrap();
+        assert_eq!(e.line, Some(2));
     }
 
     #[test]
