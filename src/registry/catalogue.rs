@@ -29,6 +29,9 @@ const BUILTIN: &[(&str, &str)] = &[
     ("java/errors.toml", include_str!("../../containers/java/errors.toml")),
     ("go/errors.toml", include_str!("../../containers/go/errors.toml")),
     ("rust/errors.toml", include_str!("../../containers/rust/errors.toml")),
+    ("php/errors.toml", include_str!("../../containers/php/errors.toml")),
+    ("ruby/errors.toml", include_str!("../../containers/ruby/errors.toml")),
+    ("bash/errors.toml", include_str!("../../containers/bash/errors.toml")),
     (
         "typescript/errors.toml",
         include_str!("../../containers/typescript/errors.toml"),

@@ -100,3 +100,73 @@ fn diagnostic(error_type: &str, body: &str, file_name: &str) -> ExtractedError {
         ..Default::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    // Output captured from devmentor/php (PHP 8.4, Debian 13) with the pack's run command.
+    use super::super::extract;
+
+    fn php(stderr: &str, code: &str) -> (String, String, Option<u32>, Option<String>) {
+        let e = extract("php", stderr, None, code, "main.php").expect("an error");
+        (e.error_type, e.message, e.line, e.source_line)
+    }
+
+    #[test]
+    fn parse_errors_keep_php_words_and_line() {
+        let (t, m, l, _) = php(
+            "\nParse error: syntax error, unexpected token \"echo\" in /sandbox/main.php on line 3\n",
+            "<?php\n$name = \"Ann\"\necho $name;\n",
+        );
+        assert_eq!((t.as_str(), m.as_str(), l), ("ParseError", "syntax error, unexpected token \"echo\"", Some(3)));
+        let (_, m, l, s) = php(
+            "PHP Parse error:  Unclosed '{' on line 2 in /sandbox/main.php on line 4\n",
+            "<?php\nfor (;;) {\n  echo 1;\n",
+        );
+        assert_eq!((m.as_str(), l, s), ("Unclosed '{' on line 2", Some(4), None));
+    }
+
+    #[test]
+    fn uncaught_exceptions_point_at_the_call() {
+        let stderr = "PHP Fatal error:  Uncaught TypeError: add(): Argument #1 ($a) must be of type int, string given, called in /sandbox/main.php on line 5 and defined in /sandbox/main.php:2\nStack trace:\n#0 /sandbox/main.php(5): add()\n#1 {main}\n  thrown in /sandbox/main.php on line 2\n";
+        let code = "<?php\nfunction add(int $a, int $b): int {\n    return $a + $b;\n}\necho add(\"ten\", 5), \"\\n\";\n";
+        let (t, m, l, s) = php(stderr, code);
+        assert_eq!(t, "TypeError");
+        assert_eq!(m, "add(): Argument #1 ($a) must be of type int, string given");
+        assert_eq!(l, Some(5));
+        assert_eq!(s.as_deref(), Some("echo add(\"ten\", 5), \"\\n\";"));
+        let (t, m, l, _) = php(
+            "Fatal error: Uncaught ArgumentCountError: Too few arguments to function area(), 1 passed in /sandbox/main.php on line 5 and exactly 2 expected in /sandbox/main.php:2\nStack trace:\n#0 /sandbox/main.php(5): area()\n#1 {main}\n  thrown in /sandbox/main.php on line 2\n",
+            "",
+        );
+        assert_eq!(
+            (t.as_str(), m.as_str(), l),
+            ("ArgumentCountError", "Too few arguments to function area(), 1 passed and exactly 2 expected", Some(5))
+        );
+        let (t, m, l, _) = php(
+            "Fatal error: Uncaught DivisionByZeroError: Modulo by zero in /sandbox/main.php:2\nStack trace:\n#0 {main}\n  thrown in /sandbox/main.php on line 2\n",
+            "",
+        );
+        assert_eq!((t.as_str(), m.as_str(), l), ("DivisionByZeroError", "Modulo by zero", Some(2)));
+        let (t, _, _, _) = php("Fatal error: Uncaught App\\Models\\NotFound: gone in /sandbox/main.php:9\n", "");
+        assert_eq!(t, "NotFound", "the class without its namespace");
+    }
+
+    #[test]
+    fn a_fatal_error_wins_over_warnings_and_the_first_warning_over_later_ones() {
+        let stderr = "\nWarning: Undefined variable $a in /sandbox/main.php on line 2\n\nWarning: Undefined array key 3 in /sandbox/main.php on line 4\n\nFatal error: Allowed memory size of 201326592 bytes exhausted (tried to allocate 300003328 bytes) in /sandbox/main.php on line 6\n";
+        let (t, m, l, _) = php(stderr, "");
+        assert_eq!((t.as_str(), l), ("FatalError", Some(6)));
+        assert!(m.starts_with("Allowed memory size"), "{m}");
+        let (t, m, l, _) = php(&stderr[..stderr.find("\nFatal").unwrap()], "");
+        assert_eq!((t.as_str(), m.as_str(), l), ("Warning", "Undefined variable $a", Some(2)));
+        let (_, m, _, _) = php("Warning: Trying to access array offset on false in /sandbox/main.php on line 3\n", "");
+        assert_eq!(m, "Trying to access array offset on false");
+    }
+
+    #[test]
+    fn a_location_in_another_file_is_not_the_students_line() {
+        let (_, m, l, _) = php("Warning: Undefined variable $x in /sandbox/lib.php on line 7\n", "");
+        assert_eq!((m.as_str(), l), ("Undefined variable $x", None));
+        assert_eq!(extract("php", "hello\n", None, "", "main.php"), None);
+    }
+}

@@ -23,7 +23,7 @@ fn syntax_error(output: &str, file_name: &str) -> Option<ExtractedError> {
     // 3.3's parse.y: `main.rb:4: syntax error, unexpected …`; 3.4's prism: `main.rb:4: syntax
     // errors found (SyntaxError)` with the errors listed below as `> 4 | …` and `^ message`.
     static SYNTAX: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?m)^(?P<file>[^\s:][^:\n]*):(?P<line>\d+): (?P<msg>syntax errors? .*?)(?: \(SyntaxError\))?$")
+        Regex::new(r"(?m)^(?P<file>[^\s:][^:\n]*):(?P<line>\d+): (?P<msg>syntax errors?\b.*?)(?: \(SyntaxError\))?$")
             .expect("static regex")
     });
     let c = SYNTAX.captures_iter(output).find(|c| ours(&c["file"], file_name))?;
@@ -39,12 +39,12 @@ fn exception(output: &str, file_name: &str) -> Option<ExtractedError> {
     // The header's location is where the exception was raised: `main.rb:2:in '<main>': `, or a
     // core file (`<internal:kernel>:…`); the first frame in the student's file is their line.
     static HEADER: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^(?P<file>[^\s:][^:]*):(?P<line>\d+):in [`'][^']*': (?P<rest>.*)$").expect("static regex")
+        Regex::new(r"^(?P<file>\S+?):(?P<line>\d+):in [`'][^']*': (?P<rest>.*)$").expect("static regex")
     });
     static CLASS_AT_END: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"^(?P<msg>.*?) ?\((?P<type>[A-Z][\w:]*)\)$").expect("static regex"));
     static FRAME: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^\s+from (?P<file>[^\s:][^:]*):(?P<line>\d+):").expect("static regex"));
+        LazyLock::new(|| Regex::new(r"^\s+from (?P<file>\S+?):(?P<line>\d+):").expect("static regex"));
     static DID_YOU_MEAN: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"^\s*Did you mean\?\s+(?P<s>\S.*?)\s*$").expect("static regex"));
     let lines: Vec<&str> = output.lines().collect();
@@ -96,4 +96,53 @@ fn exception(output: &str, file_name: &str) -> Option<ExtractedError> {
         suggestion,
         ..Default::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    // Output captured from devmentor/ruby (Ruby 3.3, Debian 13).
+    use super::super::extract;
+
+    fn ruby(stderr: &str) -> super::ExtractedError {
+        extract("ruby", stderr, None, "", "main.rb").expect("an error")
+    }
+
+    #[test]
+    fn exceptions_with_error_highlight_and_did_you_mean() {
+        let e = ruby("main.rb:1:in `<main>': undefined method `chomp' for nil (NoMethodError)\n\nname = gets.chomp\n           ^^^^^^\n");
+        assert_eq!(
+            (e.error_type.as_str(), e.message.as_str(), e.line),
+            ("NoMethodError", "undefined method `chomp' for nil", Some(1))
+        );
+        let e = ruby("main.rb:3:in `<main>': undefined local variable or method `totl' for main (NameError)\n\nputs totl\n     ^^^^\nDid you mean?  total\n");
+        assert_eq!(e.error_type, "NameError");
+        assert_eq!(e.message, "undefined local variable or method `totl' for main");
+        assert_eq!((e.line, e.suggestion.as_deref()), (Some(3), Some("total")));
+        // Ruby 3.4's quoting.
+        let e = ruby("main.rb:2:in 'Integer#/': divided by 0 (ZeroDivisionError)\n\tfrom main.rb:2:in '<main>'\n");
+        assert_eq!((e.error_type.as_str(), e.line), ("ZeroDivisionError", Some(2)));
+    }
+
+    #[test]
+    fn the_line_is_the_first_frame_in_the_students_file() {
+        let e = ruby("<internal:kernel>:307:in `Integer': invalid value for Integer(): \"12a\" (ArgumentError)\n\tfrom main.rb:1:in `<main>'\n");
+        assert_eq!(
+            (e.error_type.as_str(), e.message.as_str(), e.line),
+            ("ArgumentError", "invalid value for Integer(): \"12a\"", Some(1))
+        );
+        let e = ruby("main.rb:2:in `countdown': stack level too deep (SystemStackError)\n\tfrom main.rb:2:in `countdown'\n\t ... 10908 levels...\n\tfrom main.rb:4:in `<main>'\n");
+        assert_eq!((e.error_type.as_str(), e.line), ("SystemStackError", Some(2)));
+        let e = ruby("/usr/lib/ruby/3.3.0/json/common.rb:219:in `parse': unexpected token at 'x' (JSON::ParserError)\n\tfrom /usr/lib/ruby/3.3.0/json/common.rb:219:in `parse'\n\tfrom main.rb:2:in `<main>'\n");
+        assert_eq!((e.error_type.as_str(), e.line), ("ParserError", Some(2)));
+    }
+
+    #[test]
+    fn syntax_errors_after_syntax_suggest() {
+        let e = ruby("main.rb: --> main.rb\nUnmatched keyword, missing `end' ?\n> 1  def square(x)\n> 4  puts square(4)\nmain.rb:4: syntax error, unexpected end-of-input, expecting `end' or dummy end (SyntaxError)\nputs square(4)\n              ^\n");
+        assert_eq!(
+            (e.error_type.as_str(), e.message.as_str(), e.line),
+            ("SyntaxError", "syntax error, unexpected end-of-input, expecting `end' or dummy end", Some(4))
+        );
+        assert_eq!(extract("ruby", "plain text\n", None, "", "main.rb"), None);
+    }
 }
