@@ -55,7 +55,7 @@ clean-containers:
 
 # ---- production (docker compose; see README "Production") -----------------------------------
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
-LANGUAGES := python javascript c cpp java go rust pascal csharp typescript sql
+LANGUAGES := python javascript c cpp java go rust pascal csharp typescript sql php ruby bash
 BACKUP ?= backups/devmentor-$(shell date +%Y%m%d-%H%M%S).sql.gz
 
 ## Build the application image (containers/app.Dockerfile).
