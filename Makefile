@@ -75,7 +75,8 @@ images-prod:
 	  img=$(IMAGE_PREFIX)/$$l:latest; echo "==> building $$img"; \
 	  docker build $(PROD_BUILD_ARGS) -f containers/$$l/Dockerfile -t $$img containers; \
 	  cmd=$$(sed -n 's/^[[:space:]]*#[[:space:]]*version:[[:space:]]*//p' containers/$$l/packages.txt | head -n1); \
-	  v=$$(docker run --rm --network none $$img sh -c "$${cmd:-echo unknown}" 2>&1 | head -n1 | tr -d '"\\'); \
+	  if [ -z "$$cmd" ]; then echo "==> $$img: no # version: line in packages.txt, not labelled"; continue; fi; \
+	  v=$$(docker run --rm --network none $$img sh -c "$$cmd" 2>&1 | head -n1 | tr -d '"\\'); \
 	  test -n "$$v" || { echo "error: $$l: the version command printed nothing: $$cmd" >&2; exit 1; }; \
 	  printf 'FROM %s\nLABEL devmentor.toolchain="%s"\n' "$$img" "$$v" | docker build -q -t $$img - >/dev/null; \
 	  echo "==> $$img: $$v"; \

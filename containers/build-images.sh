@@ -142,7 +142,7 @@ pack_version_cmd() {
 toolchain_version() {
     local rootfs=$1 lang=$2 cmd out
     cmd=$(pack_version_cmd "$lang")
-    [[ -n $cmd ]] || { echo unknown; return; }
+    [[ -n $cmd ]] || return 0 # no version command: an empty label ("version unknown")
     out=$(in_rootfs "$rootfs" "$lang" sh -c "$cmd" 2>&1 | head -n1 | tr -d '"\\' | tr -s ' \t' ' ') || true
     out=${out# }; out=${out% }
     [[ -n $out ]] || die "the version command of $lang printed nothing: $cmd"

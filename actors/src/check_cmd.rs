@@ -242,13 +242,13 @@ pub async fn list_languages(config: &Config) -> anyhow::Result<ExitCode> {
             Err(_) => ("-".into(), "docker unreachable"),
         };
         println!(
-            "{:<11} {:<22} .{:<16} {:<28} {:<16} {}",
+            "{:<11} {:<22} .{:<18} {:<28} {:<29} {}",
             pack.name,
             pack.display_name,
             pack.extensions.join(" ."),
             pack.image,
-            version,
-            image
+            image,
+            version
         );
     }
     Ok(ExitCode::SUCCESS)

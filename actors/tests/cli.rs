@@ -269,3 +269,30 @@ fn migrate_loads_the_catalogue_into_an_empty_registry_once() {
     );
     psql(&format!("DROP DATABASE IF EXISTS {name}"));
 }
+
+/// `devmentor languages` lists every language with its image's state and the toolchain version
+/// the image records (label devmentor.toolchain, set by `make images` from packages.txt).
+#[test]
+fn languages_shows_each_image_and_its_toolchain_version() {
+    let out = devmentor(&["languages"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let listing = text(&out.stdout);
+    for (lang, version) in [
+        ("python", "Python 3.13."),
+        ("javascript", "Node.js 20."),
+        ("c", "gcc 14."),
+        ("cpp", "g++ 14."),
+        ("java", "OpenJDK 21."),
+        ("go", "Go 1.24."),
+        ("rust", "rustc 1.85."),
+    ] {
+        let line = listing
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(lang))
+            .unwrap_or_else(|| panic!("no line for {lang}:\n{listing}"));
+        assert!(
+            line.contains("image ready") && line.contains(version),
+            "{lang}: want the image ready with {version}…: {line}"
+        );
+    }
+}
