@@ -124,6 +124,33 @@ const PROGRAMS: &[Programs] = &[
         echo: "using System;\nclass Program { static void Main() { string l; while ((l = Console.ReadLine()) != null) Console.WriteLine(\"echo: \" + l); } }\n",
         broken: Some(("class Program { static void Main() { int x = \"text\"; } }\n", "error CS0029")),
     },
+    Programs {
+        lang: "php",
+        hello: "<?php\necho \"Hello, world!\\n\";\n",
+        fail: "<?php\n$scores = [];\necho array_sum($scores) / count($scores);\n",
+        fail_code: 255,
+        fail_stderr: "Uncaught DivisionByZeroError: Division by zero",
+        echo: "<?php\nwhile (($line = fgets(STDIN)) !== false) {\n    echo 'echo: ', rtrim($line, \"\\n\"), \"\\n\";\n}\n",
+        broken: None,
+    },
+    Programs {
+        lang: "ruby",
+        hello: "puts 'Hello, world!'\n",
+        fail: "scores = []\nputs scores.sum / scores.size\n",
+        fail_code: 1,
+        fail_stderr: "divided by 0 (ZeroDivisionError)",
+        echo: "$stdin.each_line { |line| puts \"echo: #{line.chomp}\" }\n",
+        broken: None,
+    },
+    Programs {
+        lang: "bash",
+        hello: "echo 'Hello, world!'\n",
+        fail: "echo 'bad input' >&2\nexit 3\n",
+        fail_code: 3,
+        fail_stderr: "bad input",
+        echo: "while IFS= read -r line; do\n  echo \"echo: $line\"\ndone\n",
+        broken: None,
+    },
 ];
 
 async fn language_suite(lang: &str) {
@@ -217,6 +244,21 @@ async fn sql() {
     language_suite("sql").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn php() {
+    language_suite("php").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ruby() {
+    language_suite("ruby").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bash() {
+    language_suite("bash").await;
+}
+
 /// A check explained by the built-in catalogue, as the bot would show it.
 async fn explained(lang: &str, code: &str) -> devmentor::check::CheckResult {
     let analyzer = devmentor::analyzer::Analyzer::new(
@@ -306,5 +348,54 @@ async fn invalid_utf8_output_is_replaced_not_fatal() {
     .await;
     assert_eq!(r.verdict, Verdict::Ok, "{r:?}");
     assert_eq!(r.stdout, "ok \u{fffd}\u{fffd} end\n");
+    finish(sb).await;
+}
+
+/// Bash scripts that never end on their own (one `exec`s itself forever, one keeps reading a
+/// stdin that is already closed) get the time-limit verdict, bash's own explanation of it, and
+/// leave no container behind; a PHP warning alone fails the run and is explained at its line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_bash_scripts_and_php_warnings_are_explained() {
+    let analyzer = devmentor::analyzer::Analyzer::new(
+        devmentor::registry::catalogue::builtin().expect("catalogue"),
+        None,
+        None,
+    );
+    let (sb, limits) = sandbox(|c| c.exec_timeout_seconds = 3).await;
+    let run = |lang: &str, code: &str, stdin: &str| devmentor::check::CheckRequest {
+        language: lang.into(),
+        code: code.as_bytes().to_vec(),
+        stdin: stdin.as_bytes().to_vec(),
+        locale: devmentor::registry::Locale::Ru,
+        check_id: None,
+    };
+    let scripts = [
+        ("echo \"round ${ROUND:-0}\"\nexport ROUND=$(( ${ROUND:-0} + 1 ))\nexec bash \"$0\"\n", ""),
+        ("total=0\nwhile true; do\n  read -r n\n  total=$((total + n))\ndone\necho \"$total\"\n", "1\n2\n"),
+    ];
+    for (code, stdin) in scripts {
+        let r = devmentor::check::run_check(&sb, Some(&analyzer), &run("bash", code, stdin), &limits)
+            .await
+            .expect("the check runs");
+        assert_eq!(r.verdict, Verdict::Timeout, "{code}: {r:?}");
+        let x = r.explanation.as_ref().expect("an explanation");
+        assert_eq!(x.slug.as_deref(), Some("bash-timeout"), "{x:?}");
+        assert!(x.title.contains("3 с"), "{}", x.title);
+    }
+    let code = "<?php\n$price = 10;\necho \"Total: \", $prise * 2, \"\\n\";\necho \"done\\n\";\n";
+    let r = devmentor::check::run_check(&sb, Some(&analyzer), &run("php", code, ""), &limits)
+        .await
+        .expect("the check runs");
+    assert_eq!(r.verdict, Verdict::RuntimeError, "{r:?}");
+    assert_eq!(r.exit_code, Some(1), "a run that warned ends with 1: {r:?}");
+    assert_eq!(r.stdout, "Total: 0\ndone\n", "PHP went on after the warning, as it does");
+    let x = r.explanation.as_ref().expect("an explanation");
+    assert_eq!(x.slug.as_deref(), Some("php-undefined-variable"), "{x:?}");
+    assert_eq!(x.line, Some(3));
+    let code = "<?php\necho \"before\\n\";\nexit(4);\n";
+    let r = devmentor::check::run_check(&sb, Some(&analyzer), &run("php", code, ""), &limits)
+        .await
+        .expect("the check runs");
+    assert_eq!(r.exit_code, Some(4), "a program's own exit code is reported as it is: {r:?}");
     finish(sb).await;
 }
