@@ -3,7 +3,8 @@
 #
 # Environment (each has a default):
 #   DEBIAN_MIRROR=URL       apt mirror (default http://deb.debian.org/debian)
-#   DEBIAN_SUITE=NAME       Debian release (default bookworm)
+#   DEBIAN_SUITE=NAME       Debian release (default bookworm: the app image's stand-ins, which
+#                           are not sandbox images; build-images.sh defaults to trixie)
 #   DEBOOTSTRAP_CACHE=DIR   where downloaded .debs are kept between builds and runs
 #                           (default /var/cache/devmentor/debootstrap)
 #   BUILD_DIR=DIR           where root file systems are assembled (default /var/tmp)
