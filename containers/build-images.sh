@@ -13,8 +13,10 @@
 # images come from containers/<lang>/Dockerfile instead, with the same packages and dm-init.
 #
 # An existing image is skipped only while its recipe (packages.txt, prepare.sh, the [env] of
-# language.toml, dm-init's source and protocol, the Debian suite) is unchanged: the image carries the recipe's
-# hash as the label devmentor.recipe, so an outdated image is rebuilt without FORCE.
+# language.toml, dm-init's source and protocol, the Debian suite) is unchanged: the image carries
+# the recipe's hash as the label devmentor.recipe, so an outdated image is rebuilt without FORCE.
+# It also carries the toolchain's version (label devmentor.toolchain, from the `# version:`
+# command of packages.txt), which `devmentor languages` shows.
 #
 # Environment:
 #   FORCE=1                 rebuild images even when they are up to date (default: skip them)
