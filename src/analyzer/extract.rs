@@ -58,6 +58,8 @@ pub fn extract(
     code: &str,
     file_name: &str,
 ) -> Option<ExtractedError> {
+    // Mono prints the exception before its (up to 1,000-frame) stack trace: C# reads the head.
+    let whole = output;
     let output = tail(output, MAX_SCAN_BYTES);
     let mut e = match language {
         "python" => python_report
@@ -74,7 +76,7 @@ pub fn extract(
         "ruby" => ruby::extract(output, file_name),
         "bash" => bash::extract(output, file_name),
         "pascal" => pascal::extract(output, code, file_name),
-        "csharp" => csharp::extract(output, code, file_name),
+        "csharp" => csharp::extract(head(whole, MAX_SCAN_BYTES), code, file_name),
         _ => None,
     }?;
     let (message, suggestion) = split_suggestion(&e.message);
@@ -89,6 +91,17 @@ pub fn extract(
             .map(|l| l.trim().to_string());
     }
     Some(e)
+}
+
+fn head(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 fn tail(s: &str, max: usize) -> &str {

@@ -41,6 +41,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "pascal/errors.toml",
         include_str!("../../containers/pascal/errors.toml"),
     ),
+    (
+        "csharp/errors.toml",
+        include_str!("../../containers/csharp/errors.toml"),
+    ),
 ];
 
 /// The texts of an entry in one locale. Empty fields fall back to English.

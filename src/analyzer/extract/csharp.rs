@@ -191,5 +191,13 @@ mod tests {
             ("StackOverflowException", "", Some(3))
         );
         assert_eq!(extract("csharp", "Killed\n", None, "", "main.cs"), None);
+        // A stack overflow's 1,000 frames run past the scan window: the header at the top counts.
+        let frame = "  at School.Homework.Calculator.ComputeRecursively (System.Int64 number, System.String label) [0x00006] in /sandbox/main.cs:4 \n";
+        let out = format!(
+            "\nUnhandled Exception:\nStackOverflowException\n[ERROR] FATAL UNHANDLED EXCEPTION: System.StackOverflowException: The requested operation caused a stack overflow.\n{}",
+            frame.repeat(1000)
+        );
+        let e = extract("csharp", &out, None, "", "main.cs").unwrap();
+        assert_eq!((e.error_type.as_str(), e.line), ("StackOverflowException", Some(4)));
     }
 }
