@@ -89,6 +89,8 @@ pub fn hello_world(language: &str) -> Option<&'static str> {
         }
         "go" => "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"Hello, world!\") }\n",
         "rust" => "fn main() { println!(\"Hello, world!\"); }\n",
+        "typescript" => "const greeting: string = \"Hello, world!\";\nconsole.log(greeting);\n",
+        "sql" => ".mode list\n.headers off\nSELECT 'Hello, world!';\n",
         _ => return None,
     })
 }
