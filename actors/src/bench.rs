@@ -91,6 +91,9 @@ pub fn hello_world(language: &str) -> Option<&'static str> {
         "rust" => "fn main() { println!(\"Hello, world!\"); }\n",
         "typescript" => "const greeting: string = \"Hello, world!\";\nconsole.log(greeting);\n",
         "sql" => ".mode list\n.headers off\nSELECT 'Hello, world!';\n",
+        "php" => "<?php\necho \"Hello, world!\\n\";\n",
+        "ruby" => "puts 'Hello, world!'\n",
+        "bash" => "echo 'Hello, world!'\n",
         _ => return None,
     })
 }
