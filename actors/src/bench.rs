@@ -234,7 +234,8 @@ async fn baseline_once(
     use bollard::query_parameters::{LogsOptionsBuilder, RemoveContainerOptionsBuilder};
     let mut body = container_body(pack, Step::Run, settings);
     let steps = match &pack.compile {
-        Some(c) => format!("mkdir -p build && {c} && {}", pack.run),
+        // A subshell, as the launcher runs it: compile commands `exec` the compiler.
+        Some(c) => format!("mkdir -p build && ( {c} ) && {}", pack.run),
         None => pack.run.clone(),
     };
     let script = format!(
