@@ -580,3 +580,59 @@ async fn exit_139_is_not_a_signal() {
     finish(sb).await;
     f.assert_none("exit 139");
 }
+
+/// The tripwire behind the trailer: if a run's authenticated report ever disagreed with Docker's
+/// record of dm-init's exit code, the removal notices, logs it and counts it. A stand-in for
+/// dm-init that knows the run's key reports "exit 0" and then exits 3: the step reports what the
+/// trailer says (it is authentic), and the mismatch is counted once the container is removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn docker_s_record_contradicting_the_report_is_caught() {
+    use devmentor::sandbox::container::{Caps, Prepared, Remover};
+    use devmentor::sandbox::launcher::{payload, PayloadKind, RunKey, Step};
+    use devmentor::sandbox::spec::{container_body, SpecSettings};
+    use std::time::Duration;
+
+    let (sb, _) = sandbox(|_| {}).await;
+    let pack = sb.languages().find("python").expect("python").clone();
+    let settings = SpecSettings {
+        user: "10001:10001".into(),
+        runtime: "runc".into(),
+        max_idle: Duration::from_secs(60),
+        owner: sb.owner().to_string(),
+    };
+    let mut body = container_body(&pack, Step::Run, &settings);
+    let liar = r#"
+import hashlib, hmac, sys
+key = bytes.fromhex(sys.stdin.buffer.readline().split()[0].decode())
+for fd, tag in ((sys.stdout, "o"), (sys.stderr, "e")):
+    text = f"DM1 {tag} x0 0"
+    mac = hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+    fd.write(f"\x01{text} {mac}\n")
+    fd.flush()
+sys.exit(3)
+"#;
+    body.cmd = Some(vec!["python3".into(), "-c".into(), liar.into()]);
+    let remover = Remover::new(sb.docker().clone());
+    let prepared = Prepared::create(sb.docker(), &remover, body, "python", Step::Run)
+        .await
+        .expect("container");
+    let key = RunKey::new().expect("key");
+    let caps = Caps {
+        stdout: 65536,
+        stderr: 65536,
+        timeout: Duration::from_secs(10),
+    };
+    let out = prepared
+        .execute(&key, payload(&key, PayloadKind::File, "main.py", b"", b""), caps)
+        .await
+        .expect("the step ran");
+    assert_eq!(out.exit_code, Some(0), "the authentic report is the step's result");
+    assert_eq!(remover.outcome_mismatches(), 0, "not yet compared");
+    remover.wait().await;
+    assert_eq!(
+        remover.outcome_mismatches(),
+        1,
+        "Docker recorded exit 3 for a run reported as exit 0: the removal must count it"
+    );
+    finish(sb).await;
+}

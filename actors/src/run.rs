@@ -338,6 +338,12 @@ fn register_worker_gauges(metrics: &Metrics, sandbox: &Arc<Sandbox>, analyzer: &
         "Warm sandbox containers waiting.",
         Box::new(move || s.pool_stats().ready as f64),
     );
+    let s = sandbox.clone();
+    metrics.gauge(
+        "devmentor_sandbox_outcome_mismatches",
+        "Runs whose reported outcome Docker's record of the exit code contradicted (should stay 0).",
+        Box::new(move || s.outcome_mismatches() as f64),
+    );
     if let Some(ai) = analyzer.ai().cloned() {
         let stats = |f: fn(&devmentor::ai::AiStats) -> u64, ai: &Arc<AiClient>| {
             let ai = ai.clone();

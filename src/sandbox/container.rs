@@ -66,12 +66,15 @@ const EXIT_GRACE: Duration = Duration::from_millis(300);
 pub const HOUSEKEEPING_PATIENCE: Duration = Duration::from_secs(2);
 
 /// Removes used containers in the background, off the student's latency, and lets shutdown
-/// wait until every removal is done.
+/// wait until every removal is done. Before removing a container whose outcome dm-init
+/// reported, it compares that outcome with Docker's record of dm-init's exit code (see
+/// [`Prepared::execute`]) and counts any disagreement.
 #[derive(Clone)]
 pub struct Remover {
     docker: Docker,
     tracker: TaskTracker,
     pub activity: std::sync::Arc<Activity>,
+    mismatches: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Remover {
@@ -80,21 +83,48 @@ impl Remover {
             docker,
             tracker: TaskTracker::new(),
             activity: std::sync::Arc::new(Activity::default()),
+            mismatches: Default::default(),
         }
     }
 
-    pub fn remove(&self, id: String) {
+    /// Runs whose reported outcome Docker's record contradicted (0 unless something is very
+    /// wrong: every one is logged as an error).
+    pub fn outcome_mismatches(&self) -> u64 {
+        self.mismatches.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Removes container `id`; `expected` is the exit code Docker must have recorded for it.
+    pub fn remove(&self, id: String, expected: Option<i64>) {
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             tracing::warn!(container = %id, "no runtime to remove the container; the reaper will");
             return;
         };
         let docker = self.docker.clone();
         let activity = self.activity.clone();
+        let mismatches = self.mismatches.clone();
         self.tracker.spawn_on(
             async move {
-                // The launcher has written its trailer and is exiting: give it a moment, so the
+                // dm-init has written its trailers and is exiting: give it a moment, so the
                 // removal finds a stopped container (forcing a running one costs Docker a kill).
                 tokio::time::sleep(EXIT_GRACE).await;
+                if let Some(expected) = expected {
+                    match stopped_state(&docker, &id).await {
+                        Ok(state) if state.running != Some(true) && state.exit_code == Some(expected) => {}
+                        Ok(state) => {
+                            mismatches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            tracing::error!(
+                                container = %id,
+                                expected,
+                                recorded = ?state.exit_code,
+                                running = ?state.running,
+                                "SECURITY: a run's reported outcome disagrees with Docker's record of it"
+                            );
+                        }
+                        Err(e) => {
+                            tracing::warn!(container = %id, error = %e, "could not read Docker's record of a run")
+                        }
+                    }
+                }
                 // Removing it can then wait for a moment when no student's program is running.
                 activity.quiet(HOUSEKEEPING_PATIENCE).await;
                 let opts = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
@@ -140,6 +170,8 @@ pub struct Prepared {
     remover: Remover,
     output: Option<Output>,
     input: Option<Input>,
+    /// The exit code Docker must record, once dm-init has reported the outcome.
+    expected_exit: Option<i64>,
 }
 
 impl Prepared {
@@ -169,6 +201,7 @@ impl Prepared {
             remover: remover.clone(),
             output: None,
             input: None,
+            expected_exit: None,
         };
         let opts = AttachContainerOptionsBuilder::default()
             .stdin(true)
@@ -187,9 +220,10 @@ impl Prepared {
     /// Sends the payload and collects the outcome. The container is removed afterwards.
     ///
     /// The step is over when both streams carried dm-init's authenticated trailer (see
-    /// `launcher`); the outcome is then cross-checked against Docker's record of dm-init's
-    /// exit code. Without a valid pair of trailers (a kill, a crash) Docker's record is all
-    /// there is, and it never counts as success on its own.
+    /// `launcher`); the outcome is cross-checked against Docker's record of dm-init's exit code
+    /// (at once for a SIGKILL, else when the container is removed). Without a valid pair of
+    /// trailers (a kill, a crash) Docker's record is all there is, and it never counts as
+    /// success on its own.
     pub async fn execute(mut self, key: &RunKey, payload: Vec<u8>, caps: Caps) -> Result<StepOutcome, SandboxError> {
         let (Some(mut output), Some(mut input)) = (self.output.take(), self.input.take()) else {
             return Err(SandboxError::Internal("container used twice".into()));
@@ -266,19 +300,6 @@ impl Prepared {
             }
             _ => None,
         };
-        // Docker's record: dm-init exits with the program's status right after its trailers,
-        // so the attach stream ends a moment later and the container is stopped.
-        if !stream_closed {
-            let _ =
-                tokio::time::timeout(Duration::from_secs(5), async { while output.next().await.is_some() {} }).await;
-        }
-        let state = stopped_state(&self.docker, &self.id).await?;
-        out.oom_killed = state.oom_killed.unwrap_or(false);
-        let recorded = if state.running == Some(true) {
-            None
-        } else {
-            state.exit_code
-        };
         match reported {
             Some(Ending::InitFailed(n)) => {
                 return Err(SandboxError::Internal(format!(
@@ -286,37 +307,55 @@ impl Prepared {
                     String::from_utf8_lossy(&stderr.kept).trim()
                 )))
             }
-            Some(ending) if recorded == Some(ending.container_exit_code()) => {
+            // The authenticated outcome is the result, at once: waiting here for Docker's
+            // record would put Docker's teardown (tens of ms) back into every student's wait.
+            // The record is compared when the container is removed (`Remover`), and any
+            // disagreement is logged and counted. Only a SIGKILL needs Docker now: the kernel's
+            // OOM killer sends it, and Docker knows whether it did.
+            Some(ending) if !killed && ending != Ending::Signaled(9) => {
                 let (code, signal) = match ending {
-                    Ending::Exited(n) => (n, None),
                     Ending::Signaled(n) => (128 + n, Some(n)),
-                    Ending::InitFailed(_) => unreachable!("handled above"),
+                    Ending::Exited(n) | Ending::InitFailed(n) => (n, None),
                 };
                 out.exit_code = Some(code);
                 out.signal = signal;
+                self.expected_exit = Some(ending.container_exit_code());
             }
-            Some(_) if killed => {
-                // We killed it (time or output limit) as it was ending: Docker's record of our
-                // kill is what stands, as for any killed run.
-                out.exit_code = recorded.filter(|c| *c != 0);
-                out.signal = out.exit_code.filter(|c| (129..=128 + 64).contains(c)).map(|c| c - 128);
-            }
-            Some(ending) => {
-                // The one reporter and Docker disagree: neither is believed.
-                tracing::error!(container = %id, ?ending, ?recorded, "the trailer and Docker's exit code disagree");
-                return Err(SandboxError::Internal(
-                    "the run's outcome could not be verified (the sandbox's report and Docker's record disagree)"
-                        .into(),
-                ));
-            }
-            None => {
-                // No trustworthy trailer: killed (timeout, output cap, memory), or dm-init died.
-                // Docker's record is the outcome, but never a success: a run that ended well
-                // always has its trailers.
-                out.exit_code = recorded.filter(|c| *c != 0);
-                out.signal = out.exit_code.filter(|c| (129..=128 + 64).contains(c)).map(|c| c - 128);
-                if !killed && !out.oom_killed {
-                    tracing::warn!(container = %id, ?recorded, "a run ended without a valid trailer");
+            _ => {
+                // A kill (ours, or the OOM killer's), or no trustworthy trailer at all (dm-init
+                // died): Docker's record, read once the container has stopped.
+                if !stream_closed {
+                    let _ =
+                        tokio::time::timeout(Duration::from_secs(5), async { while output.next().await.is_some() {} })
+                            .await;
+                }
+                let state = stopped_state(&self.docker, &self.id).await?;
+                out.oom_killed = state.oom_killed.unwrap_or(false);
+                let recorded = if state.running == Some(true) {
+                    None
+                } else {
+                    state.exit_code
+                };
+                match reported {
+                    Some(ending) if !killed && recorded == Some(ending.container_exit_code()) => {
+                        out.exit_code = Some(128 + 9);
+                        out.signal = Some(9);
+                    }
+                    Some(ending) if !killed => {
+                        tracing::error!(container = %id, ?ending, ?recorded, "SECURITY: the trailer and Docker's exit code disagree");
+                        return Err(SandboxError::Internal(
+                            "the run's outcome could not be verified (the sandbox's report and Docker's record disagree)".into(),
+                        ));
+                    }
+                    _ => {
+                        // Never a success on Docker's word alone: a run that ended well always
+                        // has its trailers.
+                        out.exit_code = recorded.filter(|c| *c != 0);
+                        out.signal = out.exit_code.filter(|c| (129..=128 + 64).contains(c)).map(|c| c - 128);
+                        if !killed && !out.oom_killed {
+                            tracing::warn!(container = %id, ?recorded, "a run ended without a valid trailer");
+                        }
+                    }
                 }
             }
         }
@@ -365,7 +404,7 @@ async fn kill(docker: &Docker, id: &str) {
 impl Drop for Prepared {
     fn drop(&mut self) {
         // Used or not, a container is never reused: it always goes.
-        self.remover.remove(std::mem::take(&mut self.id));
+        self.remover.remove(std::mem::take(&mut self.id), self.expected_exit);
     }
 }
 

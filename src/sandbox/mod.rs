@@ -114,6 +114,12 @@ impl Sandbox {
         ));
     }
 
+    /// Runs whose reported outcome Docker's record later contradicted (each is logged as an
+    /// error; anything but 0 means the sandbox's reporting channel was subverted).
+    pub fn outcome_mismatches(&self) -> u64 {
+        self.remover.outcome_mismatches()
+    }
+
     pub fn pool_stats(&self) -> PoolStats {
         self.pool.as_ref().map(WarmPool::stats).unwrap_or_default()
     }
