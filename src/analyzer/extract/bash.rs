@@ -16,9 +16,9 @@ pub(super) fn extract(output: &str, file_name: &str) -> Option<ExtractedError> {
     let prefix = Regex::new(&format!(r"^(?:\S*/)?{}: line (\d+): (.*)$", regex::escape(file_name))).ok()?;
     let (line, message) = output
         .lines()
+        .rev()
         .filter_map(|l| prefix.captures(l.trim_end()))
-        .filter(|c| !QUOTE.is_match(&c[2]))
-        .last()
+        .find(|c| !QUOTE.is_match(&c[2]))
         .map(|c| (c[1].parse::<u32>().ok(), c[2].to_string()))?;
     let error_type = if message.starts_with("syntax error") {
         "SyntaxError"
@@ -47,26 +47,59 @@ mod tests {
 
     #[test]
     fn the_three_types() {
-        let (t, m, l, s) = bash("main.sh: line 2: ecko: command not found\n", "greeting=Hi\necko \"$greeting\"\n");
-        assert_eq!((t.as_str(), m.as_str(), l), ("CommandNotFound", "ecko: command not found", Some(2)));
+        let (t, m, l, s) = bash(
+            "main.sh: line 2: ecko: command not found\n",
+            "greeting=Hi\necko \"$greeting\"\n",
+        );
+        assert_eq!(
+            (t.as_str(), m.as_str(), l),
+            ("CommandNotFound", "ecko: command not found", Some(2))
+        );
         assert_eq!(s.as_deref(), Some("ecko \"$greeting\""));
-        let (t, m, l, _) = bash("main.sh: line 4: syntax error near unexpected token `fi'\nmain.sh: line 4: `fi'\n", "");
+        let (t, m, l, _) = bash(
+            "main.sh: line 4: syntax error near unexpected token `fi'\nmain.sh: line 4: `fi'\n",
+            "",
+        );
         assert_eq!(
             (t.as_str(), m.as_str(), l),
             ("SyntaxError", "syntax error near unexpected token `fi'", Some(4)),
             "the quoted line after a syntax error is not the error"
         );
-        let (t, m, _, _) = bash("main.sh: line 2: 3.5: syntax error: invalid arithmetic operator (error token is \".5\")\n", "");
-        assert_eq!((t.as_str(), m.as_str()), ("Error", "3.5: syntax error: invalid arithmetic operator (error token is \".5\")"));
+        let (t, m, _, _) = bash(
+            "main.sh: line 2: 3.5: syntax error: invalid arithmetic operator (error token is \".5\")\n",
+            "",
+        );
+        assert_eq!(
+            (t.as_str(), m.as_str()),
+            (
+                "Error",
+                "3.5: syntax error: invalid arithmetic operator (error token is \".5\")"
+            )
+        );
     }
 
     #[test]
     fn the_last_error_is_the_one_that_ended_the_script() {
         let stderr = "main.sh: line 2: [: -gt: unary operator expected\nmain.sh: line 5: nmae: unbound variable\n";
         let (t, m, l, _) = bash(stderr, "");
-        assert_eq!((t.as_str(), m.as_str(), l), ("Error", "nmae: unbound variable", Some(5)));
+        assert_eq!(
+            (t.as_str(), m.as_str(), l),
+            ("Error", "nmae: unbound variable", Some(5))
+        );
         // A program's own output that merely looks similar, under another name, is not bash's.
-        assert_eq!(extract("bash", "other.sh: line 1: x: command not found\n", None, "", "main.sh"), None);
-        assert_eq!(extract("bash", "cat: numbers.txt: No such file or directory\n", None, "", "main.sh"), None);
+        assert_eq!(
+            extract("bash", "other.sh: line 1: x: command not found\n", None, "", "main.sh"),
+            None
+        );
+        assert_eq!(
+            extract(
+                "bash",
+                "cat: numbers.txt: No such file or directory\n",
+                None,
+                "",
+                "main.sh"
+            ),
+            None
+        );
     }
 }

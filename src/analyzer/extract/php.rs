@@ -117,7 +117,10 @@ mod tests {
             "\nParse error: syntax error, unexpected token \"echo\" in /sandbox/main.php on line 3\n",
             "<?php\n$name = \"Ann\"\necho $name;\n",
         );
-        assert_eq!((t.as_str(), m.as_str(), l), ("ParseError", "syntax error, unexpected token \"echo\"", Some(3)));
+        assert_eq!(
+            (t.as_str(), m.as_str(), l),
+            ("ParseError", "syntax error, unexpected token \"echo\"", Some(3))
+        );
         let (_, m, l, s) = php(
             "PHP Parse error:  Unclosed '{' on line 2 in /sandbox/main.php on line 4\n",
             "<?php\nfor (;;) {\n  echo 1;\n",
@@ -128,7 +131,8 @@ mod tests {
     #[test]
     fn uncaught_exceptions_point_at_the_call() {
         let stderr = "PHP Fatal error:  Uncaught TypeError: add(): Argument #1 ($a) must be of type int, string given, called in /sandbox/main.php on line 5 and defined in /sandbox/main.php:2\nStack trace:\n#0 /sandbox/main.php(5): add()\n#1 {main}\n  thrown in /sandbox/main.php on line 2\n";
-        let code = "<?php\nfunction add(int $a, int $b): int {\n    return $a + $b;\n}\necho add(\"ten\", 5), \"\\n\";\n";
+        let code =
+            "<?php\nfunction add(int $a, int $b): int {\n    return $a + $b;\n}\necho add(\"ten\", 5), \"\\n\";\n";
         let (t, m, l, s) = php(stderr, code);
         assert_eq!(t, "TypeError");
         assert_eq!(m, "add(): Argument #1 ($a) must be of type int, string given");
@@ -140,14 +144,24 @@ mod tests {
         );
         assert_eq!(
             (t.as_str(), m.as_str(), l),
-            ("ArgumentCountError", "Too few arguments to function area(), 1 passed and exactly 2 expected", Some(5))
+            (
+                "ArgumentCountError",
+                "Too few arguments to function area(), 1 passed and exactly 2 expected",
+                Some(5)
+            )
         );
         let (t, m, l, _) = php(
             "Fatal error: Uncaught DivisionByZeroError: Modulo by zero in /sandbox/main.php:2\nStack trace:\n#0 {main}\n  thrown in /sandbox/main.php on line 2\n",
             "",
         );
-        assert_eq!((t.as_str(), m.as_str(), l), ("DivisionByZeroError", "Modulo by zero", Some(2)));
-        let (t, _, _, _) = php("Fatal error: Uncaught App\\Models\\NotFound: gone in /sandbox/main.php:9\n", "");
+        assert_eq!(
+            (t.as_str(), m.as_str(), l),
+            ("DivisionByZeroError", "Modulo by zero", Some(2))
+        );
+        let (t, _, _, _) = php(
+            "Fatal error: Uncaught App\\Models\\NotFound: gone in /sandbox/main.php:9\n",
+            "",
+        );
         assert_eq!(t, "NotFound", "the class without its namespace");
     }
 
@@ -158,8 +172,14 @@ mod tests {
         assert_eq!((t.as_str(), l), ("FatalError", Some(6)));
         assert!(m.starts_with("Allowed memory size"), "{m}");
         let (t, m, l, _) = php(&stderr[..stderr.find("\nFatal").unwrap()], "");
-        assert_eq!((t.as_str(), m.as_str(), l), ("Warning", "Undefined variable $a", Some(2)));
-        let (_, m, _, _) = php("Warning: Trying to access array offset on false in /sandbox/main.php on line 3\n", "");
+        assert_eq!(
+            (t.as_str(), m.as_str(), l),
+            ("Warning", "Undefined variable $a", Some(2))
+        );
+        let (_, m, _, _) = php(
+            "Warning: Trying to access array offset on false in /sandbox/main.php on line 3\n",
+            "",
+        );
         assert_eq!(m, "Trying to access array offset on false");
     }
 

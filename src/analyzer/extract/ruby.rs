@@ -141,7 +141,11 @@ mod tests {
         let e = ruby("main.rb: --> main.rb\nUnmatched keyword, missing `end' ?\n> 1  def square(x)\n> 4  puts square(4)\nmain.rb:4: syntax error, unexpected end-of-input, expecting `end' or dummy end (SyntaxError)\nputs square(4)\n              ^\n");
         assert_eq!(
             (e.error_type.as_str(), e.message.as_str(), e.line),
-            ("SyntaxError", "syntax error, unexpected end-of-input, expecting `end' or dummy end", Some(4))
+            (
+                "SyntaxError",
+                "syntax error, unexpected end-of-input, expecting `end' or dummy end",
+                Some(4)
+            )
         );
         assert_eq!(extract("ruby", "plain text\n", None, "", "main.rb"), None);
     }
