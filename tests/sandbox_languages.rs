@@ -370,8 +370,14 @@ async fn endless_bash_scripts_and_php_warnings_are_explained() {
         check_id: None,
     };
     let scripts = [
-        ("echo \"round ${ROUND:-0}\"\nexport ROUND=$(( ${ROUND:-0} + 1 ))\nexec bash \"$0\"\n", ""),
-        ("total=0\nwhile true; do\n  read -r n\n  total=$((total + n))\ndone\necho \"$total\"\n", "1\n2\n"),
+        (
+            "echo \"round ${ROUND:-0}\"\nexport ROUND=$(( ${ROUND:-0} + 1 ))\nexec bash \"$0\"\n",
+            "",
+        ),
+        (
+            "total=0\nwhile true; do\n  read -r n\n  total=$((total + n))\ndone\necho \"$total\"\n",
+            "1\n2\n",
+        ),
     ];
     for (code, stdin) in scripts {
         let r = devmentor::check::run_check(&sb, Some(&analyzer), &run("bash", code, stdin), &limits)
@@ -388,7 +394,10 @@ async fn endless_bash_scripts_and_php_warnings_are_explained() {
         .expect("the check runs");
     assert_eq!(r.verdict, Verdict::RuntimeError, "{r:?}");
     assert_eq!(r.exit_code, Some(1), "a run that warned ends with 1: {r:?}");
-    assert_eq!(r.stdout, "Total: 0\ndone\n", "PHP went on after the warning, as it does");
+    assert_eq!(
+        r.stdout, "Total: 0\ndone\n",
+        "PHP went on after the warning, as it does"
+    );
     let x = r.explanation.as_ref().expect("an explanation");
     assert_eq!(x.slug.as_deref(), Some("php-undefined-variable"), "{x:?}");
     assert_eq!(x.line, Some(3));
@@ -396,6 +405,10 @@ async fn endless_bash_scripts_and_php_warnings_are_explained() {
     let r = devmentor::check::run_check(&sb, Some(&analyzer), &run("php", code, ""), &limits)
         .await
         .expect("the check runs");
-    assert_eq!(r.exit_code, Some(4), "a program's own exit code is reported as it is: {r:?}");
+    assert_eq!(
+        r.exit_code,
+        Some(4),
+        "a program's own exit code is reported as it is: {r:?}"
+    );
     finish(sb).await;
 }

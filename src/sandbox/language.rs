@@ -356,7 +356,18 @@ mod tests {
     fn the_seven_builtin_packs_parse() {
         let l = langs();
         // Each built-in pack by name (other languages may be added beside them).
-        for name in ["c", "cpp", "go", "java", "javascript", "python", "rust", "php", "ruby", "bash"] {
+        for name in [
+            "c",
+            "cpp",
+            "go",
+            "java",
+            "javascript",
+            "python",
+            "rust",
+            "php",
+            "ruby",
+            "bash",
+        ] {
             assert!(l.names().contains(&name), "{name} is built in: {:?}", l.names());
         }
         for p in l.iter() {
