@@ -238,8 +238,10 @@ async fn baseline_once(
         Some(c) => format!("mkdir -p build && ( {c} ) && {}", pack.run),
         None => pack.run.clone(),
     };
+    // The pack's `prepare` runs first, as in a warm container (PHP's run command needs its files).
+    let prepare = pack.prepare.as_deref().map(|p| format!("{p}\n")).unwrap_or_default();
     let script = format!(
-        "cd /sandbox && printf '%s' \"$1\" > {} && FILE={} && STEM=main && {steps}",
+        "cd /sandbox && {prepare}printf '%s' \"$1\" > {} && FILE={} && STEM=main && {steps}",
         pack.file, pack.file
     );
     body.cmd = Some(vec!["/bin/sh".into(), "-c".into(), script, "sh".into(), code.into()]);
