@@ -65,12 +65,18 @@ function compile(args) {
     return 1;
   }
   const program = ts.createProgram(parsed.fileNames, parsed.options, host(parsed.options));
+  // What tsc's emitFilesAndReportErrors reports, in its order: the type errors only when the
+  // syntax is sound, so a file with both gets the same first message as from tsc itself.
+  let all = program.getSyntacticDiagnostics().slice();
+  if (all.length === 0) {
+    all = all.concat(program.getOptionsDiagnostics(), program.getGlobalDiagnostics());
+    if (all.length === 0) all = all.concat(program.getSemanticDiagnostics());
+  }
   const emitted = program.emit();
-  const diagnostics = ts.sortAndDeduplicateDiagnostics(
-    ts.getPreEmitDiagnostics(program).concat(emitted.diagnostics));
+  const diagnostics = ts.sortAndDeduplicateDiagnostics(all.concat(emitted.diagnostics));
   process.stdout.write(ts.formatDiagnostics(diagnostics, formatHost));
   // tsc's exit codes: 0 clean, 1 errors and nothing written, 2 errors and output written.
-  if (!diagnostics.some((d) => d.category === ts.DiagnosticCategory.Error)) return 0;
+  if (diagnostics.length === 0) return 0;
   return emitted.emitSkipped ? 1 : 2;
 }
 
