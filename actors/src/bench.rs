@@ -94,6 +94,8 @@ pub fn hello_world(language: &str) -> Option<&'static str> {
         "php" => "<?php\necho \"Hello, world!\\n\";\n",
         "ruby" => "puts 'Hello, world!'\n",
         "bash" => "echo 'Hello, world!'\n",
+        "pascal" => "program Hello;\nbegin\n  writeln('Hello, world!');\nend.\n",
+        "csharp" => "class Program { static void Main() { System.Console.WriteLine(\"Hello, world!\"); } }\n",
         _ => return None,
     })
 }
