@@ -1,6 +1,6 @@
 //! The security suite, language by language: a fork bomb, a memory hog, a busy loop, an output
-//! flood and a connection to the host, written in each language the sandbox runs (where the
-//! language can express it). Each case asserts the verdict the student would see and that the
+//! flood and a connection to the host, written in each of the 14 languages the sandbox runs
+//! (where the language can express it: SQL neither forks nor connects, Pascal does not connect). Each case asserts the verdict the student would see and that the
 //! host is unharmed (no container left behind, the host's listener saw nothing).
 
 mod common;
@@ -76,9 +76,10 @@ async fn run_all(h: &Hostile) {
         "{lang} flood: a run stopped for its output is not a success: {}",
         shown(&r)
     );
+    let cap = sb.languages().find(lang).expect("the language").run_limits.output_kb * 1024;
     assert!(
-        r.stdout.len() <= 64 * 1024,
-        "{lang} flood kept {} bytes",
+        r.stdout.len() <= cap,
+        "{lang} flood kept {} bytes, over the {cap}-byte cap",
         r.stdout.len()
     );
     assert!(t.elapsed() < bound, "{lang} flood took {:?}", t.elapsed());
@@ -123,6 +124,13 @@ hostile_tests! {
     java => JAVA;
     go => GO;
     rust => RUST;
+    pascal => PASCAL;
+    csharp => CSHARP;
+    php => PHP;
+    ruby => RUBY;
+    typescript => TYPESCRIPT;
+    bash => BASH;
+    sql => SQL;
 }
 
 const PYTHON: Hostile = Hostile {
@@ -224,4 +232,86 @@ const RUST: Hostile = Hostile {
     connect: Some(
         "use std::net::{TcpStream, ToSocketAddrs};\nuse std::time::Duration;\nfn main() {\n    let mut line = String::new();\n    std::io::stdin().read_line(&mut line).unwrap();\n    let mut it = line.split_whitespace();\n    let (host, port) = (it.next().unwrap(), it.next().unwrap());\n    let addr = format!(\"{host}:{port}\").to_socket_addrs().unwrap().next().unwrap();\n    match TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {\n        Ok(_) => println!(\"CONNECTED\"),\n        Err(e) => println!(\"blocked {e}\"),\n    }\n}\n",
     ),
+};
+
+const PASCAL: Hostile = Hostile {
+    lang: "pascal",
+    fork_bomb: Some("uses BaseUnix;\nbegin\n  while true do\n    fpFork;\nend.\n"),
+    memory_hog: "var p: pointer;\nbegin\n  while true do\n  begin\n    GetMem(p, 10 * 1024 * 1024);\n    FillChar(p^, 10 * 1024 * 1024, 1);\n  end;\nend.\n",
+    busy_loop: "begin\n  while true do ;\nend.\n",
+    flood: "begin\n  while true do\n    writeln('xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx');\nend.\n",
+    // Free Pascal's socket units are not part of a beginner's toolbox; the C case covers the kernel.
+    connect: None,
+};
+
+const CSHARP: Hostile = Hostile {
+    lang: "csharp",
+    // Threads count against the pids limit like processes.
+    fork_bomb: Some(
+        "using System.Threading;\nclass Program {\n    static void Main() {\n        while (true) new Thread(() => Thread.Sleep(100000)).Start();\n    }\n}\n",
+    ),
+    memory_hog: "using System.Collections.Generic;\nclass Program {\n    static void Main() {\n        var all = new List<byte[]>();\n        while (true) {\n            var b = new byte[10 << 20];\n            for (int i = 0; i < b.Length; i += 4096) b[i] = 1;\n            all.Add(b);\n        }\n    }\n}\n",
+    busy_loop: "class Program {\n    static void Main() {\n        long i = 0;\n        while (true) i++;\n    }\n}\n",
+    flood: "class Program {\n    static void Main() {\n        var s = new string('x', 1000);\n        while (true) System.Console.Write(s);\n    }\n}\n",
+    connect: Some(
+        "using System;\nusing System.Net.Sockets;\nclass Program {\n    static void Main() {\n        var parts = Console.ReadLine().Split(' ');\n        try {\n            var c = new TcpClient();\n            if (c.ConnectAsync(parts[0], int.Parse(parts[1])).Wait(2000)) Console.WriteLine(\"CONNECTED\");\n            else Console.WriteLine(\"blocked timeout\");\n        } catch (Exception e) {\n            Console.WriteLine(\"blocked \" + e.GetBaseException().Message);\n        }\n    }\n}\n",
+    ),
+};
+
+const PHP: Hostile = Hostile {
+    lang: "php",
+    fork_bomb: Some("<?php\nwhile (true) {\n    @proc_open('sleep 100', [], $pipes);\n}\n"),
+    memory_hog: "<?php\n$all = [];\nwhile (true) {\n    $all[] = str_repeat('x', 10 * 1024 * 1024);\n}\n",
+    busy_loop: "<?php\nwhile (true) {\n}\n",
+    flood: "<?php\n$s = str_repeat('x', 65536);\nwhile (true) {\n    echo $s;\n}\n",
+    connect: Some(
+        "<?php\n[$host, $port] = explode(' ', trim(fgets(STDIN)));\n$s = @fsockopen($host, (int)$port, $errno, $errstr, 2);\necho $s ? \"CONNECTED\\n\" : \"blocked $errstr\\n\";\n",
+    ),
+};
+
+const RUBY: Hostile = Hostile {
+    lang: "ruby",
+    fork_bomb: Some("loop do\n  begin\n    fork { sleep 100 }\n  rescue StandardError\n  end\nend\n"),
+    memory_hog: "all = []\nloop { all << ('x' * (10 * 1024 * 1024)) }\n",
+    busy_loop: "loop {}\n",
+    flood: "s = 'x' * 65536\nloop { $stdout.write(s) }\n",
+    connect: Some(
+        "require 'socket'\nhost, port = gets.split\nbegin\n  Socket.tcp(host, port.to_i, connect_timeout: 2)\n  puts 'CONNECTED'\nrescue StandardError => e\n  puts \"blocked #{e.class}\"\nend\n",
+    ),
+};
+
+const TYPESCRIPT: Hostile = Hostile {
+    lang: "typescript",
+    fork_bomb: Some(
+        "import { spawn } from \"child_process\";\nfor (;;) {\n  try {\n    spawn(\"/bin/sh\", [\"-c\", \"sleep 100\"]).on(\"error\", () => {});\n  } catch (e) {}\n}\n",
+    ),
+    memory_hog: "const chunks: Buffer[] = [];\nfor (;;) chunks.push(Buffer.alloc(10 * 1024 * 1024, 1));\n",
+    busy_loop: "let i = 0;\nfor (;;) i++;\n",
+    flood: "import * as fs from \"fs\";\nconst s: string = \"x\".repeat(65536);\nfor (;;) fs.writeSync(1, s);\n",
+    connect: Some(
+        "import * as net from \"net\";\nimport * as fs from \"fs\";\nconst [host, port] = fs.readFileSync(0, \"utf8\").trim().split(\" \");\nconst s = net.connect(Number(port), host);\ns.on(\"connect\", () => { console.log(\"CONNECTED\"); process.exit(0); });\ns.on(\"error\", (e: Error) => { console.log(\"blocked\", e.message); process.exit(0); });\nsetTimeout(() => { console.log(\"blocked timeout\"); process.exit(0); }, 2000);\n",
+    ),
+};
+
+const BASH: Hostile = Hostile {
+    lang: "bash",
+    fork_bomb: Some("while true; do\n  sleep 100 &\ndone\n"),
+    memory_hog: "a=x\nwhile true; do\n  a=$a$a\ndone\n",
+    busy_loop: "while :; do :; done\n",
+    flood: "yes xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+    connect: Some(
+        "read -r host port\nif (echo > \"/dev/tcp/$host/$port\") 2>/dev/null; then\n  echo CONNECTED\nelse\n  echo blocked\nfi\n",
+    ),
+};
+
+const SQL: Hostile = Hostile {
+    lang: "sql",
+    // SQL starts no processes and opens no sockets.
+    fork_bomb: None,
+    memory_hog: "WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r)\nSELECT length(group_concat(hex(randomblob(1000)))) FROM r;\n",
+    busy_loop: "WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r)\nSELECT count(*) FROM r;\n",
+    // The table mode lays out a whole result before printing it: an endless query is a memory
+    // hog (above); a big finite one floods.
+    flood: "WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r LIMIT 200000)\nSELECT x, 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' FROM r;\n",
+    connect: None,
 };
