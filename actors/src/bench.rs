@@ -243,8 +243,10 @@ async fn baseline_once(
     // The pack's `prepare` runs first, as in a warm container (PHP's run command needs its files).
     let prepare = pack.prepare.as_deref().map(|p| format!("{p}\n")).unwrap_or_default();
     let script = format!(
-        "cd /sandbox && {prepare}printf '%s' \"$1\" > {} && FILE={} && STEM=main && {steps}",
-        pack.file, pack.file
+        "cd /sandbox && {prepare}printf '%s' \"$1\" > {file} && FILE={file} && STEM={stem} && {steps}",
+        file = pack.file,
+        // Java runs the class named after the file (Main.java → Main).
+        stem = pack.file.rsplit_once('.').map_or(pack.file.as_str(), |(stem, _)| stem),
     );
     body.cmd = Some(vec!["/bin/sh".into(), "-c".into(), script, "sh".into(), code.into()]);
     body.open_stdin = Some(false);
