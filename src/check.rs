@@ -6,7 +6,7 @@
 use crate::analyzer::{extract, Analyzer, Explanation, Failure};
 use crate::registry::Locale;
 use crate::sandbox::{Sandbox, SandboxError, Verdict};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Limits on what a student may send, from the configuration.
 #[derive(Debug, Clone, Copy)]
@@ -36,8 +36,9 @@ pub struct CheckRequest {
     pub check_id: Option<i64>,
 }
 
-/// The result of a check, in the JSON shape of `devmentor check --json`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// The result of a check, in the JSON shape of `devmentor check --json`: the one value that
+/// travels from the sandbox to the `checks` row, the card, the API and the CLI.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CheckResult {
     pub language: String,
     pub verdict: Verdict,
@@ -48,6 +49,24 @@ pub struct CheckResult {
     pub truncated: bool,
     pub duration_ms: u64,
     pub explanation: Option<Explanation>,
+}
+
+impl CheckResult {
+    /// A result that says plainly the service failed, not the student's program. The only
+    /// place such a result is built.
+    pub fn internal_error(language: &str, reason: &str) -> CheckResult {
+        CheckResult {
+            language: language.to_string(),
+            verdict: Verdict::InternalError,
+            exit_code: None,
+            signal: None,
+            stdout: String::new(),
+            stderr: format!("devmentor: {reason}"),
+            truncated: false,
+            duration_ms: 0,
+            explanation: None,
+        }
+    }
 }
 
 /// Why a check could not run at all. Each message tells the student or operator what to do.
@@ -122,17 +141,7 @@ pub async fn run_check(
         ) => return Err(e.into()),
         Err(e) => {
             tracing::error!(language = %pack.name, error = %e, "check failed inside the sandbox");
-            return Ok(CheckResult {
-                language: pack.name.clone(),
-                verdict: Verdict::InternalError,
-                exit_code: None,
-                signal: None,
-                stdout: String::new(),
-                stderr: format!("devmentor: {e}"),
-                truncated: false,
-                duration_ms: 0,
-                explanation: None,
-            });
+            return Ok(CheckResult::internal_error(&pack.name, &e.to_string()));
         }
     };
     // The step the student cares about: the run, or the compiler when it stopped there.

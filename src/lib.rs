@@ -3,6 +3,7 @@
 //! `actors/` (the `devmentor` binary) decides who does what and when; this crate knows how.
 
 pub mod admin;
+pub mod admission;
 pub mod ai;
 pub mod analyzer;
 pub mod api;

@@ -54,7 +54,7 @@ impl Worker {
     pub async fn process(&self, job: &Job) -> Result<Outcome, WorkerError> {
         let client = self.store.client().await?;
         if job.deliveries > self.max_deliveries {
-            let result = internal_error_result(
+            let result = CheckResult::internal_error(
                 &checks::get(&client, job.check_id)
                     .await?
                     .map(|c| c.language)
@@ -64,13 +64,7 @@ impl Worker {
                     job.deliveries - 1
                 ),
             );
-            let first = checks::finish(
-                &client,
-                job.check_id,
-                "internal_error",
-                &serde_json::to_value(&result).unwrap_or_default(),
-            )
-            .await?;
+            let first = checks::finish(&client, job.check_id, &result).await?;
             if first {
                 self.queue.publish_done(job.check_id).await?;
                 self.metrics.check_finished("internal_error", 0.0);
@@ -97,13 +91,12 @@ impl Worker {
         let result = match run_check(&self.sandbox, Some(&self.analyzer), &request, &self.limits).await {
             Ok(r) => r,
             // The input was validated when the check was accepted; anything here is ours.
-            Err(e @ CheckError::Sandbox(_)) => internal_error_result(&row.language, &e.to_string()),
-            Err(e) => internal_error_result(&row.language, &format!("the check could not run: {e}")),
+            Err(e @ CheckError::Sandbox(_)) => CheckResult::internal_error(&row.language, &e.to_string()),
+            Err(e) => CheckResult::internal_error(&row.language, &format!("the check could not run: {e}")),
         };
         let seconds = started.elapsed().as_secs_f64();
         let client = self.store.client().await?;
-        let value = serde_json::to_value(&result).unwrap_or_default();
-        let first = checks::finish(&client, row.id, result.verdict.as_str(), &value).await?;
+        let first = checks::finish(&client, row.id, &result).await?;
         if first {
             self.queue.publish_done(row.id).await?;
             self.metrics.check_finished(result.verdict.as_str(), seconds);
@@ -114,20 +107,5 @@ impl Worker {
             verdict: result.verdict,
             published: first,
         })
-    }
-}
-
-/// A result that says plainly the service failed, not the student's program.
-pub fn internal_error_result(language: &str, reason: &str) -> CheckResult {
-    CheckResult {
-        language: language.to_string(),
-        verdict: Verdict::InternalError,
-        exit_code: None,
-        signal: None,
-        stdout: String::new(),
-        stderr: format!("devmentor: {reason}"),
-        truncated: false,
-        duration_ms: 0,
-        explanation: None,
     }
 }

@@ -251,7 +251,8 @@ async fn a_long_poll_returns_the_check_once_a_worker_finishes_it() {
         };
         let mut value = serde_json::to_value(&result).unwrap();
         value["explanation"] = json!({"source": "registry", "slug": "python-zero-division", "line": 2});
-        assert!(checks::finish(&client, id, "runtime_error", &value).await.unwrap());
+        let result: CheckResult = serde_json::from_value(value).unwrap();
+        assert!(checks::finish(&client, id, &result).await.unwrap());
     });
     let res = app.get(&format!("/api/v1/checks/{id}?wait=10"), Some(&token)).await;
     assert_eq!(res.status(), 200);

@@ -1,13 +1,24 @@
-//! The admin role: owns the warp server (HTTP API, `/healthz`, `/readyz`, `/metrics`; the
-//! admin panel and the Telegram webhook join it in their issues).
+//! The admin role: owns the HTTP server (API, admin panel, playground, webhook, probes). On a
+//! machine without the admin role the same actor serves only the probes (`/healthz`,
+//! `/readyz`, `/metrics` on `METRICS_ADDR`), so they are supervised too.
 
-use devmentor::api::{serve, ApiState};
+use devmentor::api::ApiState;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 pub struct Admin;
+
+#[derive(Clone)]
+pub struct AdminArgs {
+    pub addr: SocketAddr,
+    pub api: Arc<ApiState>,
+    /// Told the bound address (tests ask for port 0).
+    pub bound: tokio::sync::watch::Sender<Option<SocketAddr>>,
+    /// Only `/healthz`, `/readyz` and `/metrics` (a worker machine).
+    pub probes_only: bool,
+}
 
 pub struct AdminState {
     stop: CancellationToken,
@@ -19,22 +30,22 @@ pub enum AdminMsg {}
 impl Actor for Admin {
     type Msg = AdminMsg;
     type State = AdminState;
-    type Arguments = (
-        SocketAddr,
-        Arc<ApiState>,
-        tokio::sync::watch::Sender<Option<SocketAddr>>,
-    );
+    type Arguments = AdminArgs;
 
-    async fn pre_start(
-        &self,
-        _myself: ActorRef<Self::Msg>,
-        (addr, api, bound): Self::Arguments,
-    ) -> Result<Self::State, ActorProcessingErr> {
+    async fn pre_start(&self, _myself: ActorRef<Self::Msg>, a: AdminArgs) -> Result<Self::State, ActorProcessingErr> {
         let stop = CancellationToken::new();
         let s = stop.clone();
-        let (local, task) = serve(addr, api, async move { s.cancelled().await }).await?;
-        tracing::info!(%local, "HTTP API listening (/api/v1/checks, /healthz, /readyz, /metrics)");
-        let _ = bound.send(Some(local));
+        let shutdown = async move { s.cancelled().await };
+        let (local, task) = if a.probes_only {
+            let r = devmentor::api::serve_probes(a.addr, a.api, shutdown).await?;
+            tracing::info!(local = %r.0, "probes listening (/healthz, /readyz, /metrics)");
+            r
+        } else {
+            let r = devmentor::api::serve(a.addr, a.api, shutdown).await?;
+            tracing::info!(local = %r.0, "HTTP server listening (/api/v1, /admin, /playground, /healthz, /readyz, /metrics)");
+            r
+        };
+        let _ = a.bound.send(Some(local));
         Ok(AdminState { stop, task: Some(task) })
     }
 

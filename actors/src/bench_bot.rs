@@ -10,8 +10,8 @@
 //! throughput, not this latency.
 
 use crate::bench::{percentile, round, rss_kib};
-use crate::bot::{start_ctx, BotRole};
-use crate::session::Session;
+use crate::bot::session::Session;
+use crate::bot::start_ctx;
 use crate::supervisor::RestartPolicy;
 use devmentor::check::InputLimits;
 use devmentor::metrics::Metrics;
@@ -67,10 +67,11 @@ pub async fn run(config: &Config, users: usize, messages: usize, rate: u32, json
         stop.clone(),
         Some(fake.url()),
         false,
+        None,
+        Default::default(),
     )
     .await?;
-    let (role, role_handle) =
-        Actor::spawn(None, BotRole, (ctx.clone(), RestartPolicy::from_config(&cfg.runtime))).await?;
+    let role = crate::bot::spawn(ctx.clone(), RestartPolicy::from_config(&cfg.runtime), None).await?;
     let runner = tokio::spawn(instant_runner(store.clone(), queue.clone(), stop.clone()));
     while fake.calls("setMyCommands").len() < 2 {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -130,8 +131,7 @@ pub async fn run(config: &Config, users: usize, messages: usize, rate: u32, json
     }
 
     stop.cancel();
-    role.stop(None);
-    let _ = role_handle.await;
+    role.stop_and_wait(None, None).await.ok();
     let _ = runner.await;
     cleanup(&store, &queue, base, users).await;
 
@@ -202,8 +202,17 @@ async fn instant_runner(store: Store, queue: Queue, stop: CancellationToken) {
     let Ok(consumer) = queue.for_consumer().await else {
         return;
     };
-    let result = serde_json::json!({"language": "python", "verdict": "ok", "exit_code": 0, "signal": null,
-        "stdout": "bench\n", "stderr": "", "truncated": false, "duration_ms": 0, "explanation": null});
+    let result = devmentor::check::CheckResult {
+        language: "python".into(),
+        verdict: devmentor::sandbox::Verdict::Ok,
+        exit_code: Some(0),
+        signal: None,
+        stdout: "bench\n".into(),
+        stderr: String::new(),
+        truncated: false,
+        duration_ms: 0,
+        explanation: None,
+    };
     while !stop.is_cancelled() {
         let jobs = tokio::select! {
             _ = stop.cancelled() => return,
@@ -212,7 +221,7 @@ async fn instant_runner(store: Store, queue: Queue, stop: CancellationToken) {
         for job in jobs {
             if let Ok(c) = store.client().await {
                 let _ = checks::start(&c, job.check_id, "no-sandbox-runner").await;
-                let _ = checks::finish(&c, job.check_id, "ok", &result).await;
+                let _ = checks::finish(&c, job.check_id, &result).await;
             }
             let _ = queue.publish_done(job.check_id).await;
             let _ = consumer.ack(&job).await;

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 pub struct Reaper;
 
+#[derive(Clone)]
 pub struct ReaperArgs {
     pub store: Store,
     pub queue: Queue,

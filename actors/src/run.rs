@@ -4,8 +4,10 @@
 //! Docker for workers), starts the supervised actor tree, and on SIGTERM/SIGINT stops claiming,
 //! lets running checks finish within the grace period, leaves the rest to the stream, and exits 0.
 
-use crate::root::{Root, RootArgs};
-use crate::sandbox_pool::{FaultInjection, PoolContext};
+use crate::admin::AdminArgs;
+use crate::fault::FaultInjection;
+use crate::root::Roles;
+use crate::sandbox_pool::PoolContext;
 use crate::supervisor::RestartPolicy;
 use anyhow::Context;
 use devmentor::ai::{cache::AnswerCache, AiClient, AiSettings};
@@ -50,7 +52,7 @@ pub fn parse_roles(s: &str) -> Result<HashSet<Role>, String> {
 /// Test hooks: fault injection and a channel that reports the bound HTTP address.
 #[derive(Default)]
 pub struct Hooks {
-    pub fault: FaultInjection,
+    pub fault: Arc<FaultInjection>,
     pub bound: Option<tokio::sync::watch::Sender<Option<std::net::SocketAddr>>>,
     pub worker_name: Option<String>,
     /// Stops the service like SIGTERM does (for in-process use, e.g. `bench pipeline`).
@@ -60,26 +62,11 @@ pub struct Hooks {
 }
 
 impl Hooks {
-    /// Fault injection for the runtime's own tests, from variables no deployment sets:
-    /// `DEVMENTOR_FAULT_PANIC_MARKER` (a sandbox actor panics mid-job on a check whose code
-    /// contains it, once; every time with `DEVMENTOR_FAULT_PANIC_ALWAYS=1`).
+    /// Fault injection from the environment (see [`crate::fault`]).
     pub fn from_env() -> Hooks {
-        let marker = std::env::var("DEVMENTOR_FAULT_PANIC_MARKER")
-            .ok()
-            .filter(|m| !m.is_empty());
-        if marker.is_some() {
-            tracing::warn!("fault injection is on (DEVMENTOR_FAULT_PANIC_MARKER): this is a test run");
-        }
         Hooks {
-            fault: FaultInjection {
-                marker,
-                always: std::env::var("DEVMENTOR_FAULT_PANIC_ALWAYS").is_ok_and(|v| v == "1"),
-                fired: Default::default(),
-            },
-            bound: None,
-            worker_name: None,
-            stop: None,
-            telegram_url: None,
+            fault: Arc::new(FaultInjection::from_env()),
+            ..Default::default()
         }
     }
 }
@@ -113,6 +100,15 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
         );
         playground = Some(fake);
     }
+    // One AI client per process (its concurrency limit, breaker and cache are per process):
+    // the worker's analyzer and the bot's "explain more" share it.
+    let ai = match AiSettings::from_config(config) {
+        Some(s) => Some(Arc::new(AiClient::new(s, AnswerCache::Postgres(store.clone()))?)),
+        None => {
+            tracing::info!("AI_API_KEY is not set: unmatched errors get no AI explanation");
+            None
+        }
+    };
     let bot = if roles.contains(&Role::Bot) {
         let telegram_url = hooks.telegram_url.take();
         Some(
@@ -126,6 +122,8 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
                 stop.clone(),
                 telegram_url,
                 playground.is_some(),
+                ai.clone(),
+                hooks.fault.clone(),
             )
             .await?,
         )
@@ -140,7 +138,7 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
             );
             Some(devmentor::api::Webhook {
                 secret: config.bot.webhook_secret.clone(),
-                sink: std::sync::Arc::new(crate::ingress::route_json),
+                sink: std::sync::Arc::new(crate::bot::ingress::route_json),
             })
         }
         _ => None,
@@ -169,14 +167,7 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
         } else {
             entries
         };
-        let ai = match AiSettings::from_config(config) {
-            Some(s) => Some(Arc::new(AiClient::new(s, AnswerCache::Postgres(store.clone()))?)),
-            None => {
-                tracing::info!("AI_API_KEY is not set: unmatched errors get no AI explanation");
-                None
-            }
-        };
-        let analyzer = Arc::new(Analyzer::new(entries, ai, Some(store.clone())));
+        let analyzer = Arc::new(Analyzer::new(entries, ai.clone(), Some(store.clone())));
         reloader = Some(devmentor::registry::listen::spawn_reloader(
             store.clone(),
             analyzer.clone(),
@@ -199,7 +190,7 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
             visibility_timeout: Duration::from_secs(config.runtime.visibility_timeout_seconds),
             stop: stop.clone(),
             busy: Default::default(),
-            fault: std::mem::take(&mut hooks.fault),
+            fault: hooks.fault.clone(),
         });
         pool = Some((ctx, config.runtime.pool_size));
         reaper = Some(crate::reaper::ReaperArgs {
@@ -225,7 +216,11 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
         playground: None,
         admin: None,
     };
-    let (admin, probes) = if roles.contains(&Role::Admin) {
+    let bound = hooks
+        .bound
+        .take()
+        .unwrap_or_else(|| tokio::sync::watch::channel(None).0);
+    let admin = if roles.contains(&Role::Admin) {
         let addr = config
             .http_addr
             .parse()
@@ -240,38 +235,41 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
             ))),
             ..base
         });
-        let bound = hooks
-            .bound
-            .take()
-            .unwrap_or_else(|| tokio::sync::watch::channel(None).0);
-        (Some((addr, api, bound)), None)
+        Some(AdminArgs {
+            addr,
+            api,
+            bound,
+            probes_only: false,
+        })
     } else if !config.metrics_addr.is_empty() {
         // A process without the admin role (a worker machine) can still be probed and scraped.
         let addr = config
             .metrics_addr
             .parse()
             .with_context(|| format!("METRICS_ADDR {:?} is not host:port", config.metrics_addr))?;
-        let stopped = stop.clone();
-        let (_, task) =
-            devmentor::api::serve_probes(addr, Arc::new(base), async move { stopped.cancelled().await }).await?;
-        (None, Some(task))
+        Some(AdminArgs {
+            addr,
+            api: Arc::new(base),
+            bound,
+            probes_only: true,
+        })
     } else {
-        (None, None)
+        None
     };
 
     let external_stop = hooks.stop.clone().unwrap_or_default();
     let (failed_tx, mut failed_rx) = tokio::sync::watch::channel(None);
     let busy_ctx = pool.as_ref().map(|(c, _)| c.clone());
-    let args = RootArgs {
+    let tree = Roles {
         bot: bot.clone(),
         pool,
         reaper,
         admin,
         policy,
         metrics: metrics.clone(),
-        failed: failed_tx,
+        stopping: stop.clone(),
     };
-    let (root, handle) = Actor::spawn(Some("root".into()), Root, args)
+    let (root, handle) = crate::root::start(tree, failed_tx)
         .await
         .context("the root supervisor did not start")?;
     tracing::info!(?roles, "devmentor is running");
@@ -305,9 +303,6 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
     if let Some(r) = reloader {
         let _ = r.await;
     }
-    if let Some(p) = probes {
-        let _ = tokio::time::timeout(Duration::from_secs(5), p).await;
-    }
     if let Some(sandbox) = sandbox_for_shutdown {
         sandbox.shutdown().await;
     }
@@ -323,8 +318,6 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
         }
     }
 }
-
-use ractor::Actor;
 
 fn worker_name() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_else(|_| "worker".into());

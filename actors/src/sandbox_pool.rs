@@ -3,16 +3,16 @@
 //! Each sandbox actor owns one sandbox slot and its own Redis connection (blocking reads would
 //! stall a shared one). It claims a job only when it is idle — that is the backpressure: ractor
 //! mailboxes are unbounded, so work is pulled, never pushed. A job of a dead consumer is taken
-//! over once idle past the visibility timeout; a crashed actor is restarted with backoff.
+//! over once idle past the visibility timeout; a crashed actor is restarted with backoff by the one supervisor.
 
-use crate::supervisor::{RestartPolicy, Restarts};
+use crate::fault::Site;
+use crate::supervisor::{self, Children, Escalation, RestartPolicy, SupervisorArgs, SupervisorMsg};
 use devmentor::queue::Queue;
 use devmentor::worker::{Outcome, Worker};
-use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// Shared by the pool's actors.
@@ -23,122 +23,48 @@ pub struct PoolContext {
     pub stop: CancellationToken,
     /// Jobs being processed right now.
     pub busy: AtomicUsize,
-    pub fault: FaultInjection,
+    pub fault: Arc<crate::fault::FaultInjection>,
 }
 
-/// Fault injection for the runtime's own tests (never set from configuration): a sandbox
-/// actor panics in the middle of a job whose code contains `marker`.
-#[derive(Default)]
-pub struct FaultInjection {
-    pub marker: Option<String>,
-    /// Panic on every such job, not only the first (a restart storm).
-    pub always: bool,
-    pub fired: AtomicBool,
-}
-
-pub enum PoolMsg {
-    Restart(usize),
-}
-
-pub struct SandboxPool;
-
-pub struct PoolState {
+/// The pool's children: one sandbox actor per slot.
+struct Slots {
     ctx: Arc<PoolContext>,
-    children: HashMap<ractor::ActorId, usize>,
-    restarts: HashMap<usize, Restarts>,
+}
+
+impl Children for Slots {
+    type Key = usize;
+
+    fn supervisor(&self) -> &'static str {
+        "sandbox pool"
+    }
+
+    fn name(&self, _slot: usize) -> String {
+        "sandbox".into()
+    }
+
+    async fn start(&self, slot: usize, sup: ActorCell) -> Result<Option<ActorCell>, ActorProcessingErr> {
+        let (a, _) = Actor::spawn_linked(None, SandboxActor, (self.ctx.clone(), slot), sup).await?;
+        Ok(Some(a.get_cell()))
+    }
+}
+
+/// Starts the pool (`size` sandbox actors) linked to `parent`.
+pub async fn spawn(
+    ctx: Arc<PoolContext>,
+    size: usize,
     policy: RestartPolicy,
-}
-
-impl SandboxPool {
-    async fn spawn_child(
-        myself: &ActorRef<PoolMsg>,
-        ctx: &Arc<PoolContext>,
-        index: usize,
-    ) -> Result<ractor::ActorId, ActorProcessingErr> {
-        let (child, _) = Actor::spawn_linked(None, SandboxActor, (ctx.clone(), index), myself.get_cell()).await?;
-        Ok(child.get_id())
-    }
-}
-
-impl Actor for SandboxPool {
-    type Msg = PoolMsg;
-    type State = PoolState;
-    type Arguments = (Arc<PoolContext>, usize, RestartPolicy);
-
-    async fn pre_start(
-        &self,
-        myself: ActorRef<Self::Msg>,
-        (ctx, size, policy): Self::Arguments,
-    ) -> Result<Self::State, ActorProcessingErr> {
-        let mut children = HashMap::new();
-        for i in 0..size.max(1) {
-            children.insert(Self::spawn_child(&myself, &ctx, i).await?, i);
-        }
-        tracing::info!(size, "sandbox pool started");
-        Ok(PoolState {
-            ctx,
-            children,
-            restarts: HashMap::new(),
-            policy,
-        })
-    }
-
-    async fn handle(
-        &self,
-        myself: ActorRef<Self::Msg>,
-        msg: Self::Msg,
-        state: &mut Self::State,
-    ) -> Result<(), ActorProcessingErr> {
-        match msg {
-            PoolMsg::Restart(i) => {
-                if state.ctx.stop.is_cancelled() {
-                    return Ok(());
-                }
-                let id = Self::spawn_child(&myself, &state.ctx, i).await?;
-                state.children.insert(id, i);
-                tracing::info!(slot = i, "sandbox actor restarted");
-            }
-        }
-        Ok(())
-    }
-
-    async fn handle_supervisor_evt(
-        &self,
-        myself: ActorRef<Self::Msg>,
-        evt: SupervisionEvent,
-        state: &mut Self::State,
-    ) -> Result<(), ActorProcessingErr> {
-        let (cell, reason) = match evt {
-            SupervisionEvent::ActorFailed(cell, err) => (cell, format!("failed: {err}")),
-            SupervisionEvent::ActorTerminated(cell, _, reason) => {
-                (cell, format!("stopped: {}", reason.unwrap_or_default()))
-            }
-            _ => return Ok(()),
-        };
-        let Some(i) = state.children.remove(&cell.get_id()) else {
-            return Ok(());
-        };
-        if state.ctx.stop.is_cancelled() {
-            return Ok(());
-        }
-        state.ctx.worker.metrics.actor_restarted("sandbox");
-        match state
-            .restarts
-            .entry(i)
-            .or_default()
-            .record(Instant::now(), &state.policy)
-        {
-            Ok(backoff) => {
-                tracing::warn!(slot = i, %reason, backoff_ms = backoff.as_millis() as u64, "sandbox actor died; restarting");
-                myself.send_after(backoff, move || PoolMsg::Restart(i));
-                Ok(())
-            }
-            Err(e) => {
-                tracing::error!(slot = i, restarts = e.restarts, %reason, "sandbox actor restart storm; escalating");
-                Err(format!("sandbox slot {i} restarted {} times within the window", e.restarts).into())
-            }
-        }
-    }
+    parent: ActorCell,
+) -> Result<(ActorRef<SupervisorMsg<usize>>, tokio::task::JoinHandle<()>), ractor::SpawnErr> {
+    let args = SupervisorArgs {
+        keys: (0..size.max(1)).collect(),
+        policy,
+        metrics: ctx.worker.metrics.clone(),
+        stopping: ctx.stop.clone(),
+        escalation: Escalation::Fail,
+        children: Arc::new(Slots { ctx }),
+    };
+    tracing::info!(size, "sandbox pool starting");
+    supervisor::spawn(None, args, Some(parent)).await
 }
 
 pub struct SandboxActor;
@@ -231,13 +157,13 @@ impl Actor for SandboxActor {
 }
 
 async fn run_job(ctx: &PoolContext, job: &devmentor::queue::Job) -> Result<Outcome, devmentor::worker::WorkerError> {
-    if let Some(marker) = &ctx.fault.marker {
+    if ctx.fault.armed(Site::Sandbox) {
         let client = ctx.worker.store.client().await?;
         let code = devmentor::store::checks::get(&client, job.check_id)
             .await?
             .map(|c| c.code)
             .unwrap_or_default();
-        if code.contains(marker.as_str()) && (ctx.fault.always || !ctx.fault.fired.swap(true, Ordering::SeqCst)) {
+        if ctx.fault.fires(Site::Sandbox, &code) {
             // Mid-job: claimed, not acknowledged. The restarted actor (or another) must finish it.
             panic!("fault injection: sandbox actor crashes on check {}", job.check_id);
         }

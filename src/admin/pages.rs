@@ -779,7 +779,7 @@ async fn check(state: &AdminState, s: &Session, id: &str) -> R {
     let Some(row) = crate::store::checks::get(&c, id).await? else {
         return Ok(not_found(s));
     };
-    let r = row.result.clone().unwrap_or(Value::Null);
+    let r = serde_json::to_value(&row.result).unwrap_or(Value::Null);
     let ts = |t: Option<std::time::SystemTime>| t.map(crate::api::rfc3339).unwrap_or_default();
     let check = json!({
         "id": row.id, "language": row.language, "verdict": row.verdict.clone().unwrap_or(row.status.clone()),

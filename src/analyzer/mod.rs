@@ -6,6 +6,7 @@
 //! attached.
 
 pub mod extract;
+pub mod more;
 
 use crate::ai::AiClient;
 use crate::i18n;
@@ -14,12 +15,13 @@ use crate::registry::{Entry, Locale, Matcher};
 use crate::sandbox::Verdict;
 use crate::store::Store;
 use extract::ExtractedError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, RwLock};
 
 /// What the student is told about a failure, in the JSON shape of `devmentor check --json`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct Explanation {
     /// `registry`, `ai`, `cache`, or `none` when nobody could explain the error.
     pub source: String,

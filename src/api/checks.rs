@@ -9,14 +9,14 @@ use super::auth;
 use super::problem::Problem;
 use super::time::rfc3339;
 use super::{BodyStream, Ctx, DB_TIMEOUT, QUEUE_TIMEOUT};
-use crate::check::{validate_source, CheckError, InputLimits};
+use crate::admission::{self, Refusal};
+use crate::check::{CheckError, InputLimits};
 use crate::registry::Locale;
 use crate::sandbox::Languages;
-use crate::store::checks::{self, CheckRow, NewCheck};
-use crate::store::{Store, StoreError};
+use crate::store::checks::{self, CheckRow};
+use crate::store::StoreError;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::Ordering;
@@ -69,37 +69,8 @@ pub fn validate(body: &[u8], languages: &Languages, limits: &InputLimits) -> Res
             format!("the body must be a JSON object {{\"language\", \"code\", \"stdin\"?, \"locale\"?}}: {e}"),
         )
     })?;
-    let Some(pack) = languages.find(&sub.language) else {
-        let e = CheckError::UnknownLanguage {
-            name: sub.language,
-            known: languages.names().join(", "),
-        };
-        return Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_language",
-            e.to_string(),
-        ));
-    };
-    let code = validate_source(sub.code.as_bytes(), limits).map_err(|e| {
-        let (status, code) = match e {
-            CheckError::SourceTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "source_too_large"),
-            CheckError::NotText => (StatusCode::UNPROCESSABLE_ENTITY, "not_text"),
-            _ => (StatusCode::UNPROCESSABLE_ENTITY, "empty_source"),
-        };
-        Problem::new(status, code, e.to_string())
-    })?;
     let stdin = sub.stdin.unwrap_or_default().into_bytes();
-    if stdin.len() > limits.max_stdin_bytes {
-        let e = CheckError::StdinTooLarge {
-            size: stdin.len(),
-            limit: limits.max_stdin_bytes,
-        };
-        return Err(Problem::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "stdin_too_large",
-            e.to_string(),
-        ));
-    }
+    let ok = admission::validate(languages, limits, &sub.language, sub.code.as_bytes(), &stdin).map_err(invalid)?;
     let locale = match sub.locale.as_deref() {
         None => Locale::default(),
         Some(l) => Locale::parse(l).ok_or_else(|| {
@@ -111,11 +82,23 @@ pub fn validate(body: &[u8], languages: &Languages, limits: &InputLimits) -> Res
         })?,
     };
     Ok(Accepted {
-        language: pack.name.clone(),
-        code,
+        language: ok.language,
+        code: ok.code,
         stdin,
         locale,
     })
+}
+
+/// The problem a program refused by validation is.
+fn invalid(e: CheckError) -> Problem {
+    let (status, code) = match e {
+        CheckError::UnknownLanguage { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_language"),
+        CheckError::SourceTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "source_too_large"),
+        CheckError::StdinTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "stdin_too_large"),
+        CheckError::NotText => (StatusCode::UNPROCESSABLE_ENTITY, "not_text"),
+        _ => (StatusCode::UNPROCESSABLE_ENTITY, "empty_source"),
+    };
+    Problem::new(status, code, e.to_string())
 }
 
 /// Reads the body, refusing it as soon as it passes `limit` (a declared `Content-Length`
@@ -170,16 +153,6 @@ where
     }
 }
 
-/// Deletes a check whose job never reached the queue. Guarded by `status = 'queued'`: should a
-/// late job have reached a worker after all, its check is left to finish.
-async fn forget(store: &Store, id: i64) -> Result<(), StoreError> {
-    let client = store.client().await?;
-    client
-        .execute("DELETE FROM checks WHERE id = $1 AND status = 'queued'", &[&id])
-        .await?;
-    Ok(())
-}
-
 pub async fn submit(ctx: Arc<Ctx>, headers: HeaderMap, body: BodyStream) -> Response {
     match try_submit(&ctx, &headers, body).await {
         Ok(r) => r,
@@ -190,48 +163,40 @@ pub async fn submit(ctx: Arc<Ctx>, headers: HeaderMap, body: BodyStream) -> Resp
 async fn try_submit(ctx: &Ctx, headers: &HeaderMap, body: BodyStream) -> Result<Response, Problem> {
     let state = &ctx.state;
     let token = auth::authenticate(&state.store, headers.get(header::AUTHORIZATION)).await?;
-    ctx.limiter.check(&token)?;
     let body = read_body(headers, body, body_limit(&state.limits)).await?;
     let accepted = validate(&body, &state.languages, &state.limits)?;
-    let new = NewCheck {
+    let deps = admission::Deps {
+        store: &state.store,
+        queue: &state.queue,
+        languages: &state.languages,
+        limits: &state.limits,
+        limiter: &ctx.limiter,
+        queue_timeout: QUEUE_TIMEOUT,
+        db_timeout: DB_TIMEOUT,
+    };
+    let application = admission::Application {
         language: accepted.language,
-        code: accepted.code,
+        code: accepted.code.into_bytes(),
         stdin: accepted.stdin,
         locale: accepted.locale,
-        source: "api".into(),
-        token_id: Some(token.id),
-        ..Default::default()
+        by: admission::Submitter::Token {
+            id: token.id,
+            per_minute: token.rate_per_minute,
+        },
     };
-    let id = db("storing a check", async {
-        let client = state.store.client().await?;
-        checks::insert(&client, &new).await
-    })
-    .await?;
-    // A command sent while Redis is away waits for the reconnection, so the timeout is what
-    // turns "Redis is down" into an answer.
-    let enqueued = match tokio::time::timeout(QUEUE_TIMEOUT, state.queue.enqueue(id)).await {
-        Ok(Ok(_)) => true,
-        Ok(Err(e)) => {
-            tracing::warn!(check_id = id, error = %e, "API: cannot enqueue a check");
-            false
-        }
-        Err(_) => {
-            tracing::warn!(
-                check_id = id,
-                "API: Redis did not take the job within {QUEUE_TIMEOUT:?}"
-            );
-            false
-        }
-    };
-    if !enqueued {
-        if let Err(p) = db("removing an unqueued check", forget(&state.store, id)).await {
-            // Both stores failed at once. The row stays `queued` and the stuck-check reaper will
-            // enqueue it later, so the check may still run although the client was told 503.
-            tracing::error!(check_id = id, "API: an unqueued check could not be removed");
-            return Err(p);
-        }
-        return Err(Problem::queue_unavailable());
-    }
+    let id = admission::admit(&deps, application, async |_| Ok(None))
+        .await
+        .map_err(|r| match r {
+            Refusal::Invalid(e) => invalid(e),
+            Refusal::RateLimited { retry_after } => auth::rate_limited(&token, retry_after),
+            Refusal::QueueUnavailable => Problem::queue_unavailable(),
+            Refusal::Database(e) => {
+                tracing::warn!(error = %e, "API: storing a check failed");
+                Problem::database_unavailable()
+            }
+            // Tokens have no running-check rule and no card.
+            Refusal::Busy { .. } | Refusal::Abandoned => Problem::database_unavailable(),
+        })?;
     state.metrics.checks_submitted.fetch_add(1, Ordering::Relaxed);
     let mut res = warp::reply::with_status(
         warp::reply::json(&serde_json::json!({ "id": id, "status": "queued" })),
@@ -318,43 +283,33 @@ struct CheckView<'a> {
     id: i64,
     status: &'a str,
     language: &'a str,
-    verdict: Value,
-    exit_code: Value,
-    signal: Value,
-    stdout: Value,
-    stderr: Value,
-    truncated: Value,
-    duration_ms: Value,
-    explanation: Value,
+    verdict: Option<&'a str>,
+    exit_code: Option<i64>,
+    signal: Option<&'a str>,
+    stdout: Option<&'a str>,
+    stderr: Option<&'a str>,
+    truncated: Option<bool>,
+    duration_ms: Option<u64>,
+    explanation: Option<&'a crate::analyzer::Explanation>,
     created_at: String,
     started_at: Option<String>,
     finished_at: Option<String>,
 }
 
 fn view(row: &CheckRow) -> CheckView<'_> {
-    let field = |name: &str| {
-        row.result
-            .as_ref()
-            .and_then(|r| r.get(name))
-            .cloned()
-            .unwrap_or(Value::Null)
-    };
-    let verdict = match field("verdict") {
-        Value::Null => row.verdict.clone().map_or(Value::Null, Value::String),
-        v => v,
-    };
+    let r = row.result.as_ref();
     CheckView {
         id: row.id,
         status: &row.status,
         language: &row.language,
-        verdict,
-        exit_code: field("exit_code"),
-        signal: field("signal"),
-        stdout: field("stdout"),
-        stderr: field("stderr"),
-        truncated: field("truncated"),
-        duration_ms: field("duration_ms"),
-        explanation: field("explanation"),
+        verdict: r.map(|r| r.verdict.as_str()).or(row.verdict.as_deref()),
+        exit_code: r.and_then(|r| r.exit_code),
+        signal: r.and_then(|r| r.signal.as_deref()),
+        stdout: r.map(|r| r.stdout.as_str()),
+        stderr: r.map(|r| r.stderr.as_str()),
+        truncated: r.map(|r| r.truncated),
+        duration_ms: r.map(|r| r.duration_ms),
+        explanation: r.and_then(|r| r.explanation.as_ref()),
         created_at: rfc3339(row.created_at),
         started_at: row.started_at.map(rfc3339),
         finished_at: row.finished_at.map(rfc3339),

@@ -3,6 +3,7 @@
 //! so a re-delivered job can never produce a second result.
 
 use super::{Client, StoreError};
+use crate::check::CheckResult;
 use crate::registry::Locale;
 use std::time::{Duration, SystemTime};
 
@@ -33,8 +34,9 @@ pub struct CheckRow {
     pub code: String,
     pub stdin: Vec<u8>,
     pub verdict: Option<String>,
-    /// The `devmentor check --json` object, once done.
-    pub result: Option<serde_json::Value>,
+    /// The result, once done (decoded here, once; a stored value this version cannot read is
+    /// logged and left `None`, which every reader shows as the service's failure).
+    pub result: Option<CheckResult>,
     pub attempts: i32,
     pub user_id: Option<i64>,
     pub token_id: Option<i64>,
@@ -61,7 +63,7 @@ fn row_to_check(r: &tokio_postgres::Row) -> CheckRow {
         code: r.get(5),
         stdin: r.get(6),
         verdict: r.get(7),
-        result: r.get(8),
+        result: decode_result(r.get(0), r.get(8)),
         attempts: r.get(9),
         user_id: r.get(10),
         token_id: r.get(11),
@@ -72,6 +74,17 @@ fn row_to_check(r: &tokio_postgres::Row) -> CheckRow {
         message_id: r.get(16),
         source_message_id: r.get(17),
         delivered_at: r.get(18),
+    }
+}
+
+fn decode_result(id: i64, value: Option<serde_json::Value>) -> Option<CheckResult> {
+    let value = value?;
+    match serde_json::from_value(value) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            tracing::warn!(check = id, error = %e, "a stored result this version cannot read");
+            None
+        }
     }
 }
 
@@ -125,15 +138,26 @@ pub async fn start(client: &Client, id: i64, worker: &str) -> Result<Option<Chec
 }
 
 /// Records the result, once: true only for the call that finished it.
-pub async fn finish(client: &Client, id: i64, verdict: &str, result: &serde_json::Value) -> Result<bool, StoreError> {
+pub async fn finish(client: &Client, id: i64, result: &CheckResult) -> Result<bool, StoreError> {
+    let verdict = result.verdict.as_str();
+    let result = serde_json::to_value(result).map_err(|e| StoreError::Invalid(format!("encoding a result: {e}")))?;
     let n = client
         .execute(
             "UPDATE checks SET status = 'done', verdict = $2, result = $3, finished_at = now(), updated_at = now()
               WHERE id = $1 AND status <> 'done'",
-            &[&id, &verdict, result],
+            &[&id, &verdict, &result],
         )
         .await?;
     Ok(n == 1)
+}
+
+/// Deletes a check whose job never reached the queue. Guarded by `status = 'queued'`: should a
+/// late job have reached a worker after all, its check is left to finish.
+pub async fn delete_queued(client: &Client, id: i64) -> Result<(), StoreError> {
+    client
+        .execute("DELETE FROM checks WHERE id = $1 AND status = 'queued'", &[&id])
+        .await?;
+    Ok(())
 }
 
 /// Puts a check back to `queued` (a worker released it at shutdown, or the reaper re-enqueues it).

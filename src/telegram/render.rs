@@ -5,9 +5,11 @@
 //! output gets about 3,500 of them (40 lines), and the full output is a button away.
 
 use super::callback::Callback;
+use crate::analyzer::Explanation;
+use crate::check::CheckResult;
 use crate::i18n::{t, tf};
 use crate::registry::Locale;
-use serde::Deserialize;
+use crate::sandbox::Verdict;
 
 /// A button: label and callback data.
 pub type Button = (String, String);
@@ -16,34 +18,6 @@ pub type Button = (String, String);
 pub struct Card {
     pub html: String,
     pub buttons: Vec<Vec<Button>>,
-}
-
-/// The parts of a stored result the card shows (the `devmentor check --json` shape).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct ResultView {
-    pub language: String,
-    pub verdict: String,
-    pub exit_code: Option<i64>,
-    pub signal: Option<String>,
-    pub stdout: String,
-    pub stderr: String,
-    pub truncated: bool,
-    pub duration_ms: u64,
-    pub explanation: Option<ExplanationView>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct ExplanationView {
-    pub source: String,
-    pub error_type: String,
-    pub line: Option<u32>,
-    pub title: String,
-    pub text: String,
-    pub hint: Option<String>,
-    pub source_line: Option<String>,
-    pub suggestion: Option<String>,
 }
 
 pub const MAX_OUTPUT_CHARS: usize = 3_500;
@@ -158,16 +132,9 @@ fn tail(s: &str, max_chars: usize, max_lines: usize) -> (String, bool) {
     (out.concat(), cut)
 }
 
-fn status_line(v: &ResultView, locale: Locale) -> String {
-    let key = match v.verdict.as_str() {
-        "ok" => "bot.verdict.ok",
-        "runtime_error" => "bot.verdict.runtime_error",
-        "compile_error" => "bot.verdict.compile_error",
-        "timeout" => "bot.verdict.timeout",
-        "memory_limit" => "bot.verdict.memory_limit",
-        _ => "bot.verdict.internal_error",
-    };
-    let mut parts = vec![format!("<b>{}</b>", escape(&t(locale, key)))];
+fn status_line(v: &CheckResult, locale: Locale) -> String {
+    let key = format!("bot.verdict.{}", v.verdict.as_str());
+    let mut parts = vec![format!("<b>{}</b>", escape(&t(locale, &key)))];
     if let Some(sig) = &v.signal {
         let words = t(locale, &format!("bot.signal.{sig}"));
         let words = if words.starts_with("bot.signal.") {
@@ -176,10 +143,13 @@ fn status_line(v: &ResultView, locale: Locale) -> String {
             words
         };
         parts.push(escape(&words));
-    } else if let Some(code) = v.exit_code.filter(|_| v.verdict != "ok" || v.exit_code != Some(0)) {
+    } else if let Some(code) = v
+        .exit_code
+        .filter(|_| v.verdict != Verdict::Ok || v.exit_code != Some(0))
+    {
         parts.push(escape(&tf(locale, "bot.exit_code", &[("code", &code.to_string())])));
     }
-    if v.verdict != "internal_error" {
+    if v.verdict != Verdict::InternalError {
         parts.push(escape(&tf(
             locale,
             "bot.duration",
@@ -207,7 +177,7 @@ fn code_class(language: &str) -> &str {
 }
 
 /// Renders the card. `check_id` goes into the buttons.
-pub fn card(check_id: i64, v: &ResultView, locale: Locale, display_language: &str) -> Card {
+pub fn card(check_id: i64, v: &CheckResult, locale: Locale, display_language: &str) -> Card {
     let mut budget = MAX_OUTPUT_CHARS;
     loop {
         let c = card_with_budget(check_id, v, locale, display_language, budget);
@@ -218,11 +188,11 @@ pub fn card(check_id: i64, v: &ResultView, locale: Locale, display_language: &st
     }
 }
 
-fn card_with_budget(check_id: i64, v: &ResultView, locale: Locale, display_language: &str, budget: usize) -> Card {
+fn card_with_budget(check_id: i64, v: &CheckResult, locale: Locale, display_language: &str, budget: usize) -> Card {
     let mut html = String::new();
     html.push_str(&format!(
         "{} {}\n{}",
-        emoji(&v.verdict),
+        emoji(v.verdict),
         status_line(v, locale),
         escape(&tf(locale, "bot.card.language", &[("language", display_language)]))
     ));
@@ -254,7 +224,7 @@ fn card_with_budget(check_id: i64, v: &ResultView, locale: Locale, display_langu
             code_class("text"),
             escape(shown.trim_end_matches('\n'))
         ));
-    } else if v.verdict == "ok" {
+    } else if v.verdict == Verdict::Ok {
         html.push_str(&format!("\n\n<i>{}</i>", escape(&t(locale, "bot.card.no_output"))));
     }
     if v.truncated {
@@ -263,7 +233,7 @@ fn card_with_budget(check_id: i64, v: &ResultView, locale: Locale, display_langu
     if !stderr.trim().is_empty() {
         let (shown, cut) = tail(&stderr, MAX_STDERR_CHARS.min(budget), MAX_STDERR_LINES);
         cut_any |= cut;
-        let label = if v.verdict == "compile_error" {
+        let label = if v.verdict == Verdict::CompileError {
             "bot.card.compiler"
         } else {
             "bot.card.errors"
@@ -288,7 +258,7 @@ fn card_with_budget(check_id: i64, v: &ResultView, locale: Locale, display_langu
 }
 
 /// The explanation part of a card (also used alone for "🧠 explain more").
-pub fn explanation_html(e: &ExplanationView, locale: Locale) -> String {
+pub fn explanation_html(e: &Explanation, locale: Locale) -> String {
     let source = match e.source.as_str() {
         "registry" => t(locale, "bot.source.registry"),
         "ai" | "cache" => t(locale, "bot.source.ai"),
@@ -316,24 +286,25 @@ pub fn explanation_html(e: &ExplanationView, locale: Locale) -> String {
     s
 }
 
-fn emoji(verdict: &str) -> &'static str {
+/// The one verdict-to-emoji table (cards, history, the admin's check log).
+pub fn emoji(verdict: Verdict) -> &'static str {
     match verdict {
-        "ok" => "✅",
-        "runtime_error" => "❌",
-        "compile_error" => "🛠",
-        "timeout" => "⏱",
-        "memory_limit" => "💾",
-        _ => "⚠️",
+        Verdict::Ok => "✅",
+        Verdict::RuntimeError => "❌",
+        Verdict::CompileError => "🛠",
+        Verdict::Timeout => "⏱",
+        Verdict::MemoryLimit => "💾",
+        Verdict::InternalError => "⚠️",
     }
 }
 
-fn buttons(id: i64, v: &ResultView, locale: Locale, cut: bool) -> Vec<Vec<Button>> {
+fn buttons(id: i64, v: &CheckResult, locale: Locale, cut: bool) -> Vec<Vec<Button>> {
     let b = |key: &str, c: Callback| (t(locale, key), c.encode());
     let mut rows = vec![vec![
         b("bot.button.rerun", Callback::Rerun(id)),
         b("bot.button.input", Callback::Input(id)),
     ]];
-    let failed = v.verdict != "ok" && v.verdict != "internal_error";
+    let failed = !matches!(v.verdict, Verdict::Ok | Verdict::InternalError);
     let mut second = Vec::new();
     if failed {
         second.push(b("bot.button.explain", Callback::Explain(id)));
@@ -354,6 +325,61 @@ fn buttons(id: i64, v: &ResultView, locale: Locale, cut: bool) -> Vec<Vec<Button
         rows[0].push(b("bot.button.history", Callback::History(0)));
     }
     rows
+}
+
+/// One line of `/history`.
+pub struct HistoryItem<'a> {
+    pub id: i64,
+    /// `None` while the check runs.
+    pub verdict: Option<Verdict>,
+    /// The language's display name.
+    pub language: String,
+    pub code: &'a str,
+}
+
+/// A page of `/history`: a line per check, a re-run button each, and paging buttons.
+pub fn history(items: &[HistoryItem], page: i64, more: bool, locale: Locale) -> Card {
+    let mut html = escape(&tf(locale, "bot.history.title", &[("page", &(page + 1).to_string())]));
+    let mut buttons: Vec<Vec<Button>> = Vec::new();
+    for r in items {
+        let emoji = r.verdict.map(emoji).unwrap_or("⏳");
+        let first = r.code.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+        let first: String = first.chars().take(40).collect();
+        html.push_str(&format!(
+            "\n{emoji} <b>#{}</b> · {} · <code>{}</code>",
+            r.id,
+            escape(&r.language),
+            escape(&first)
+        ));
+        buttons.push(vec![(
+            format!("🔁 #{} {}", r.id, r.language),
+            Callback::Rerun(r.id).encode(),
+        )]);
+    }
+    let mut nav = Vec::new();
+    if page > 0 {
+        nav.push((t(locale, "bot.button.newer"), Callback::History(page - 1).encode()));
+    }
+    if more {
+        nav.push((t(locale, "bot.button.more"), Callback::History(page + 1).encode()));
+    }
+    if !nav.is_empty() {
+        buttons.push(nav);
+    }
+    Card { html, buttons }
+}
+
+/// `/faq`: the questions and answers that fit one message.
+pub fn faq(entries: &[(String, String)], locale: Locale) -> String {
+    let mut html = format!("<b>{}</b>", escape(&t(locale, "bot.faq.title")));
+    for (q, a) in entries {
+        let item = format!("\n\n<b>{}</b>\n{}", escape(q), escape(a));
+        if visible_len(&html) + visible_len(&item) > 4000 {
+            break;
+        }
+        html.push_str(&item);
+    }
+    html
 }
 
 /// The characters Telegram counts: the text without tags, entities decoded.
@@ -379,10 +405,10 @@ pub fn visible_len(html: &str) -> usize {
 }
 
 /// Whether the program seems to have waited for input it did not get (to offer ⌨️ at once).
-pub fn wanted_input(v: &ResultView) -> bool {
+pub fn wanted_input(v: &CheckResult) -> bool {
     let e = v.explanation.as_ref().map(|e| e.error_type.as_str()).unwrap_or("");
     let text = format!("{}\n{}", v.stderr, e);
-    v.verdict == "runtime_error"
+    v.verdict == Verdict::RuntimeError
         && (e == "EOFError"
             || text.contains("EOFError")
             || text.contains("NoSuchElementException")
@@ -394,15 +420,17 @@ pub fn wanted_input(v: &ResultView) -> bool {
 mod tests {
     use super::*;
 
-    fn view(verdict: &str, stdout: &str, stderr: &str) -> ResultView {
-        ResultView {
+    fn view(verdict: &str, stdout: &str, stderr: &str) -> CheckResult {
+        CheckResult {
             language: "python".into(),
-            verdict: verdict.into(),
+            verdict: serde_json::from_value(serde_json::Value::String(verdict.into())).unwrap(),
             exit_code: Some(if verdict == "ok" { 0 } else { 1 }),
+            signal: None,
             stdout: stdout.into(),
             stderr: stderr.into(),
+            truncated: false,
             duration_ms: 1234,
-            ..Default::default()
+            explanation: None,
         }
     }
 
@@ -437,7 +465,7 @@ mod tests {
     #[test]
     fn explanation_is_labelled_by_source_and_quotes_the_line() {
         let mut v = view("runtime_error", "", "Traceback\nZeroDivisionError: division by zero\n");
-        v.explanation = Some(ExplanationView {
+        v.explanation = Some(Explanation {
             source: "registry".into(),
             error_type: "ZeroDivisionError".into(),
             line: Some(3),
@@ -445,7 +473,7 @@ mod tests {
             text: "Ты делишь на ноль.".into(),
             hint: Some("Проверь делитель".into()),
             source_line: Some("print(1/0)".into()),
-            suggestion: None,
+            ..Default::default()
         });
         let c = card(1, &v, Locale::Ru, "Python");
         assert!(c.html.contains("<blockquote expandable>"));

@@ -1,9 +1,10 @@
 //! The broadcaster (bot role): sends broadcasts under Telegram's limits (at most 25 messages a
 //! second of its own, inside the bot's overall limit; 429 `retry_after` waited out), marks users
 //! who blocked the bot, and resumes after a restart from the per-recipient rows — a recipient
-//! whose row a crash left half-done is never sent the message again.
+//! whose row a crash left half-done is never sent the message again. Each batch is one message
+//! the actor handles (`Tick` to itself), so a panic reaches the bot role's supervisor.
 
-use crate::bot::{BotCtx, SendError};
+use super::{BotCtx, SendError};
 use devmentor::store::broadcasts;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::sync::Arc;
@@ -14,16 +15,25 @@ const PER_SECOND: u32 = 25;
 
 pub struct Broadcaster;
 
+pub enum BroadcasterMsg {
+    Tick,
+}
+
 pub struct BroadcasterState {
-    task: Option<tokio::task::JoinHandle<()>>,
+    ctx: Arc<BotCtx>,
+    failures: u32,
 }
 
 impl Actor for Broadcaster {
-    type Msg = ();
+    type Msg = BroadcasterMsg;
     type State = BroadcasterState;
     type Arguments = Arc<BotCtx>;
 
-    async fn pre_start(&self, myself: ActorRef<()>, ctx: Arc<BotCtx>) -> Result<BroadcasterState, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        myself: ActorRef<BroadcasterMsg>,
+        ctx: Arc<BotCtx>,
+    ) -> Result<BroadcasterState, ActorProcessingErr> {
         let n = broadcasts::settle_interrupted(&ctx.store.client().await?).await?;
         if n > 0 {
             tracing::warn!(
@@ -31,46 +41,39 @@ impl Actor for Broadcaster {
                 "broadcast deliveries interrupted by a restart are marked unknown, not resent"
             );
         }
-        let task = tokio::spawn(async move {
-            if let Err(e) = run(ctx).await {
-                myself.stop(Some(format!("broadcaster failed: {e}")));
-            }
-        });
-        Ok(BroadcasterState { task: Some(task) })
+        myself.cast(BroadcasterMsg::Tick)?;
+        Ok(BroadcasterState { ctx, failures: 0 })
     }
 
-    async fn post_stop(&self, _: ActorRef<()>, st: &mut BroadcasterState) -> Result<(), ActorProcessingErr> {
-        if let Some(t) = st.task.take() {
-            t.abort();
-        }
-        Ok(())
-    }
-}
-
-async fn run(ctx: Arc<BotCtx>) -> anyhow::Result<()> {
-    let gap = Duration::from_secs(1) / PER_SECOND;
-    let mut failures = 0u32;
-    loop {
-        if ctx.stop.is_cancelled() {
+    async fn handle(
+        &self,
+        myself: ActorRef<BroadcasterMsg>,
+        _: BroadcasterMsg,
+        st: &mut BroadcasterState,
+    ) -> Result<(), ActorProcessingErr> {
+        if st.ctx.stop.is_cancelled() {
             return Ok(());
         }
-        match step(&ctx, gap).await {
-            Ok(worked) => {
-                failures = 0;
-                if !worked {
-                    tokio::select! {
-                        _ = ctx.stop.cancelled() => return Ok(()),
-                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    }
-                }
+        let gap = Duration::from_secs(1) / PER_SECOND;
+        match step(&st.ctx, gap).await {
+            Ok(true) => {
+                st.failures = 0;
+                myself.cast(BroadcasterMsg::Tick)?;
+            }
+            Ok(false) => {
+                st.failures = 0;
+                myself.send_after(Duration::from_secs(1), || BroadcasterMsg::Tick);
             }
             Err(e) => {
-                failures += 1;
+                st.failures += 1;
                 tracing::warn!(error = %e, "broadcaster step failed");
-                anyhow::ensure!(failures < 30, "broadcasts have failed for half a minute: {e}");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                if st.failures >= 30 {
+                    return Err(format!("broadcasts have failed for half a minute: {e}").into());
+                }
+                myself.send_after(Duration::from_secs(1), || BroadcasterMsg::Tick);
             }
         }
+        Ok(())
     }
 }
 
@@ -94,6 +97,7 @@ async fn step(ctx: &BotCtx, gap: Duration) -> anyhow::Result<bool> {
                 Ok(_) => ("sent", None),
                 Err(SendError::Blocked) => ("blocked", None),
                 Err(SendError::Other(e)) => ("failed", Some(e)),
+                Err(e) => ("failed", Some(e.to_string())),
             };
             broadcasts::delivered(&client, id, user, status, error.as_deref()).await?;
             if let Some(rest) = gap.checked_sub(started.elapsed()) {

@@ -1,8 +1,12 @@
 //! Ingress: Telegram updates in (long polling; the webhook route of the admin role uses
-//! [`route`] too), each routed to its user's session actor, in order.
+//! [`route`] too), each routed to its user's session actor, in order. Each long poll is one
+//! message the actor handles (`Poll` to itself), so a panic in it reaches the bot role's
+//! supervisor, which restarts ingress; the offset lives in the actor's state only because
+//! Telegram keeps unconfirmed updates and sends them again.
 
-use crate::bot::BotCtx;
-use crate::session::{SupervisorMsg, SUPERVISOR_NAME};
+use super::session::{SupervisorMsg, SUPERVISOR_NAME};
+use super::BotCtx;
+use crate::fault::Site;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,10 +15,6 @@ use teloxide::prelude::*;
 use teloxide::types::{AllowedUpdate, Update, UpdateKind};
 
 pub struct Ingress;
-
-pub struct IngressState {
-    task: Option<tokio::task::JoinHandle<()>>,
-}
 
 /// The user an update comes from (updates without one — channel posts and the like — are
 /// ignored).
@@ -59,12 +59,26 @@ pub fn route_json(body: &[u8]) -> bool {
     }
 }
 
+pub enum IngressMsg {
+    Poll,
+}
+
+pub struct IngressState {
+    ctx: Arc<BotCtx>,
+    offset: i32,
+    backoff: Duration,
+}
+
 impl Actor for Ingress {
-    type Msg = ();
+    type Msg = IngressMsg;
     type State = IngressState;
     type Arguments = Arc<BotCtx>;
 
-    async fn pre_start(&self, _: ActorRef<()>, ctx: Arc<BotCtx>) -> Result<IngressState, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        myself: ActorRef<IngressMsg>,
+        ctx: Arc<BotCtx>,
+    ) -> Result<IngressState, ActorProcessingErr> {
         if !ctx.config.webhook_url.is_empty() {
             let mut r = ctx.tg.set_webhook(reqwest::Url::parse(&ctx.config.webhook_url)?);
             let secret = ctx.config.webhook_secret.expose();
@@ -73,72 +87,79 @@ impl Actor for Ingress {
             }
             r.await?;
             tracing::info!("webhook mode: Telegram posts updates to the admin role's /telegram/webhook");
-            return Ok(IngressState { task: None });
+        } else {
+            // Long polling and a webhook exclude each other.
+            if let Err(e) = ctx.tg.delete_webhook().await {
+                tracing::warn!(error = %e, "deleteWebhook failed");
+            }
+            tracing::info!("long polling for Telegram updates");
+            myself.cast(IngressMsg::Poll)?;
         }
-        // Long polling and a webhook exclude each other.
-        if let Err(e) = ctx.tg.delete_webhook().await {
-            tracing::warn!(error = %e, "deleteWebhook failed");
-        }
-        let task = tokio::spawn(poll(ctx));
-        Ok(IngressState { task: Some(task) })
+        Ok(IngressState {
+            ctx,
+            offset: 0,
+            backoff: Duration::from_millis(500),
+        })
     }
 
-    async fn post_stop(&self, _: ActorRef<()>, st: &mut IngressState) -> Result<(), ActorProcessingErr> {
-        if let Some(t) = st.task.take() {
-            t.abort();
+    async fn handle(
+        &self,
+        myself: ActorRef<IngressMsg>,
+        _: IngressMsg,
+        st: &mut IngressState,
+    ) -> Result<(), ActorProcessingErr> {
+        let ctx = st.ctx.clone();
+        let allowed = vec![
+            AllowedUpdate::Message,
+            AllowedUpdate::EditedMessage,
+            AllowedUpdate::CallbackQuery,
+        ];
+        let req = ctx
+            .tg
+            .get_updates()
+            .offset(st.offset)
+            .timeout(25)
+            .allowed_updates(allowed);
+        let r = tokio::select! {
+            _ = ctx.stop.cancelled() => return Ok(()),
+            r = req.send() => r,
+        };
+        match r {
+            Ok(updates) => {
+                st.backoff = Duration::from_millis(500);
+                for u in updates {
+                    st.offset = st.offset.max(u.id.0 as i32 + 1);
+                    if ctx.fault.fires(Site::Ingress, &text_of(&u)) {
+                        panic!("fault injection: ingress crashes on update {}", u.id.0);
+                    }
+                    // The session supervisor may be restarting: wait for it rather than drop.
+                    while !route(u.clone()) {
+                        if ctx.stop.is_cancelled() {
+                            return Ok(());
+                        }
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+                myself.cast(IngressMsg::Poll)?;
+            }
+            Err(teloxide::RequestError::RetryAfter(s)) => {
+                myself.send_after(s.duration(), || IngressMsg::Poll);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in_ms = st.backoff.as_millis() as u64, "getUpdates failed");
+                myself.send_after(st.backoff, || IngressMsg::Poll);
+                st.backoff = (st.backoff * 2).min(Duration::from_secs(30));
+            }
         }
         Ok(())
     }
 }
 
-async fn poll(ctx: Arc<BotCtx>) {
-    let mut offset: i32 = 0;
-    let mut backoff = Duration::from_millis(500);
-    let allowed = vec![
-        AllowedUpdate::Message,
-        AllowedUpdate::EditedMessage,
-        AllowedUpdate::CallbackQuery,
-    ];
-    tracing::info!("long polling for Telegram updates");
-    loop {
-        let req = ctx
-            .tg
-            .get_updates()
-            .offset(offset)
-            .timeout(25)
-            .allowed_updates(allowed.clone());
-        let r = tokio::select! {
-            _ = ctx.stop.cancelled() => return,
-            r = req.send() => r,
-        };
-        match r {
-            Ok(updates) => {
-                backoff = Duration::from_millis(500);
-                for u in updates {
-                    offset = offset.max(u.id.0 as i32 + 1);
-                    // The session supervisor may be restarting: wait for it rather than drop.
-                    let mut u = Some(u);
-                    while let Some(update) = u.take() {
-                        if !route(update.clone()) {
-                            if ctx.stop.is_cancelled() {
-                                return;
-                            }
-                            tokio::time::sleep(Duration::from_millis(100)).await;
-                            u = Some(update);
-                        }
-                    }
-                }
-            }
-            Err(teloxide::RequestError::RetryAfter(s)) => tokio::time::sleep(s.duration()).await,
-            Err(e) => {
-                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "getUpdates failed");
-                tokio::select! {
-                    _ = ctx.stop.cancelled() => return,
-                    _ = tokio::time::sleep(backoff) => {}
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(30));
-            }
-        }
+/// The text of an update (for fault injection).
+fn text_of(u: &Update) -> String {
+    match &u.kind {
+        UpdateKind::Message(m) | UpdateKind::EditedMessage(m) => m.text().unwrap_or_default().to_string(),
+        _ => String::new(),
     }
 }
 

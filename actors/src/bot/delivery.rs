@@ -3,11 +3,18 @@
 //! into the card, records `delivered_at`, then acks. Events of a dead replica are reclaimed after
 //! the visibility timeout, and a sweep delivers finished checks whose event was lost (Redis
 //! restarted empty, or the bot was down), so every result reaches its student once.
+//!
+//! Each read of the stream is one message the actor handles (`Tick` to itself), so a panic
+//! reaches the bot role's supervisor. Delivery tells the student's session that the check is
+//! delivered (and whether the program wanted input): the dialogue is the session's.
 
-use crate::bot::{BotCtx, SendError};
+use super::session::{self, Delivered};
+use super::{BotCtx, SendError};
+use crate::fault::Site;
+use devmentor::check::CheckResult;
 use devmentor::queue::{Job, Queue};
 use devmentor::store::checks;
-use devmentor::telegram::render::{self, ResultView};
+use devmentor::telegram::render;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -15,65 +22,79 @@ use std::time::{Duration, Instant};
 
 pub struct Delivery;
 
+pub enum DeliveryMsg {
+    Tick,
+}
+
 pub struct DeliveryState {
-    task: Option<tokio::task::JoinHandle<()>>,
+    ctx: Arc<BotCtx>,
+    queue: Queue,
+    last_sweep: Instant,
+    failures: u32,
 }
 
 impl Actor for Delivery {
-    type Msg = ();
+    type Msg = DeliveryMsg;
     type State = DeliveryState;
     type Arguments = Arc<BotCtx>;
 
-    async fn pre_start(&self, myself: ActorRef<()>, ctx: Arc<BotCtx>) -> Result<DeliveryState, ActorProcessingErr> {
-        let consumer = ctx.queue.results_consumer().await?;
-        let task = tokio::spawn(async move {
-            if let Err(e) = run(ctx, consumer).await {
-                // The actor fails and its supervisor restarts it with backoff.
-                myself.stop(Some(format!("delivery loop failed: {e}")));
-            }
-        });
-        Ok(DeliveryState { task: Some(task) })
+    async fn pre_start(
+        &self,
+        myself: ActorRef<DeliveryMsg>,
+        ctx: Arc<BotCtx>,
+    ) -> Result<DeliveryState, ActorProcessingErr> {
+        let queue = ctx.queue.results_consumer().await?;
+        myself.cast(DeliveryMsg::Tick)?;
+        Ok(DeliveryState {
+            ctx,
+            queue,
+            last_sweep: Instant::now() - Duration::from_secs(3600),
+            failures: 0,
+        })
     }
 
-    async fn post_stop(&self, _: ActorRef<()>, st: &mut DeliveryState) -> Result<(), ActorProcessingErr> {
-        if let Some(t) = st.task.take() {
-            t.abort();
-        }
-        Ok(())
-    }
-}
-
-async fn run(ctx: Arc<BotCtx>, q: Queue) -> anyhow::Result<()> {
-    let mut last_sweep = Instant::now() - Duration::from_secs(3600);
-    let mut failures = 0u32;
-    loop {
+    async fn handle(
+        &self,
+        myself: ActorRef<DeliveryMsg>,
+        _: DeliveryMsg,
+        st: &mut DeliveryState,
+    ) -> Result<(), ActorProcessingErr> {
+        let ctx = st.ctx.clone();
         if ctx.stop.is_cancelled() {
             return Ok(());
         }
-        if last_sweep.elapsed() >= Duration::from_secs(10) {
-            last_sweep = Instant::now();
-            sweep(&ctx, &q).await;
+        if st.last_sweep.elapsed() >= Duration::from_secs(10) {
+            st.last_sweep = Instant::now();
+            sweep(&ctx, &st.queue).await;
         }
         let jobs = tokio::select! {
             _ = ctx.stop.cancelled() => return Ok(()),
-            r = q.claim(&ctx.name, 32, Duration::from_secs(2)) => r,
+            r = st.queue.claim(&ctx.name, 32, Duration::from_secs(2)) => r,
         };
         match jobs {
             Ok(jobs) => {
-                failures = 0;
+                st.failures = 0;
                 for job in jobs {
-                    handle(&ctx, &q, &job).await;
+                    handle(&ctx, &st.queue, &job).await;
                 }
+                myself.cast(DeliveryMsg::Tick)?;
             }
             Err(e) => {
-                failures += 1;
+                st.failures += 1;
                 tracing::warn!(error = %e, "reading the results stream failed");
-                if failures > 30 {
-                    anyhow::bail!("the results stream has been unreadable for a minute: {e}");
+                if st.failures > 30 {
+                    // The actor fails and its supervisor restarts it with backoff.
+                    return Err(format!("the results stream has been unreadable for a minute: {e}").into());
                 }
-                tokio::time::sleep(Duration::from_secs(2)).await;
+                myself.send_after(Duration::from_secs(2), || DeliveryMsg::Tick);
             }
         }
+        Ok(())
+    }
+
+    async fn post_stop(&self, _: ActorRef<DeliveryMsg>, st: &mut DeliveryState) -> Result<(), ActorProcessingErr> {
+        st.queue.quit().await;
+        Ok(())
     }
 }
 
@@ -121,33 +142,29 @@ pub async fn deliver(ctx: &BotCtx, id: i64) -> anyhow::Result<()> {
         return Ok(());
     };
     drop(client);
-    let view: ResultView = row
+    if ctx.fault.fires(Site::Delivery, &row.code) {
+        // Mid-delivery: the event stays pending, so the restarted actor (or the sweep) delivers it.
+        panic!("fault injection: delivery crashes on check {id}");
+    }
+    let result = row
         .result
         .clone()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default();
-    let card = render::card(id, &view, row.locale, &ctx.display_name(&row.language));
-    let sent = match ctx.edit(chat, message, &card.html, &card.buttons).await {
-        Ok(()) => Ok(()),
-        // The "⏳" message is gone (deleted by the student): send the card anew.
-        Err(SendError::Other(e))
-            if e.contains("message to edit not found") || e.contains("message can't be edited") =>
-        {
-            ctx.send(chat, &card.html, Some(&card.buttons), None).await.map(|_| ())
-        }
-        Err(e) => Err(e),
-    };
-    if let Ok(mut s) = ctx.inflight.lock() {
-        s.remove(&id);
-    }
-    match sent {
+        .unwrap_or_else(|| CheckResult::internal_error(&row.language, "the result was lost"));
+    let card = render::card(id, &result, row.locale, &ctx.display_name(&row.language));
+    // The "⏳" message may be gone (deleted by the student): then the card is sent anew.
+    match ctx.edit_or_send(chat, message, &card.html, &card.buttons).await {
         Ok(()) | Err(SendError::Blocked) => {}
-        Err(SendError::Other(e)) => anyhow::bail!("editing the card: {e}"),
+        Err(e) => anyhow::bail!("editing the card: {e}"),
     }
     checks::mark_delivered(&ctx.store.client().await?, id).await?;
     ctx.metrics.bot_delivered.fetch_add(1, Ordering::Relaxed);
-    if render::wanted_input(&view) && row.stdin.is_empty() {
-        crate::session::ask_stdin(ctx, user, chat, row.locale, id, true).await?;
-    }
+    let wants_input = render::wanted_input(&result) && row.stdin.is_empty();
+    session::tell(Delivered {
+        user,
+        chat,
+        locale: row.locale,
+        check: id,
+        wants_input,
+    });
     Ok(())
 }
