@@ -652,3 +652,53 @@ async fn webhook_mode_takes_updates_only_with_the_secret() {
     let u = TgUser::new(4001, "Web").with_language("en");
     s.said(&u, 0, "/language").await;
 }
+
+/// Ingress and delivery do their work inside their actors' message handling: a panic in either
+/// reaches the bot role's supervisor, which restarts the actor, and no message is lost — Telegram
+/// sends the unconfirmed update again, and the undelivered card is delivered by the restarted
+/// delivery.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_panic_in_ingress_or_delivery_restarts_it_and_messages_keep_flowing() {
+    let s = service_with(
+        "botpanic",
+        &["bot,worker,admin"],
+        &[3101],
+        &[
+            ("DEVMENTOR_FAULT_PANIC_MARKER", "CRASH_HERE"),
+            ("DEVMENTOR_FAULT_PANIC_IN", "ingress,delivery"),
+        ],
+    )
+    .await;
+    let u = TgUser::new(3101, "Ира");
+    // The marker is in the message (ingress panics on the update) and in the code (delivery
+    // panics on its card): both crash once.
+    let m = s
+        .fake
+        .send_text(&u, "```python\nprint('still here')  # CRASH_HERE\n```");
+    let card = s.card(&u, m).await;
+    assert!(card.text.contains("still here"), "{}", card.text);
+    let logs = s.logs();
+    assert!(logs.contains("fault injection: ingress crashes"), "{logs}");
+    assert!(logs.contains("fault injection: delivery crashes"), "{logs}");
+    // Both were restarted by their supervisor, once each.
+    let http = reqwest::Client::new();
+    common::wait_ready(&http, &s.env.base()).await;
+    let metrics = common::metrics(&http, &s.env.base()).await;
+    assert!(
+        metrics.contains("devmentor_actor_restarts_total{actor=\"ingress\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("devmentor_actor_restarts_total{actor=\"delivery\"} 1"),
+        "{metrics}"
+    );
+    // And messages keep flowing through the restarted actors.
+    let m2 = s.fake.send_text(&u, "```python\nprint(6 * 7)\n```");
+    let card = s.card(&u, m2).await;
+    assert!(card.text.contains("42"), "{}", card.text);
+    assert_eq!(
+        s.env.psql("SELECT count(*) FROM checks"),
+        "2",
+        "the redelivered update ran once"
+    );
+}
