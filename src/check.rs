@@ -38,7 +38,10 @@ pub struct CheckRequest {
 
 /// The result of a check, in the JSON shape of `devmentor check --json`: the one value that
 /// travels from the sandbox to the `checks` row, the card, the API and the CLI.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// Stored results are read leniently (`serde(default)`): a field an older version did not
+/// write reads as empty, never as an unreadable row.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct CheckResult {
     pub language: String,
     pub verdict: Verdict,

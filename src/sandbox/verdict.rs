@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Ok,
@@ -11,6 +11,8 @@ pub enum Verdict {
     CompileError,
     Timeout,
     MemoryLimit,
+    /// Also what a stored result without a verdict reads as: never `ok` by default.
+    #[default]
     InternalError,
 }
 

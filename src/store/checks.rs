@@ -63,7 +63,7 @@ fn row_to_check(r: &tokio_postgres::Row) -> CheckRow {
         code: r.get(5),
         stdin: r.get(6),
         verdict: r.get(7),
-        result: decode_result(r.get(0), r.get(8)),
+        result: decode_result(r.get(0), r.get(7), r.get(8)),
         attempts: r.get(9),
         user_id: r.get(10),
         token_id: r.get(11),
@@ -77,8 +77,13 @@ fn row_to_check(r: &tokio_postgres::Row) -> CheckRow {
     }
 }
 
-fn decode_result(id: i64, value: Option<serde_json::Value>) -> Option<CheckResult> {
-    let value = value?;
+fn decode_result(id: i64, verdict: Option<&str>, value: Option<serde_json::Value>) -> Option<CheckResult> {
+    let mut value = value?;
+    // The verdict column is the authority when the stored object lacks one.
+    if let (Some(v), Some(obj)) = (verdict, value.as_object_mut()) {
+        obj.entry("verdict")
+            .or_insert_with(|| serde_json::Value::String(v.to_string()));
+    }
     match serde_json::from_value(value) {
         Ok(r) => Some(r),
         Err(e) => {
