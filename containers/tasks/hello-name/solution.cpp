@@ -1,0 +1,10 @@
+#include <iostream>
+#include <string>
+using namespace std;
+
+int main() {
+    string name;
+    cin >> name;
+    cout << "Hello, " << name << "!\n";
+    return 0;
+}

@@ -1,0 +1,5 @@
+word = input().strip()
+if word == word[::-1]:
+    print("YES")
+else:
+    print("NO")
