@@ -5,7 +5,7 @@
 
 use crate::analyzer::{extract, Analyzer, Explanation, Failure};
 use crate::registry::Locale;
-use crate::sandbox::{Sandbox, SandboxError, Verdict};
+use crate::sandbox::{Sandbox, SandboxError, StepOutcome, Verdict};
 use serde::{Deserialize, Serialize};
 
 /// Limits on what a student may send, from the configuration.
@@ -148,15 +148,44 @@ pub async fn run_check(
         }
     };
     // The step the student cares about: the run, or the compiler when it stopped there.
-    let Some(step) = run.run.as_ref().or(run.compile.as_ref()) else {
-        return Err(SandboxError::Internal("a check produced no step".into()).into());
+    let (step, compiled_only) = match (run.run.as_ref(), run.compile.as_ref()) {
+        (Some(step), _) => (step, false),
+        (None, Some(step)) => (step, true),
+        (None, None) => return Err(SandboxError::Internal("a check produced no step".into()).into()),
     };
+    Ok(judge(
+        pack,
+        run.verdict,
+        step,
+        compiled_only,
+        &code,
+        analyzer,
+        request.locale,
+        request.check_id,
+    )
+    .await)
+}
+
+/// One step's outcome as a result: its output for the student (the Python hook's report taken
+/// out) and, when it failed and an analyzer is given, the explanation. A task's tests are
+/// judged here too, one run each.
+#[allow(clippy::too_many_arguments)]
+pub async fn judge(
+    pack: &crate::sandbox::LanguagePack,
+    verdict: Verdict,
+    step: &StepOutcome,
+    compiled_only: bool,
+    code: &str,
+    analyzer: Option<&Analyzer>,
+    locale: Locale,
+    check_id: Option<i64>,
+) -> CheckResult {
     let raw_stderr = String::from_utf8_lossy(&step.stderr);
     // The Python hook's report is for the analyzer, not for the student's eyes.
     let (stderr, python_report) = extract::split_python_report(&raw_stderr);
     let mut result = CheckResult {
         language: pack.name.clone(),
-        verdict: run.verdict,
+        verdict,
         exit_code: step.exit_code,
         signal: step.signal().map(str::to_string),
         stdout: String::from_utf8_lossy(&step.stdout).into_owned(),
@@ -166,10 +195,10 @@ pub async fn run_check(
         explanation: None,
     };
     if let Some(analyzer) = analyzer {
-        let limits = if run.run.is_some() {
-            pack.run_limits
-        } else {
+        let limits = if compiled_only {
             pack.compile_limits
+        } else {
+            pack.run_limits
         };
         let failure = Failure {
             language: &pack.name,
@@ -178,18 +207,18 @@ pub async fn run_check(
             signal: result.signal.as_deref(),
             stderr: &result.stderr,
             python_report: python_report.as_deref(),
-            code: &code,
-            file_name: &pack.file_name_for(&code),
+            code,
+            file_name: &pack.file_name_for(code),
             output_limit_hit: step.output_limit_hit,
             timeout_s: limits.timeout_s,
             memory_mb: limits.memory_mb,
             output_kb: limits.output_kb,
-            locale: request.locale,
-            check_id: request.check_id,
+            locale,
+            check_id,
         };
         result.explanation = analyzer.explain(&failure).await;
     }
-    Ok(result)
+    result
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod registry;
 pub mod sandbox;
 pub mod secret;
 pub mod store;
+pub mod tasks;
 pub mod telegram;
 pub mod worker;
 

@@ -20,6 +20,7 @@ mod run;
 mod sandbox_pool;
 mod setup;
 mod supervisor;
+mod tasks_cmd;
 mod term;
 
 use clap::{Parser, Subcommand};
@@ -80,12 +81,17 @@ enum Command {
         #[command(subcommand)]
         what: access_cmd::WhitelistCommand,
     },
-    /// Apply database migrations; load the shipped catalogue into an empty registry.
+    /// Apply database migrations; load the shipped catalogue and starter tasks into empty tables.
     Migrate,
     /// The common-error registry: import, test, verify, list.
     Registry {
         #[command(subcommand)]
         what: registry_cmd::RegistryCommand,
+    },
+    /// Graded tasks: import the starter set (or a folder of tasks), list them.
+    Tasks {
+        #[command(subcommand)]
+        what: tasks_cmd::TasksCommand,
     },
 }
 
@@ -146,6 +152,7 @@ fn main() -> ExitCode {
             Command::Whitelist { what } => access_cmd::run(&config, what).await,
             Command::Migrate => registry_cmd::migrate(&config).await,
             Command::Registry { what } => registry_cmd::run(&config, what).await,
+            Command::Tasks { what } => tasks_cmd::run(&config, what).await,
         }
     });
     match result {

@@ -76,6 +76,7 @@ pub async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
             registry::store::count(&client).await?
         );
     }
+    crate::tasks_cmd::load_starter_if_empty(&store).await?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -61,6 +61,39 @@ pub struct SandboxRun {
     pub run: Option<StepOutcome>,
 }
 
+/// A program ready to run: the source of an interpreted language, or a compiled artifact.
+#[derive(Debug, Clone)]
+pub struct Program {
+    file_name: String,
+    bytes: Vec<u8>,
+    kind: PayloadKind,
+}
+
+/// The outcome of [`Sandbox::build`].
+#[derive(Debug, Clone)]
+pub enum Build {
+    Ready {
+        program: Program,
+        /// The compiler's step (warnings), for compiled languages.
+        compile: Option<StepOutcome>,
+    },
+    Failed(SandboxRun),
+}
+
+/// A compile step that stopped the check: timeout, memory, or a compiler that failed (or
+/// printed, or produced, more than we carry).
+fn compile_verdict(compiled: &StepOutcome) -> Option<Verdict> {
+    if compiled.timed_out {
+        Some(Verdict::Timeout)
+    } else if compiled.oom_killed {
+        Some(Verdict::MemoryLimit)
+    } else if compiled.exit_code != Some(0) || compiled.output_limit_hit {
+        Some(Verdict::CompileError)
+    } else {
+        None
+    }
+}
+
 pub struct Sandbox {
     docker: Docker,
     languages: Arc<Languages>,
@@ -217,17 +250,7 @@ impl Sandbox {
         );
         let (run_container, compiled) = tokio::join!(run_container, compile);
         let compiled = compiled?;
-        let verdict = if compiled.timed_out {
-            Some(Verdict::Timeout)
-        } else if compiled.oom_killed {
-            Some(Verdict::MemoryLimit)
-        } else if compiled.exit_code != Some(0) || compiled.output_limit_hit {
-            // A compiler that failed, or that printed (or produced) more than we carry.
-            Some(Verdict::CompileError)
-        } else {
-            None
-        };
-        if let Some(verdict) = verdict {
+        if let Some(verdict) = compile_verdict(&compiled) {
             return Ok(SandboxRun {
                 verdict,
                 compile: Some(compiled),
@@ -253,9 +276,83 @@ impl Sandbox {
         })
     }
 
+    /// Builds a program once, to run it many times (a task's tests): compiled languages compile
+    /// now; interpreted ones are ready as they are. A failed compilation is returned as the run
+    /// it is (verdict and compiler output).
+    pub async fn build(&self, pack: &LanguagePack, code: &str) -> Result<Build, SandboxError> {
+        self.ensure_image_once(pack).await?;
+        let file_name = pack.file_name_for(code);
+        if !pack.is_compiled() {
+            return Ok(Build::Ready {
+                program: Program {
+                    file_name,
+                    bytes: code.as_bytes().to_vec(),
+                    kind: PayloadKind::File,
+                },
+                compile: None,
+            });
+        }
+        let mut compiled = self
+            .execute(
+                pack,
+                Step::Compile,
+                PayloadKind::File,
+                &file_name,
+                code.as_bytes(),
+                b"",
+                Some(MAX_ARTIFACT_BYTES),
+            )
+            .await?;
+        if let Some(verdict) = compile_verdict(&compiled) {
+            return Ok(Build::Failed(SandboxRun {
+                verdict,
+                compile: Some(compiled),
+                run: None,
+            }));
+        }
+        let artifact = std::mem::take(&mut compiled.stdout);
+        Ok(Build::Ready {
+            program: Program {
+                file_name,
+                bytes: artifact,
+                kind: PayloadKind::Tar,
+            },
+            compile: Some(compiled),
+        })
+    }
+
+    /// Runs a built program with `stdin` in a fresh container (the sandbox contract holds per run).
+    pub async fn run_built(
+        &self,
+        pack: &LanguagePack,
+        program: &Program,
+        stdin: &[u8],
+    ) -> Result<StepOutcome, SandboxError> {
+        self.execute(
+            pack,
+            Step::Run,
+            program.kind,
+            &program.file_name,
+            &program.bytes,
+            stdin,
+            None,
+        )
+        .await
+    }
+
     /// A container for `pack`/`step`: warm from the pool when one waits, else created now.
     async fn take(&self, pack: &LanguagePack, step: Step) -> Result<Prepared, SandboxError> {
-        if let Some(p) = self.pool.as_ref().and_then(|pool| pool.try_take(&pack.name, step)) {
+        // The pool's containers have the language's own limits; a task may set others.
+        let pooled = self
+            .languages
+            .find(&pack.name)
+            .is_some_and(|p| p.run_limits == pack.run_limits && p.compile_limits == pack.compile_limits);
+        if let Some(p) = self
+            .pool
+            .as_ref()
+            .filter(|_| pooled)
+            .and_then(|pool| pool.try_take(&pack.name, step))
+        {
             return Ok(p);
         }
         self.create(pack, step).await

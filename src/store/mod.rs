@@ -8,6 +8,7 @@ pub mod broadcasts;
 pub mod checks;
 pub mod listen;
 pub mod settings;
+pub mod tasks;
 pub mod tokens;
 pub mod users;
 
