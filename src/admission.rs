@@ -101,6 +101,15 @@ pub enum Refusal {
     /// The caller's card could not be shown (the student blocked the bot): nothing was stored.
     #[error("the caller gave up before the check was stored")]
     Abandoned,
+    /// No published task has this slug (unpublished tasks do not exist for students).
+    #[error("there is no task {slug:?}")]
+    UnknownTask { slug: String },
+    #[error("the task {slug:?} accepts {}; not {language}", allowed.join(", "))]
+    LanguageNotAllowed {
+        slug: String,
+        language: String,
+        allowed: Vec<String>,
+    },
 }
 
 /// Checks the program against the languages and limits, before anything else happens.
@@ -211,6 +220,104 @@ where
         return Err(Refusal::QueueUnavailable);
     }
     Ok(id)
+}
+
+/// A solution someone wants graded.
+#[derive(Debug, Clone)]
+pub struct TaskApplication {
+    pub slug: String,
+    pub language: String,
+    pub code: Vec<u8>,
+    pub locale: Locale,
+    pub by: Submitter,
+}
+
+/// Admits a task submission like a check: the task must be published and allow the language,
+/// the code passes the same validation, a student has one submission running at a time, the
+/// rate limit is the submitter's, then the row and the job (deleted again if the stream
+/// refuses it). Returns the submission's id and its task.
+pub async fn admit_submission<F>(
+    deps: &Deps<'_>,
+    app: TaskApplication,
+    card: F,
+) -> Result<(i64, crate::tasks::Task), Refusal>
+where
+    F: AsyncFnOnce(&Accepted) -> Result<Option<i32>, ()>,
+{
+    use crate::store::tasks as store;
+    let task = deps
+        .db("reading a task", async {
+            store::by_slug(&deps.store.client().await?, &app.slug).await
+        })
+        .await?
+        .filter(|t| t.published)
+        .ok_or_else(|| Refusal::UnknownTask { slug: app.slug.clone() })?;
+    let accepted = validate(deps.languages, deps.limits, &app.language, &app.code, b"")?;
+    if !task.allows(&accepted.language) {
+        return Err(Refusal::LanguageNotAllowed {
+            slug: task.slug.clone(),
+            language: accepted.language,
+            allowed: task.languages.clone(),
+        });
+    }
+    let (key, per_minute, unlimited) = match &app.by {
+        Submitter::Student {
+            user_id, per_minute, ..
+        } => {
+            let busy = deps.db("looking for a running submission", async {
+                store::unfinished_submission(&deps.store.client().await?, Some(*user_id), None, BUSY_HORIZON).await
+            });
+            if let Some(check) = busy.await? {
+                return Err(Refusal::Busy { check });
+            }
+            (*user_id, *per_minute, *per_minute <= 0)
+        }
+        Submitter::Token { id, per_minute } => (*id, *per_minute, false),
+    };
+    if !unlimited {
+        deps.limiter
+            .take(key, per_minute, Instant::now())
+            .map_err(|retry_after| Refusal::RateLimited { retry_after })?;
+    }
+    let message_id = card(&accepted).await.map_err(|()| Refusal::Abandoned)?;
+    let mut new = store::NewSubmission {
+        task_id: task.id,
+        language: accepted.language,
+        code: accepted.code,
+        locale: app.locale,
+        message_id,
+        ..Default::default()
+    };
+    match app.by {
+        Submitter::Student { user_id, chat_id, .. } => {
+            new.source = "bot".into();
+            new.user_id = Some(user_id);
+            new.chat_id = Some(chat_id);
+        }
+        Submitter::Token { id, .. } => {
+            new.source = "api".into();
+            new.token_id = Some(id);
+        }
+    }
+    let id = deps
+        .db("storing a submission", async {
+            store::insert_submission(&deps.store.client().await?, &new).await
+        })
+        .await?;
+    let enqueued = matches!(
+        tokio::time::timeout(deps.queue_timeout, deps.queue.enqueue_submission(id)).await,
+        Ok(Ok(_))
+    );
+    if !enqueued {
+        tracing::warn!(submission = id, "the job stream did not take a submission");
+        let forget = async { store::delete_queued_submission(&deps.store.client().await?, id).await };
+        if let Err(e) = deps.db("removing an unqueued submission", forget).await {
+            tracing::error!(submission = id, error = %e, "an unqueued submission could not be removed");
+            return Err(Refusal::Database(e));
+        }
+        return Err(Refusal::QueueUnavailable);
+    }
+    Ok((id, task))
 }
 
 /// Deletes a check whose job never reached the queue, unless a worker already has it.

@@ -27,9 +27,27 @@ pub enum QueueError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Job {
     pub entry_id: String,
+    /// What the job is: a check, or a task submission (same stream, same recovery).
+    pub kind: JobKind,
+    /// The row's id in `checks` or, for a submission, in `submissions`.
     pub check_id: i64,
     /// How many times the job has been handed to a consumer, this time included.
     pub deliveries: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    Check,
+    Submission,
+}
+
+impl JobKind {
+    fn field(self) -> &'static str {
+        match self {
+            JobKind::Check => "check_id",
+            JobKind::Submission => "submission_id",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -139,6 +157,15 @@ impl Queue {
     /// Adds a job. Fails fast while Redis is away (instead of being replayed on reconnect),
     /// so a caller that reports the failure never sees the job appear later.
     pub async fn enqueue(&self, check_id: i64) -> Result<String, QueueError> {
+        self.enqueue_job(JobKind::Check, check_id).await
+    }
+
+    /// Adds a task submission's job (fails fast like [`Queue::enqueue`]).
+    pub async fn enqueue_submission(&self, submission_id: i64) -> Result<String, QueueError> {
+        self.enqueue_job(JobKind::Submission, submission_id).await
+    }
+
+    async fn enqueue_job(&self, kind: JobKind, id: i64) -> Result<String, QueueError> {
         let options = Options {
             fail_fast: true,
             timeout: Some(Duration::from_secs(3)),
@@ -153,8 +180,8 @@ impl Queue {
                 vec![
                     Value::from(self.checks.as_str()),
                     "*".into(),
-                    "check_id".into(),
-                    check_id.into(),
+                    kind.field().into(),
+                    id.into(),
                 ],
             )
             .await?;
@@ -191,9 +218,10 @@ impl Queue {
             let mut parts = array(stream).into_iter();
             let _name = parts.next();
             for entry in parts.next().map(array).unwrap_or_default() {
-                if let Some((entry_id, check_id)) = parse_entry(entry) {
+                if let Some((entry_id, kind, check_id)) = parse_entry(entry) {
                     jobs.push(Job {
                         entry_id,
+                        kind,
                         check_id,
                         deliveries: 1,
                     });
@@ -225,7 +253,7 @@ impl Queue {
         };
         let mut parts = array(reply).into_iter();
         let _cursor = parts.next();
-        let entries: Vec<(String, i64)> = parts
+        let entries: Vec<(String, JobKind, i64)> = parts
             .next()
             .map(array)
             .unwrap_or_default()
@@ -233,10 +261,11 @@ impl Queue {
             .filter_map(parse_entry)
             .collect();
         let mut jobs = Vec::new();
-        for (entry_id, check_id) in entries {
+        for (entry_id, kind, check_id) in entries {
             let deliveries = self.deliveries(&entry_id).await.unwrap_or(1);
             jobs.push(Job {
                 entry_id,
+                kind,
                 check_id,
                 deliveries,
             });
@@ -278,6 +307,15 @@ impl Queue {
 
     /// Tells the bot role a check is done.
     pub async fn publish_done(&self, check_id: i64) -> Result<(), QueueError> {
+        self.publish(JobKind::Check, check_id).await
+    }
+
+    /// Tells the bot role a submission is graded.
+    pub async fn publish_submission_done(&self, submission_id: i64) -> Result<(), QueueError> {
+        self.publish(JobKind::Submission, submission_id).await
+    }
+
+    async fn publish(&self, kind: JobKind, id: i64) -> Result<(), QueueError> {
         let _: Value = self
             .client
             .custom(
@@ -288,8 +326,8 @@ impl Queue {
                     "~".into(),
                     100_000.into(),
                     "*".into(),
-                    "check_id".into(),
-                    check_id.into(),
+                    kind.field().into(),
+                    id.into(),
                 ],
             )
             .await?;
@@ -359,11 +397,15 @@ fn pairs(v: Value) -> std::collections::HashMap<String, Value> {
     out
 }
 
-/// `[id, [field, value, …]]` → (id, check_id).
-fn parse_entry(entry: Value) -> Option<(String, i64)> {
+/// `[id, [field, value, …]]` → (id, kind, row id).
+fn parse_entry(entry: Value) -> Option<(String, JobKind, i64)> {
     let mut parts = array(entry).into_iter();
     let id = parts.next()?.as_string()?;
     let fields = pairs(parts.next()?);
-    let check_id = fields.get("check_id")?.as_string()?.parse().ok()?;
-    Some((id, check_id))
+    for kind in [JobKind::Check, JobKind::Submission] {
+        if let Some(v) = fields.get(kind.field()) {
+            return Some((id, kind, v.as_string()?.parse().ok()?));
+        }
+    }
+    None
 }

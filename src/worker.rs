@@ -7,9 +7,11 @@
 use crate::analyzer::Analyzer;
 use crate::check::{run_check, CheckError, CheckRequest, CheckResult, InputLimits};
 use crate::metrics::Metrics;
-use crate::queue::{Job, Queue};
+use crate::queue::{Job, JobKind, Queue};
 use crate::sandbox::{Sandbox, Verdict};
-use crate::store::{checks, Store, StoreError};
+use crate::store::{checks, tasks as task_store, Store, StoreError};
+use crate::tasks::grade::{grade, Submission};
+use crate::tasks::{Graded, SubmissionVerdict};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -36,6 +38,12 @@ pub enum Outcome {
     GaveUp { check_id: i64 },
     /// The row does not exist (deleted): acknowledged and dropped.
     Missing { check_id: i64 },
+    /// A task submission graded and stored.
+    Graded {
+        submission_id: i64,
+        verdict: SubmissionVerdict,
+        published: bool,
+    },
 }
 
 /// Everything a sandbox actor needs; shared by the actors of one process.
@@ -48,10 +56,15 @@ pub struct Worker {
     pub limits: InputLimits,
     pub metrics: Arc<Metrics>,
     pub max_deliveries: u64,
+    /// Containers a task submission may use at once (its tests run in parallel).
+    pub task_parallelism: usize,
 }
 
 impl Worker {
     pub async fn process(&self, job: &Job) -> Result<Outcome, WorkerError> {
+        if job.kind == JobKind::Submission {
+            return self.process_submission(job).await;
+        }
         let client = self.store.client().await?;
         if job.deliveries > self.max_deliveries {
             let result = CheckResult::internal_error(
@@ -105,6 +118,79 @@ impl Worker {
         Ok(Outcome::Done {
             check_id: row.id,
             verdict: result.verdict,
+            published: first,
+        })
+    }
+}
+
+impl Worker {
+    /// A task submission: the same guarded start, idempotent finish and ack-after-store as a
+    /// check; the grading compiles once and runs each test in a fresh container.
+    async fn process_submission(&self, job: &Job) -> Result<Outcome, WorkerError> {
+        let id = job.check_id;
+        let client = self.store.client().await?;
+        if job.deliveries > self.max_deliveries {
+            let total = task_store::submission(&client, id).await?.map(|s| s.total).unwrap_or(0);
+            let graded = Graded::internal_error(
+                total,
+                &format!(
+                    "the submission failed {} times inside the service; it was stopped",
+                    job.deliveries - 1
+                ),
+            );
+            if task_store::finish_submission(&client, id, &graded).await? {
+                self.queue.publish_submission_done(id).await?;
+            }
+            self.queue.ack(job).await?;
+            return Ok(Outcome::GaveUp { check_id: id });
+        }
+        let Some(row) = task_store::start_submission(&client, id, &self.name).await? else {
+            self.queue.ack(job).await?;
+            return Ok(match task_store::submission(&client, id).await? {
+                Some(_) => Outcome::Duplicate { check_id: id },
+                None => Outcome::Missing { check_id: id },
+            });
+        };
+        let (task, tests) = match task_store::by_id(&client, row.task_id).await? {
+            Some(t) => {
+                let tests = task_store::tests(&client, t.id).await?;
+                (t, tests)
+            }
+            None => {
+                self.queue.ack(job).await?;
+                return Ok(Outcome::Missing { check_id: id });
+            }
+        };
+        drop(client);
+        let sub = Submission {
+            task: &task,
+            tests: &tests,
+            language: &row.language,
+            code: &row.code,
+            locale: row.locale,
+            id: None,
+        };
+        let graded = match grade(
+            &self.sandbox,
+            Some(&self.analyzer),
+            &sub,
+            self.task_parallelism,
+            |_, _| {},
+        )
+        .await
+        {
+            Ok(g) => g,
+            Err(e) => Graded::internal_error(tests.len() as i32, &e.to_string()),
+        };
+        let client = self.store.client().await?;
+        let first = task_store::finish_submission(&client, id, &graded).await?;
+        if first {
+            self.queue.publish_submission_done(id).await?;
+        }
+        self.queue.ack(job).await?;
+        Ok(Outcome::Graded {
+            submission_id: id,
+            verdict: graded.verdict,
             published: first,
         })
     }

@@ -5,7 +5,7 @@
 
 use devmentor::metrics::Metrics;
 use devmentor::queue::Queue;
-use devmentor::store::{checks, Store};
+use devmentor::store::{checks, tasks, Store};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -69,5 +69,12 @@ async fn requeue_stuck(s: &ReaperArgs) -> anyhow::Result<usize> {
             s.metrics.jobs_requeued_by_reaper.fetch_add(1, Ordering::Relaxed);
         }
     }
-    Ok(ids.len())
+    let subs = tasks::stuck_submissions(&client, s.stuck_after, 500).await?;
+    for id in &subs {
+        if tasks::requeue_submission(&client, *id).await? {
+            s.queue.enqueue_submission(*id).await?;
+            s.metrics.jobs_requeued_by_reaper.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    Ok(ids.len() + subs.len())
 }

@@ -184,6 +184,7 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
             limits,
             metrics: metrics.clone(),
             max_deliveries: config.runtime.max_deliveries,
+            task_parallelism: config.runtime.pool_size.max(1),
         });
         let ctx = Arc::new(PoolContext {
             worker,

@@ -157,7 +157,7 @@ impl Actor for SandboxActor {
 }
 
 async fn run_job(ctx: &PoolContext, job: &devmentor::queue::Job) -> Result<Outcome, devmentor::worker::WorkerError> {
-    if ctx.fault.armed(Site::Sandbox) {
+    if ctx.fault.armed(Site::Sandbox) && job.kind == devmentor::queue::JobKind::Check {
         let client = ctx.worker.store.client().await?;
         let code = devmentor::store::checks::get(&client, job.check_id)
             .await?

@@ -89,8 +89,31 @@ pub fn validate(body: &[u8], languages: &Languages, limits: &InputLimits) -> Res
     })
 }
 
+/// The problem an admission refusal is, for a token's request.
+pub(super) fn refused(token: &crate::store::tokens::Token, r: Refusal) -> Problem {
+    match r {
+        Refusal::Invalid(e) => invalid(e),
+        Refusal::RateLimited { retry_after } => auth::rate_limited(token, retry_after),
+        Refusal::QueueUnavailable => Problem::queue_unavailable(),
+        Refusal::Database(e) => {
+            tracing::warn!(error = %e, "API: storing a submission failed");
+            Problem::database_unavailable()
+        }
+        Refusal::UnknownTask { slug } => Problem::new(
+            StatusCode::NOT_FOUND,
+            "unknown_task",
+            format!("there is no published task {slug:?}; GET /api/v1/tasks lists them"),
+        ),
+        e @ Refusal::LanguageNotAllowed { .. } => {
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "language_not_allowed", e.to_string())
+        }
+        // Tokens have no running-check rule and no card.
+        Refusal::Busy { .. } | Refusal::Abandoned => Problem::database_unavailable(),
+    }
+}
+
 /// The problem a program refused by validation is.
-fn invalid(e: CheckError) -> Problem {
+pub(super) fn invalid(e: CheckError) -> Problem {
     let (status, code) = match e {
         CheckError::UnknownLanguage { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_language"),
         CheckError::SourceTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "source_too_large"),
@@ -186,17 +209,7 @@ async fn try_submit(ctx: &Ctx, headers: &HeaderMap, body: BodyStream) -> Result<
     };
     let id = admission::admit(&deps, application, async |_| Ok(None))
         .await
-        .map_err(|r| match r {
-            Refusal::Invalid(e) => invalid(e),
-            Refusal::RateLimited { retry_after } => auth::rate_limited(&token, retry_after),
-            Refusal::QueueUnavailable => Problem::queue_unavailable(),
-            Refusal::Database(e) => {
-                tracing::warn!(error = %e, "API: storing a check failed");
-                Problem::database_unavailable()
-            }
-            // Tokens have no running-check rule and no card.
-            Refusal::Busy { .. } | Refusal::Abandoned => Problem::database_unavailable(),
-        })?;
+        .map_err(|r| refused(&token, r))?;
     state.metrics.checks_submitted.fetch_add(1, Ordering::Relaxed);
     let mut res = warp::reply::with_status(
         warp::reply::json(&serde_json::json!({ "id": id, "status": "queued" })),

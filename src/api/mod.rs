@@ -17,6 +17,7 @@ mod auth;
 mod checks;
 mod health;
 mod problem;
+mod tasks;
 mod time;
 
 pub use auth::RateLimiter;
@@ -95,6 +96,8 @@ struct Ctx {
     /// `NOTIFY check_done` from PostgreSQL: wakes long polls the moment a check finishes,
     /// whichever worker finished it.
     done: tokio::sync::broadcast::Sender<crate::store::listen::Notice>,
+    /// `NOTIFY submission_done`: the same for task submissions.
+    submission_done: tokio::sync::broadcast::Sender<crate::store::listen::Notice>,
 }
 
 /// All routes: /api/v1/checks, /api/v1/checks/{id}, /healthz, /readyz, /metrics. Every
@@ -112,11 +115,13 @@ pub fn filters(
     shutdown: CancellationToken,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     let (done, _listener) = crate::store::listen::spawn(state.store.clone(), "check_done", shutdown.clone());
+    let (submission_done, _) = crate::store::listen::spawn(state.store.clone(), "submission_done", shutdown.clone());
     let ctx = Arc::new(Ctx {
         state,
         limiter: RateLimiter::default(),
         shutdown,
         done,
+        submission_done,
     });
     let ctx = warp::any().map(move || ctx.clone());
     let body = warp::body::stream().map(body_stream);
@@ -137,6 +142,30 @@ pub fn filters(
         .and(warp::header::headers_cloned())
         .and(warp::query::<HashMap<String, String>>())
         .then(checks::fetch);
+    let tasks = warp::path!("api" / "v1" / "tasks")
+        .and(only("GET"))
+        .and(ctx.clone())
+        .and(warp::header::headers_cloned())
+        .and(warp::query::<HashMap<String, String>>())
+        .then(tasks::list);
+    let task = warp::path!("api" / "v1" / "tasks" / String)
+        .and(only("GET"))
+        .and(ctx.clone())
+        .and(warp::header::headers_cloned())
+        .and(warp::query::<HashMap<String, String>>())
+        .then(tasks::show);
+    let submit_task = warp::path!("api" / "v1" / "tasks" / String / "submissions")
+        .and(only("POST"))
+        .and(ctx.clone())
+        .and(warp::header::headers_cloned())
+        .and(warp::body::stream().map(body_stream))
+        .then(tasks::submit);
+    let submission = warp::path!("api" / "v1" / "submissions" / i64)
+        .and(only("GET"))
+        .and(ctx.clone())
+        .and(warp::header::headers_cloned())
+        .and(warp::query::<HashMap<String, String>>())
+        .then(tasks::fetch);
     let healthz = warp::path!("healthz").and(only("GET")).map(health::healthz);
     let readyz = warp::path!("readyz")
         .and(only("GET"))
@@ -226,6 +255,14 @@ pub fn filters(
 
     submit
         .or(fetch)
+        .unify()
+        .or(tasks)
+        .unify()
+        .or(task)
+        .unify()
+        .or(submit_task)
+        .unify()
+        .or(submission)
         .unify()
         .or(healthz)
         .unify()

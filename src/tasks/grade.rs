@@ -111,6 +111,13 @@ pub async fn grade(
             break;
         }
     }
+    if s.task.stop_at_first_failure {
+        // Tests that ran beside the failing one (in the same parallel batch) are not reported:
+        // the submission stopped at its first failure.
+        if let Some(i) = results.iter().position(|t| t.verdict != Some(TestVerdict::Passed)) {
+            results.truncate(i + 1);
+        }
+    }
     let passed = results
         .iter()
         .filter(|t| t.verdict == Some(TestVerdict::Passed))
@@ -168,6 +175,11 @@ fn judge_test(
     r.duration_ms = step.duration.as_millis() as u64;
     r.truncated = step.truncated;
     let verdict = match step.run_verdict(&pack.memory_error_patterns) {
+        // Stopped for printing too much: the output is wrong, the program did not crash.
+        Verdict::RuntimeError if step.output_limit_hit => {
+            r.truncated = true;
+            TestVerdict::WrongAnswer
+        }
         Verdict::Ok => {
             let c = compare(s.task.checker, &test.expected, &actual, s.task.float_epsilon);
             if c.passed && !step.truncated {

@@ -12,7 +12,7 @@ use super::session::{self, Delivered};
 use super::{BotCtx, SendError};
 use crate::fault::Site;
 use devmentor::check::CheckResult;
-use devmentor::queue::{Job, Queue};
+use devmentor::queue::{Job, JobKind, Queue};
 use devmentor::store::checks;
 use devmentor::telegram::render;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
@@ -99,6 +99,12 @@ impl Actor for Delivery {
 }
 
 async fn handle(ctx: &BotCtx, q: &Queue, job: &Job) {
+    if job.kind == JobKind::Submission {
+        // Submissions from the bot are not offered yet (tasks are graded through the API): the
+        // event has nobody to tell.
+        let _ = q.ack(job).await;
+        return;
+    }
     match deliver(ctx, job.check_id).await {
         Ok(()) => {
             let _ = q.ack(job).await;

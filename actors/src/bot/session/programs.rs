@@ -266,6 +266,8 @@ pub(super) async fn start_check(
         }
         Err(Refusal::Abandoned) => Ok(()),
         Err(Refusal::Database(e)) => Err(e.into()),
+        // Only task submissions are refused for these.
+        Err(e @ (Refusal::UnknownTask { .. } | Refusal::LanguageNotAllowed { .. })) => Err(e.into()),
     }
 }
 
