@@ -8,6 +8,7 @@ pub mod analyzer;
 pub mod api;
 pub mod check;
 pub mod config;
+pub mod http;
 pub mod i18n;
 pub mod metrics;
 pub mod queue;
@@ -16,6 +17,7 @@ pub mod sandbox;
 pub mod secret;
 pub mod store;
 pub mod telegram;
+pub mod time;
 pub mod worker;
 
 pub use config::Config;

@@ -1,7 +1,7 @@
-//! The admin role: owns the warp server (HTTP API, `/healthz`, `/readyz`, `/metrics`; the
-//! admin panel and the Telegram webhook join it in their issues).
+//! The admin role: owns the one HTTP server (`devmentor::http`: the API, the admin panel,
+//! the probes, the webhook and the playground).
 
-use devmentor::api::{serve, ApiState};
+use devmentor::http::{serve, ServerState};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,7 +21,7 @@ impl Actor for Admin {
     type State = AdminState;
     type Arguments = (
         SocketAddr,
-        Arc<ApiState>,
+        Arc<ServerState>,
         tokio::sync::watch::Sender<Option<SocketAddr>>,
     );
 

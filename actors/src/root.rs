@@ -5,7 +5,7 @@ use crate::admin::Admin;
 use crate::reaper::{Reaper, ReaperArgs};
 use crate::sandbox_pool::{PoolContext, SandboxPool};
 use crate::supervisor::{RestartPolicy, Restarts};
-use devmentor::api::ApiState;
+use devmentor::http::ServerState;
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -37,7 +37,7 @@ pub struct RootArgs {
     pub reaper: Option<ReaperArgs>,
     pub admin: Option<(
         SocketAddr,
-        Arc<ApiState>,
+        Arc<ServerState>,
         tokio::sync::watch::Sender<Option<SocketAddr>>,
     )>,
     pub policy: RestartPolicy,

@@ -11,6 +11,7 @@ use anyhow::Context;
 use devmentor::ai::{cache::AnswerCache, AiClient, AiSettings};
 use devmentor::analyzer::Analyzer;
 use devmentor::api::ApiState;
+use devmentor::http::ServerState;
 use devmentor::check::InputLimits;
 use devmentor::metrics::Metrics;
 use devmentor::queue::Queue;
@@ -138,7 +139,7 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
                 roles.contains(&Role::Admin),
                 "webhook mode (TELEGRAM_WEBHOOK_URL) needs the admin role in the same process: run --roles bot,admin"
             );
-            Some(devmentor::api::Webhook {
+            Some(devmentor::http::Webhook {
                 secret: config.bot.webhook_secret.clone(),
                 sink: std::sync::Arc::new(crate::ingress::route_json),
             })
@@ -214,31 +215,30 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
     }
     // What every HTTP server of this process shares; the admin role adds the panel, the webhook
     // and the playground.
-    let base = ApiState {
+    let base = Arc::new(ApiState {
         store: store.clone(),
         queue: queue.clone(),
-        docker,
         metrics: metrics.clone(),
         languages: languages.clone(),
         limits,
-        webhook: None,
-        playground: None,
-        admin: None,
-    };
+    });
     let (admin, probes) = if roles.contains(&Role::Admin) {
         let addr = config
             .http_addr
             .parse()
             .with_context(|| format!("HTTP_ADDR {:?} is not host:port", config.http_addr))?;
-        let api = Arc::new(ApiState {
+        let panel = devmentor::admin::AdminState::new(
+            store.clone(),
+            config.allowed_hosts.clone(),
+            bot.clone().map(crate::bot::notifier),
+        )
+        .with_replica(config.database_replica_url.expose())
+        .with_secret_key(config.secret_key.clone());
+        let api = Arc::new(ServerState {
             webhook,
             playground,
-            admin: Some(Arc::new(devmentor::admin::AdminState::new(
-                store.clone(),
-                config.allowed_hosts.clone(),
-                bot.clone().map(crate::bot::notifier),
-            ))),
-            ..base
+            admin: Some(Arc::new(panel)),
+            ..ServerState::api_only(base, docker)
         });
         let bound = hooks
             .bound
@@ -253,7 +253,12 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
             .with_context(|| format!("METRICS_ADDR {:?} is not host:port", config.metrics_addr))?;
         let stopped = stop.clone();
         let (_, task) =
-            devmentor::api::serve_probes(addr, Arc::new(base), async move { stopped.cancelled().await }).await?;
+            devmentor::http::serve_probes(
+                addr,
+                Arc::new(ServerState::api_only(base, docker)),
+                async move { stopped.cancelled().await },
+            )
+            .await?;
         (None, Some(task))
     } else {
         (None, None)

@@ -5,15 +5,28 @@
 //! token in every state-changing form (403 without it), `ALLOWED_HOSTS`, and CSP /
 //! frame-ancestors headers. Every template escapes what it shows: student code and output are
 //! hostile. Every change is written to the audit log with the state before and after.
+//! `SECRET_KEY` signs the session cookie and the login form's token (`signing`).
+//!
+//! One module per page area (users, access, checks, registry, content, broadcasts, accounts,
+//! analytics), `routes` maps URLs to them, `page` is what they share. Their queries live in
+//! `store/`; read-only pages read through `AdminState::reader` (the replica, when set).
 
+mod access;
 mod accounts;
 mod analytics;
 mod broadcasts;
-mod pages;
+mod charts;
+mod checks;
+mod content;
+mod page;
 mod registry;
 mod render;
+mod routes;
+mod signing;
+mod users;
 
 use crate::store::admins::{self, Session};
+use crate::store::replica::Reader;
 use crate::store::Store;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -29,6 +42,9 @@ pub type Notifier = Arc<dyn Fn(i64, String) + Send + Sync>;
 
 pub struct AdminState {
     pub store: Store,
+    /// Where the dashboard, analytics, lists and CSV exports read (`DATABASE_REPLICA_URL`).
+    pub reader: Reader,
+    signer: signing::Signer,
     pub templates: Templates,
     pub allowed_hosts: Vec<String>,
     /// Sessions end after this long without a request.
@@ -46,13 +62,27 @@ const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 impl AdminState {
     pub fn new(store: Store, allowed_hosts: Vec<String>, notify: Option<Notifier>) -> AdminState {
         AdminState {
+            reader: Reader::primary(store.clone()),
             store,
+            signer: signing::Signer::new(crate::Secret::default()),
             templates: Templates::new(),
             allowed_hosts,
             idle: Duration::from_secs(30 * 60),
             notify,
             limiter: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Read-only pages read from the replica at `url` (empty: from the primary).
+    pub fn with_replica(mut self, url: &str) -> AdminState {
+        self.reader = Reader::with_replica(self.store.clone(), url);
+        self
+    }
+
+    /// `SECRET_KEY`: signs the session cookie and the login form's token.
+    pub fn with_secret_key(mut self, key: crate::Secret) -> AdminState {
+        self.signer = signing::Signer::new(key);
+        self
     }
 
     fn failures(&self, key: &str) -> usize {
@@ -244,8 +274,10 @@ async fn dispatch(state: &AdminState, req: &Req) -> R {
         ("POST", "login") => login(state, req).await,
         _ => {
             let client = state.store.client().await?;
-            let session = match req.cookies.get(COOKIE) {
-                Some(c) => admins::session(&client, c, state.idle.as_secs_f64()).await?,
+            // A cookie this service did not sign never reaches the database.
+            let token = req.cookies.get(COOKIE).and_then(|c| state.signer.session_token(c));
+            let session = match token {
+                Some(t) => admins::session(&client, t, state.idle.as_secs_f64()).await?,
                 None => None,
             };
             drop(client);
@@ -265,32 +297,40 @@ async fn dispatch(state: &AdminState, req: &Req) -> R {
                 ));
             }
             if (req.method.as_str(), req.path.as_str()) == ("POST", "logout") {
-                if let Some(c) = req.cookies.get(COOKIE) {
-                    admins::end_session(&state.store.client().await?, c).await?;
+                if let Some(t) = token {
+                    admins::end_session(&state.store.client().await?, t).await?;
                 }
                 return Ok(with_cookie(
                     redirect("/admin/login"),
                     cookie_header(COOKIE, "", req.https, Some(0)),
                 ));
             }
-            pages::route(state, req, &session).await
+            routes::route(state, req, &session).await
         }
     }
 }
 
+#[derive(serde::Serialize)]
+struct LoginPage<'a> {
+    csrf_token: &'a str,
+    error: Option<&'a str>,
+    username: &'a str,
+}
+
 fn login_page(state: &AdminState, req: &Req, error: Option<&str>, status: StatusCode) -> R {
-    // Login CSRF: a double-submit token (cookie + hidden field), since there is no session yet.
+    // Login CSRF: a double-submit token (cookie + hidden field), since there is no session yet;
+    // signed with SECRET_KEY, so a cookie planted by someone else does not pass.
     let token = match req.cookies.get(LOGIN_COOKIE) {
-        Some(t) if t.len() == 64 => t.clone(),
-        _ => admins::new_token()?,
+        Some(t) if state.signer.login_token_valid(t) => t.clone(),
+        _ => state.signer.login_token(&admins::new_token()?),
     };
     let locale = if req.q("lang") == "en" { "en" } else { "ru" };
-    let html = state.templates.page(
-        "login",
-        locale,
-        serde_json::json!({"csrf_token": token, "error": error, "username": req.f("username")}),
-    );
-    let r = warp::reply::with_status(warp::reply::html(html), status).into_response();
+    let data = LoginPage {
+        csrf_token: &token,
+        error,
+        username: req.f("username"),
+    };
+    let r = page::html(state.templates.page("login", locale, &data), status);
     Ok(with_cookie(
         r,
         cookie_header(LOGIN_COOKIE, &token, req.https, Some(3600)),
@@ -299,7 +339,7 @@ fn login_page(state: &AdminState, req: &Req, error: Option<&str>, status: Status
 
 async fn login(state: &AdminState, req: &Req) -> R {
     let cookie = req.cookies.get(LOGIN_COOKIE).map(String::as_str).unwrap_or("");
-    if cookie.is_empty() || !constant_time_eq(cookie, req.f("csrf_token")) {
+    if !state.signer.login_token_valid(cookie) || !constant_time_eq(cookie, req.f("csrf_token")) {
         return Ok(plain(
             StatusCode::FORBIDDEN,
             "Forbidden: the form's CSRF token is missing or wrong. Reload the login page.",
@@ -327,7 +367,7 @@ async fn login(state: &AdminState, req: &Req) -> R {
             .await?;
             Ok(with_cookie(
                 redirect("/admin/"),
-                cookie_header(COOKIE, &token, req.https, None),
+                cookie_header(COOKIE, &state.signer.session_cookie(&token), req.https, None),
             ))
         }
         None => {
