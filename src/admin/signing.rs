@@ -85,8 +85,8 @@ mod tests {
 
     #[test]
     fn cookies_are_bound_to_the_key() {
-        let a = Signer::new(crate::Secret::new("key one, long enough".into()));
-        let b = Signer::new(crate::Secret::new("key two, long enough".into()));
+        let a = Signer::new(crate::Secret::new("key one, long enough"));
+        let b = Signer::new(crate::Secret::new("key two, long enough"));
         let cookie = a.session_cookie("abc123");
         assert_eq!(a.session_token(&cookie), Some("abc123"));
         assert_eq!(b.session_token(&cookie), None, "another key: refused");
