@@ -11,8 +11,8 @@ use anyhow::Context;
 use devmentor::ai::{cache::AnswerCache, AiClient, AiSettings};
 use devmentor::analyzer::Analyzer;
 use devmentor::api::ApiState;
-use devmentor::http::ServerState;
 use devmentor::check::InputLimits;
+use devmentor::http::ServerState;
 use devmentor::metrics::Metrics;
 use devmentor::queue::Queue;
 use devmentor::sandbox::{language, Sandbox};
@@ -253,11 +253,9 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
             .with_context(|| format!("METRICS_ADDR {:?} is not host:port", config.metrics_addr))?;
         let stopped = stop.clone();
         let (_, task) =
-            devmentor::http::serve_probes(
-                addr,
-                Arc::new(ServerState::api_only(base, docker)),
-                async move { stopped.cancelled().await },
-            )
+            devmentor::http::serve_probes(addr, Arc::new(ServerState::api_only(base, docker)), async move {
+                stopped.cancelled().await
+            })
             .await?;
         (None, Some(task))
     } else {

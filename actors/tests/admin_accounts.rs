@@ -24,7 +24,10 @@ async fn api_tokens_are_shown_once_usable_and_revocable() {
     };
     assert_eq!(submit(token.clone()).await.unwrap().status(), 202);
     let tid = panel.env.psql("SELECT id FROM api_tokens WHERE name = 'lms'");
-    assert_eq!(panel.post(&format!("/admin/tokens/{tid}/revoke"), &[]).await.status, 303);
+    assert_eq!(
+        panel.post(&format!("/admin/tokens/{tid}/revoke"), &[]).await.status,
+        303
+    );
     assert_eq!(submit(token).await.unwrap().status(), 401);
     assert!(!panel.b.get("/admin/tokens").await.body.contains("id=\"new-token\""));
 }
@@ -54,23 +57,25 @@ async fn superusers_manage_accounts() {
     assert_eq!(p.status, 303);
     let mut helper = panel.browser();
     assert_eq!(helper.login("helper_1", "a brand new password").await.status, 303);
-    assert_eq!(panel.post(&format!("/admin/admins/{hid}/deactivate"), &[]).await.status, 303);
+    assert_eq!(
+        panel.post(&format!("/admin/admins/{hid}/deactivate"), &[]).await.status,
+        303
+    );
     assert_eq!(
         helper.get("/admin/").await.status,
         303,
         "a deactivated admin's session ends"
     );
     assert_eq!(
-        panel
-            .browser()
-            .login("helper_1", "a brand new password")
-            .await
-            .status,
+        panel.browser().login("helper_1", "a brand new password").await.status,
         401
     );
     // A role change, both ways.
     let sid = panel.env.psql("SELECT id FROM admins WHERE username = 'staff_member'");
-    assert_eq!(panel.post(&format!("/admin/admins/{sid}/superuser"), &[]).await.status, 303);
+    assert_eq!(
+        panel.post(&format!("/admin/admins/{sid}/superuser"), &[]).await.status,
+        303
+    );
     assert_eq!(
         panel
             .env
@@ -94,5 +99,8 @@ async fn superusers_manage_accounts() {
     );
     // Not oneself.
     let me = panel.env.psql("SELECT id FROM admins WHERE username = 'root_admin'");
-    assert_eq!(panel.post(&format!("/admin/admins/{me}/deactivate"), &[]).await.status, 422);
+    assert_eq!(
+        panel.post(&format!("/admin/admins/{me}/deactivate"), &[]).await.status,
+        422
+    );
 }

@@ -33,7 +33,11 @@ async fn the_checks_csv_has_one_line_per_check() {
         "id,created,source,user_id,language,verdict,explanation_source,duration_ms"
     );
     assert_eq!(lines.len(), 1 + 1 + 1200);
-    assert!(lines[1].ends_with(",\"bot\",502,\"python\",\"ok\",\"\",12"), "{}", lines[1]);
+    assert!(
+        lines[1].ends_with(",\"bot\",502,\"python\",\"ok\",\"\",12"),
+        "{}",
+        lines[1]
+    );
     assert!(
         lines[2].ends_with(",2026-03-04 05:06:07,\"api\",,\"go\",\"runtime_error\",\"registry\",7"),
         "{}",

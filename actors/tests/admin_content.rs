@@ -23,7 +23,11 @@ async fn settings_save_only_valid_values_and_are_audited() {
     };
     let p = panel.post("/admin/settings", &form("lots")).await;
     assert_eq!(p.status, 422);
-    assert_eq!(panel.env.psql("SELECT count(*) FROM settings"), "0", "nothing half-saved");
+    assert_eq!(
+        panel.env.psql("SELECT count(*) FROM settings"),
+        "0",
+        "nothing half-saved"
+    );
     let p = panel.post("/admin/settings", &form("7")).await;
     assert_eq!(p.status, 303);
     let env = &panel.env;
@@ -57,10 +61,7 @@ async fn staff_cannot_reach_the_superuser_pages() {
 async fn the_faq_is_validated_created_edited_and_deleted_with_an_audit_trail() {
     let mut panel = Panel::start("adm_faq").await;
     let p = panel
-        .post(
-            "/admin/faq/new",
-            &[("locale", "ru"), ("question", ""), ("answer", "x")],
-        )
+        .post("/admin/faq/new", &[("locale", "ru"), ("question", ""), ("answer", "x")])
         .await;
     assert_eq!(p.status, 422);
     assert_eq!(panel.env.psql("SELECT count(*) FROM faq"), "0");

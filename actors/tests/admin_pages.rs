@@ -67,10 +67,19 @@ async fn every_page_renders_in_both_languages() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn not_found_and_forbidden_are_pages_in_the_admins_language() {
     let mut panel = Panel::start("adm_errors").await;
-    for path in ["/admin/nowhere", "/admin/users/999999", "/admin/checks/x", "/admin/faq/12345"] {
+    for path in [
+        "/admin/nowhere",
+        "/admin/users/999999",
+        "/admin/checks/x",
+        "/admin/faq/12345",
+    ] {
         let p = panel.b.get(path).await;
         assert_eq!(p.status, 404, "{path}");
-        assert!(p.body.starts_with("<!doctype html><p>") && p.body.contains("<a href=\"/admin/\">←</a>"), "{}", p.body);
+        assert!(
+            p.body.starts_with("<!doctype html><p>") && p.body.contains("<a href=\"/admin/\">←</a>"),
+            "{}",
+            p.body
+        );
     }
     assert_eq!(panel.post("/admin/locale", &[("locale", "en")]).await.status, 303);
     let en = panel.b.get("/admin/nowhere").await.body;

@@ -42,7 +42,10 @@ async fn entries_are_validated_created_and_deleted_with_their_history() {
         "0"
     );
     let p = panel
-        .post("/admin/registry/new", &entry("py-recursion-test", "maximum recursion depth"))
+        .post(
+            "/admin/registry/new",
+            &entry("py-recursion-test", "maximum recursion depth"),
+        )
         .await;
     assert_eq!(
         (p.status, p.location.as_str()),
@@ -64,10 +67,7 @@ async fn entries_are_validated_created_and_deleted_with_their_history() {
     );
     assert_eq!(panel.b.get("/admin/registry/py-recursion-test").await.status, 200);
     assert_eq!(
-        panel
-            .post("/admin/registry/py-recursion-test/delete", &[])
-            .await
-            .status,
+        panel.post("/admin/registry/py-recursion-test/delete", &[]).await.status,
         303
     );
     assert_eq!(
@@ -97,7 +97,10 @@ async fn the_tester_finds_the_entry_a_student_would_get() {
         .await;
     assert!(p.body.contains("python-zero-division"), "{}", p.body);
     let p = panel
-        .post("/admin/registry/tester", &[("language", "python"), ("error", "nothing like an error")])
+        .post(
+            "/admin/registry/tester",
+            &[("language", "python"), ("error", "nothing like an error")],
+        )
         .await;
     assert_eq!(p.status, 200, "{}", p.body);
 }

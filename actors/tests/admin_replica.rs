@@ -63,12 +63,22 @@ impl Cluster {
         let log = self.dir.with_extension("log");
         pg(
             "pg_ctl",
-            &["-D", self.dir.to_str().unwrap(), "-l", log.to_str().unwrap(), "-w", "start"],
+            &[
+                "-D",
+                self.dir.to_str().unwrap(),
+                "-l",
+                log.to_str().unwrap(),
+                "-w",
+                "start",
+            ],
         );
     }
 
     fn stop(&self) {
-        pg("pg_ctl", &["-D", self.dir.to_str().unwrap(), "-m", "fast", "-w", "stop"]);
+        pg(
+            "pg_ctl",
+            &["-D", self.dir.to_str().unwrap(), "-m", "fast", "-w", "stop"],
+        );
     }
 
     fn psql(&self, db: &str, sql: &str) -> String {
@@ -92,14 +102,25 @@ impl Pair {
         let base = std::env::temp_dir().join(format!("dm_replica_{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&base);
         std::fs::create_dir_all(&base).unwrap();
-        let _ = Command::new("chown").args(["postgres:postgres", base.to_str().unwrap()]).status();
+        let _ = Command::new("chown")
+            .args(["postgres:postgres", base.to_str().unwrap()])
+            .status();
         let primary = Cluster {
             dir: base.join("primary"),
             port: free_port(),
         };
         pg(
             "initdb",
-            &["-D", primary.dir.to_str().unwrap(), "-U", "devmentor", "--auth=trust", "-E", "UTF8", "--no-sync"],
+            &[
+                "-D",
+                primary.dir.to_str().unwrap(),
+                "-U",
+                "devmentor",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
         );
         primary.configure(&base);
         primary.start();
@@ -175,7 +196,10 @@ async fn read_only_pages_read_the_replica_and_fall_back_to_the_primary() {
     );
     let p = panel.b.get("/admin/users").await;
     assert_eq!(p.status, 200, "{}", p.body);
-    assert!(!p.body.contains("Replicated Rita"), "the list reads the (paused) replica");
+    assert!(
+        !p.body.contains("Replicated Rita"),
+        "the list reads the (paused) replica"
+    );
     let p = panel.b.get("/admin/users/9001").await;
     assert!(p.body.contains("Replicated Rita"), "a detail page reads the primary");
     // Replication resumes: the row written on the primary appears on the replica-backed pages.
@@ -185,7 +209,10 @@ async fn read_only_pages_read_the_replica_and_fall_back_to_the_primary() {
     })
     .await;
     assert!(panel.b.get("/admin/users.csv").await.body.contains("Replicated Rita"));
-    assert!(panel.b.get("/admin/").await.body.contains("<b>1</b>"), "the dashboard counts her");
+    assert!(
+        panel.b.get("/admin/").await.body.contains("<b>1</b>"),
+        "the dashboard counts her"
+    );
 
     // The replica stops: every page still answers, from the primary, and says so in the log.
     pair.replica.stop();
@@ -193,7 +220,15 @@ async fn read_only_pages_read_the_replica_and_fall_back_to_the_primary() {
         "devmentor",
         "INSERT INTO users (id, first_name) VALUES (9002, 'Primary Paul')",
     );
-    for path in ["/admin/", "/admin/users", "/admin/checks", "/admin/analytics", "/admin/audit", "/admin/registry", "/admin/unmatched"] {
+    for path in [
+        "/admin/",
+        "/admin/users",
+        "/admin/checks",
+        "/admin/analytics",
+        "/admin/audit",
+        "/admin/registry",
+        "/admin/unmatched",
+    ] {
         let p = panel.b.get(path).await;
         assert_eq!(p.status, 200, "{path}: {}", p.body);
     }
@@ -201,7 +236,10 @@ async fn read_only_pages_read_the_replica_and_fall_back_to_the_primary() {
     let csv = panel.b.get("/admin/users.csv").await.body;
     assert!(csv.contains("Primary Paul") && csv.contains("Replicated Rita"));
     assert!(
-        panel.env.log("admin").contains("the read replica is unavailable; reading from the primary"),
+        panel
+            .env
+            .log("admin")
+            .contains("the read replica is unavailable; reading from the primary"),
         "{}",
         panel.env.log("admin")
     );

@@ -90,9 +90,7 @@ async fn access_requests_are_approved_or_denied_and_audited() {
     let rid = env.psql("SELECT id FROM access_requests WHERE user_id = 502");
     assert_eq!(panel.post(&format!("/admin/access/{rid}/deny"), &[]).await.status, 303);
     assert_eq!(
-        panel
-            .env
-            .psql("SELECT status FROM access_requests WHERE user_id = 502"),
+        panel.env.psql("SELECT status FROM access_requests WHERE user_id = 502"),
         "denied"
     );
     assert_eq!(

@@ -29,7 +29,11 @@ pub async fn page(state: &AdminState, s: &Session) -> R {
     let whitelist = access::whitelist_list(&c)
         .await?
         .into_iter()
-        .map(|(subject, added_by, name)| WhitelistLine { subject, added_by, name })
+        .map(|(subject, added_by, name)| WhitelistLine {
+            subject,
+            added_by,
+            name,
+        })
         .collect();
     let l = layout(&c, s, "access", tr(s, "admin.nav.access")).await?;
     Ok(render(state, s, "access", &l, &AccessPage { requests, whitelist }))

@@ -190,7 +190,14 @@ pub async fn password_page(state: &AdminState, s: &Session, errors: Vec<String>)
     let c = state.store.client().await?;
     let l = layout(&c, s, "", tr(s, "admin.password.title")).await?;
     let status = form_status(&errors);
-    Ok(render_status(state, s, "password", &l, &PasswordPage { errors }, status))
+    Ok(render_status(
+        state,
+        s,
+        "password",
+        &l,
+        &PasswordPage { errors },
+        status,
+    ))
 }
 
 pub async fn password_save(state: &AdminState, req: &Req, s: &Session) -> R {

@@ -147,7 +147,14 @@ async fn faq_form(state: &AdminState, s: &Session, item: FaqItem, errors: Vec<St
         .id
         .map(|i| format!("/admin/faq/{i}"))
         .unwrap_or_else(|| "/admin/faq/new".into());
-    Ok(render_status(state, s, "faq_form", &l, &FaqForm { item, action, errors }, status))
+    Ok(render_status(
+        state,
+        s,
+        "faq_form",
+        &l,
+        &FaqForm { item, action, errors },
+        status,
+    ))
 }
 
 pub async fn faq_new(state: &AdminState, s: &Session) -> R {

@@ -75,7 +75,10 @@ pub(super) fn render_status<T: Serialize>(
     data: &T,
     status: StatusCode,
 ) -> Response {
-    html(state.templates.page(name, &s.admin.locale, &Page { layout, data }), status)
+    html(
+        state.templates.page(name, &s.admin.locale, &Page { layout, data }),
+        status,
+    )
 }
 
 /// A rendered page with `status`, or the 500 of a template that failed.

@@ -31,7 +31,18 @@ pub async fn list(state: &AdminState, req: &Req, s: &Session) -> R {
     let entries = catalogue::page(&c, &like, &language, locale, offset, PER_PAGE).await?;
     let languages = choices(catalogue::languages(&c).await?, &language);
     let l = layout(&c, s, "registry", tr(s, "admin.nav.registry")).await?;
-    Ok(render(state, s, "registry", &l, &ListPage { entries, languages, q, pages }))
+    Ok(render(
+        state,
+        s,
+        "registry",
+        &l,
+        &ListPage {
+            entries,
+            languages,
+            q,
+            pages,
+        },
+    ))
 }
 
 async fn find(state: &AdminState, slug: &str) -> Result<Option<Entry>, crate::store::StoreError> {

@@ -121,6 +121,10 @@ mod tests {
             )
             .unwrap();
         assert!(html.contains("/admin/&lt;x&gt;"));
-        assert!(t.page("error", "en", &serde_json::json!({"key": "admin.not_found"})).is_err(), "strict: `back` is missing");
+        assert!(
+            t.page("error", "en", &serde_json::json!({"key": "admin.not_found"}))
+                .is_err(),
+            "strict: `back` is missing"
+        );
     }
 }

@@ -18,7 +18,11 @@ fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
     }
     let pad = |byte: u8| k.iter().map(|b| b ^ byte).collect::<Vec<u8>>();
     let inner = Sha256::new().chain_update(pad(0x36)).chain_update(message).finalize();
-    Sha256::new().chain_update(pad(0x5c)).chain_update(inner).finalize().into()
+    Sha256::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize()
+        .into()
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -87,7 +87,11 @@ pub async fn list(state: &AdminState, req: &Req, s: &Session) -> R {
         let next = if on && desc { key.to_string() } else { format!("-{key}") };
         Column {
             href: url_with(req, "/admin/users", &[("sort", &next)]),
-            label: if label.starts_with("admin.") { tr(s, label) } else { label.to_string() },
+            label: if label.starts_with("admin.") {
+                tr(s, label)
+            } else {
+                label.to_string()
+            },
             on,
             arrow: if desc { "↓" } else { "↑" },
         }

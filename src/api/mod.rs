@@ -16,10 +16,10 @@ mod problem;
 // `checks` prints timestamps through `super::time`.
 use crate::time;
 
+pub use crate::time::rfc3339;
 pub use auth::RateLimiter;
 pub use checks::{body_limit, parse_wait, validate, Accepted, MAX_WAIT_SECONDS};
 pub use problem::{recover, Problem};
-pub use crate::time::rfc3339;
 
 use std::collections::HashMap;
 use std::pin::Pin;

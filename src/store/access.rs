@@ -157,7 +157,10 @@ pub async fn decide(client: &mut Client, id: i64, status: &str, by: &str) -> Res
 }
 
 /// A user's chosen locale and Telegram language code, when the user exists.
-pub async fn user_language(client: &Client, user_id: i64) -> Result<Option<(Option<String>, Option<String>)>, StoreError> {
+pub async fn user_language(
+    client: &Client,
+    user_id: i64,
+) -> Result<Option<(Option<String>, Option<String>)>, StoreError> {
     Ok(client
         .query_opt("SELECT locale, language_code FROM users WHERE id = $1", &[&user_id])
         .await?

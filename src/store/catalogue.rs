@@ -20,8 +20,7 @@ macro_rules! entries_where {
 }
 
 pub async fn count(c: &Client, like: &str, language: &str) -> Result<i64, StoreError> {
-    Ok(c
-        .query_one(entries_where!("SELECT count(*)", ""), &[&like, &language])
+    Ok(c.query_one(entries_where!("SELECT count(*)", ""), &[&like, &language])
         .await?
         .get(0))
 }
@@ -75,15 +74,14 @@ pub async fn page(
 
 /// `(language, entries)`.
 pub async fn languages(c: &Client) -> Result<Vec<(String, i64)>, StoreError> {
-    Ok(c
-        .query(
-            "SELECT language, count(*) FROM registry_entries GROUP BY 1 ORDER BY 1",
-            &[],
-        )
-        .await?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect())
+    Ok(c.query(
+        "SELECT language, count(*) FROM registry_entries GROUP BY 1 ORDER BY 1",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect())
 }
 
 pub async fn delete(c: &Client, slug: &str) -> Result<(), StoreError> {
@@ -94,13 +92,12 @@ pub async fn delete(c: &Client, slug: &str) -> Result<(), StoreError> {
 
 /// How many different errors nothing in the registry explained.
 pub async fn unmatched_count(c: &Client) -> Result<i64, StoreError> {
-    Ok(c
-        .query_one(
-            "SELECT count(DISTINCT fingerprint) FROM explanation_events WHERE entry_slug IS NULL",
-            &[],
-        )
-        .await?
-        .get(0))
+    Ok(c.query_one(
+        "SELECT count(DISTINCT fingerprint) FROM explanation_events WHERE entry_slug IS NULL",
+        &[],
+    )
+    .await?
+    .get(0))
 }
 
 /// One unexplained error, with how often it came, the AI's latest answer and the votes on it.

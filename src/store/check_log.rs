@@ -59,13 +59,12 @@ pub async fn total_from_aggregates(c: &Client, f: &Filter) -> Result<i64, StoreE
 
 /// The matching checks, counted up to `cap`.
 pub async fn count_capped(c: &Client, f: &Filter, cap: i64) -> Result<i64, StoreError> {
-    Ok(c
-        .query_one(
-            checks_where!("SELECT count(*) FROM (SELECT 1", "LIMIT $7) t"),
-            &[&f.verdict, &f.language, &f.source, &f.user, &f.from, &f.to, &cap],
-        )
-        .await?
-        .get(0))
+    Ok(c.query_one(
+        checks_where!("SELECT count(*) FROM (SELECT 1", "LIMIT $7) t"),
+        &[&f.verdict, &f.language, &f.source, &f.user, &f.from, &f.to, &cap],
+    )
+    .await?
+    .get(0))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -89,7 +88,16 @@ pub async fn page(c: &Client, f: &Filter, offset: i64, limit: i64) -> Result<Vec
                         COALESCE((result->>'duration_ms')::bigint, 0)",
                 "ORDER BY id DESC OFFSET $7 LIMIT $8"
             ),
-            &[&f.verdict, &f.language, &f.source, &f.user, &f.from, &f.to, &offset, &limit],
+            &[
+                &f.verdict,
+                &f.language,
+                &f.source,
+                &f.user,
+                &f.from,
+                &f.to,
+                &offset,
+                &limit,
+            ],
         )
         .await?;
     Ok(rows
@@ -111,10 +119,16 @@ pub async fn page(c: &Client, f: &Filter, offset: i64, limit: i64) -> Result<Vec
 pub async fn facets(c: &Client) -> Result<(Vec<(String, i64)>, Vec<(String, i64)>), StoreError> {
     let pairs = |rows: Vec<tokio_postgres::Row>| rows.iter().map(|r| (r.get(0), r.get(1))).collect();
     let verdicts = c
-        .query("SELECT verdict, sum(n)::bigint FROM checks_daily GROUP BY 1 ORDER BY 1", &[])
+        .query(
+            "SELECT verdict, sum(n)::bigint FROM checks_daily GROUP BY 1 ORDER BY 1",
+            &[],
+        )
         .await?;
     let languages = c
-        .query("SELECT language, sum(n)::bigint FROM checks_daily GROUP BY 1 ORDER BY 1", &[])
+        .query(
+            "SELECT language, sum(n)::bigint FROM checks_daily GROUP BY 1 ORDER BY 1",
+            &[],
+        )
         .await?;
     Ok((pairs(verdicts), pairs(languages)))
 }

@@ -25,27 +25,25 @@ fn row_to_item(r: &tokio_postgres::Row) -> FaqItem {
 }
 
 pub async fn get(c: &Client, id: i64) -> Result<Option<FaqItem>, StoreError> {
-    Ok(c
-        .query_opt(
-            "SELECT id, locale, question, answer, position, published FROM faq WHERE id = $1",
-            &[&id],
-        )
-        .await?
-        .as_ref()
-        .map(row_to_item))
+    Ok(c.query_opt(
+        "SELECT id, locale, question, answer, position, published FROM faq WHERE id = $1",
+        &[&id],
+    )
+    .await?
+    .as_ref()
+    .map(row_to_item))
 }
 
 /// Every item, by locale and position.
 pub async fn list(c: &Client) -> Result<Vec<FaqItem>, StoreError> {
-    Ok(c
-        .query(
-            "SELECT id, locale, question, answer, position, published FROM faq ORDER BY locale, position, id",
-            &[],
-        )
-        .await?
-        .iter()
-        .map(row_to_item)
-        .collect())
+    Ok(c.query(
+        "SELECT id, locale, question, answer, position, published FROM faq ORDER BY locale, position, id",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(row_to_item)
+    .collect())
 }
 
 /// Saves `item` (its `id` None: a new one); returns the id, or None when the item to update is

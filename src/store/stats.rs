@@ -45,18 +45,17 @@ pub struct VerdictCount {
 
 /// Checks per verdict, all time, most first.
 pub async fn verdicts(c: &Client) -> Result<Vec<VerdictCount>, StoreError> {
-    Ok(c
-        .query(
-            "SELECT verdict, sum(n)::bigint FROM checks_daily GROUP BY 1 ORDER BY 2 DESC",
-            &[],
-        )
-        .await?
-        .iter()
-        .map(|r| VerdictCount {
-            verdict: r.get(0),
-            count: r.get(1),
-        })
-        .collect())
+    Ok(c.query(
+        "SELECT verdict, sum(n)::bigint FROM checks_daily GROUP BY 1 ORDER BY 2 DESC",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|r| VerdictCount {
+        verdict: r.get(0),
+        count: r.get(1),
+    })
+    .collect())
 }
 
 /// `(day, verdict, checks)` for each of the last 30 days and each of `verdicts`, by day.
@@ -94,16 +93,15 @@ pub async fn active_per_day(c: &Client) -> Result<Vec<(String, i64)>, StoreError
 
 /// The ten most frequent `language · error type` of the last 30 days.
 pub async fn top_errors(c: &Client) -> Result<Vec<(String, i64)>, StoreError> {
-    Ok(c
-        .query(
-            "SELECT language || ' · ' || error_type, count(*) FROM explanation_events
+    Ok(c.query(
+        "SELECT language || ' · ' || error_type, count(*) FROM explanation_events
               WHERE created_at > now() - interval '30 days' GROUP BY 1 ORDER BY 2 DESC LIMIT 10",
-            &[],
-        )
-        .await?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect())
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect())
 }
 
 /// Explanations of the last 30 days by where they came from.

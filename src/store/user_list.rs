@@ -218,19 +218,18 @@ pub struct RecentCheck {
 
 /// A student's latest checks, newest first.
 pub async fn recent_checks(c: &Client, user_id: i64, limit: i64) -> Result<Vec<RecentCheck>, StoreError> {
-    Ok(c
-        .query(
-            "SELECT id, language, COALESCE(verdict, status), to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')
+    Ok(c.query(
+        "SELECT id, language, COALESCE(verdict, status), to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')
                FROM checks WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
-            &[&user_id, &limit],
-        )
-        .await?
-        .iter()
-        .map(|r| RecentCheck {
-            id: r.get(0),
-            language: r.get(1),
-            verdict: r.get(2),
-            created: r.get(3),
-        })
-        .collect())
+        &[&user_id, &limit],
+    )
+    .await?
+    .iter()
+    .map(|r| RecentCheck {
+        id: r.get(0),
+        language: r.get(1),
+        verdict: r.get(2),
+        created: r.get(3),
+    })
+    .collect())
 }
