@@ -120,39 +120,18 @@ async fn idle_sessions_expire_and_logout_ends_the_session() {
 async fn a_password_change_checks_the_current_one_and_ends_the_old() {
     let mut panel = Panel::start("adm_pw").await;
     // Wrong current, mismatch, then done (and the old one stops working).
-    let p = panel
-        .post(
-            "/admin/password",
-            &[
-                ("current", "nope nope nope"),
-                ("new", "newer password 1"),
-                ("repeat", "newer password 1"),
-            ],
-        )
-        .await;
-    assert_eq!(p.status, 422);
-    let p = panel
-        .post(
-            "/admin/password",
-            &[
-                ("current", "a long enough password"),
-                ("new", "newer password 1"),
-                ("repeat", "other password 1"),
-            ],
-        )
-        .await;
-    assert_eq!(p.status, 422);
-    let p = panel
-        .post(
-            "/admin/password",
-            &[
-                ("current", "a long enough password"),
-                ("new", "newer password 1"),
-                ("repeat", "newer password 1"),
-            ],
-        )
-        .await;
-    assert_eq!(p.status, 303);
+    for (current, repeat, status) in [
+        ("nope nope nope", "newer password 1", 422),
+        ("a long enough password", "other password 1", 422),
+        ("a long enough password", "newer password 1", 303),
+    ] {
+        let form = [("current", current), ("new", "newer password 1"), ("repeat", repeat)];
+        assert_eq!(
+            panel.post("/admin/password", &form).await.status,
+            status,
+            "{current} / {repeat}"
+        );
+    }
     assert_eq!(panel.browser().login(ROOT.0, ROOT.1).await.status, 401);
     assert_eq!(panel.b.login(ROOT.0, "newer password 1").await.status, 303);
 }
