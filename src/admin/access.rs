@@ -2,7 +2,8 @@
 //! their language) and the whitelist itself, by Telegram id or username.
 
 use super::page::{layout, message, not_found, render, tr};
-use super::{redirect, AdminState, Req, R};
+use super::request::{redirect, Req, R};
+use super::state::AdminState;
 use crate::registry::Locale;
 use crate::store::access::{self, PendingRequest};
 use crate::store::admins::{self, Session};

@@ -3,7 +3,8 @@
 //! the panel's language.
 
 use super::page::{form_status, layout, not_found, pager, render, render_status, tr, Pager, PER_PAGE};
-use super::{redirect, AdminState, Req, R};
+use super::request::{redirect, Req, R};
+use super::state::AdminState;
 use crate::store::admins::{self, AccountLine, AuditRow, Session};
 use crate::store::tokens::{self, TokenLine};
 use serde::Serialize;

@@ -3,7 +3,8 @@
 
 use super::charts::{ranked, stacked};
 use super::page::{layout, render, tr};
-use super::{AdminState, R};
+use super::request::R;
+use super::state::AdminState;
 use crate::store::admins::Session;
 use crate::store::broadcasts::Broadcast;
 use crate::store::stats::{self, Dashboard, Timing, VerdictCount, Votes};

@@ -3,7 +3,8 @@
 //! does the sending.
 
 use super::page::{form_status, layout, not_found, render, render_status, tr};
-use super::{redirect, AdminState, Req, R};
+use super::request::{redirect, Req, R};
+use super::state::AdminState;
 use crate::store::admins::{self, Session};
 use crate::store::broadcasts::{self, Broadcast};
 use serde::Serialize;

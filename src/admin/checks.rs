@@ -3,7 +3,8 @@
 //! CSV export.
 
 use super::page::{choices, csv_field, csv_stream, layout, not_found, pager, render, tr, Choice, Pager, PER_PAGE};
-use super::{AdminState, Req, R};
+use super::request::{Req, R};
+use super::state::AdminState;
 use crate::store::admins::Session;
 use crate::store::check_log::{self, CheckLine, Filter};
 use serde::Serialize;

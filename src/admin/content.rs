@@ -2,7 +2,8 @@
 //! superusers only) and the FAQ. Invalid input saves nothing and brings the form back as typed.
 
 use super::page::{form_status, layout, not_found, render_status, tr};
-use super::{redirect, AdminState, Req, R};
+use super::request::{redirect, Req, R};
+use super::state::AdminState;
 use crate::store::admins::{self, Session};
 use crate::store::faq::{self, FaqItem};
 use crate::store::settings::{self, Settings};

@@ -21,187 +21,23 @@ mod content;
 mod page;
 mod registry;
 mod render;
+mod request;
 mod routes;
 mod signing;
+mod state;
 mod users;
 
 use crate::store::admins::{self, Session};
-use crate::store::replica::Reader;
-use crate::store::Store;
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use request::{constant_time_eq, cookie_header, cookies, plain, with_cookie, COOKIE, LOGIN_COOKIE, R};
+use state::MAX_FAILURES;
+use std::collections::HashMap;
 use warp::http::{HeaderMap, Method, StatusCode};
 use warp::reply::Response;
 use warp::Reply;
 
 pub use render::Templates;
-
-/// Sends a Telegram user an HTML message (the bot role's sender, when it runs in this process).
-pub type Notifier = Arc<dyn Fn(i64, String) + Send + Sync>;
-
-pub struct AdminState {
-    pub store: Store,
-    /// Where the dashboard, analytics, lists and CSV exports read (`DATABASE_REPLICA_URL`).
-    pub reader: Reader,
-    signer: signing::Signer,
-    pub templates: Templates,
-    pub allowed_hosts: Vec<String>,
-    /// Sessions end after this long without a request.
-    pub idle: Duration,
-    pub notify: Option<Notifier>,
-    limiter: Mutex<HashMap<String, VecDeque<Instant>>>,
-}
-
-const COOKIE: &str = "dm_admin";
-const LOGIN_COOKIE: &str = "dm_login_csrf";
-/// Failed logins allowed per account and per IP within the window.
-const MAX_FAILURES: usize = 5;
-const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
-
-impl AdminState {
-    pub fn new(store: Store, allowed_hosts: Vec<String>, notify: Option<Notifier>) -> AdminState {
-        AdminState {
-            reader: Reader::primary(store.clone()),
-            store,
-            signer: signing::Signer::new(crate::Secret::default()),
-            templates: Templates::new(),
-            allowed_hosts,
-            idle: Duration::from_secs(30 * 60),
-            notify,
-            limiter: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Read-only pages read from the replica at `url` (empty: from the primary).
-    pub fn with_replica(mut self, url: &str) -> AdminState {
-        self.reader = Reader::with_replica(self.store.clone(), url);
-        self
-    }
-
-    /// `SECRET_KEY`: signs the session cookie and the login form's token.
-    pub fn with_secret_key(mut self, key: crate::Secret) -> AdminState {
-        self.signer = signing::Signer::new(key);
-        self
-    }
-
-    fn failures(&self, key: &str) -> usize {
-        let mut m = self.limiter.lock().unwrap_or_else(|p| p.into_inner());
-        let q = m.entry(key.to_string()).or_default();
-        while q.front().is_some_and(|t| t.elapsed() > FAILURE_WINDOW) {
-            q.pop_front();
-        }
-        q.len()
-    }
-
-    fn fail(&self, key: &str) {
-        let mut m = self.limiter.lock().unwrap_or_else(|p| p.into_inner());
-        m.entry(key.to_string()).or_default().push_back(Instant::now());
-        if m.len() > 100_000 {
-            m.retain(|_, q| q.back().is_some_and(|t| t.elapsed() < FAILURE_WINDOW));
-        }
-    }
-}
-
-/// One request, as the pages see it.
-pub struct Req {
-    pub method: Method,
-    /// The path after `/admin/`, without a trailing slash.
-    pub path: String,
-    pub query: HashMap<String, String>,
-    pub form: Vec<(String, String)>,
-    pub ip: String,
-    pub user_agent: String,
-    pub https: bool,
-    cookies: HashMap<String, String>,
-}
-
-impl Req {
-    pub fn q(&self, k: &str) -> &str {
-        self.query.get(k).map(String::as_str).unwrap_or("")
-    }
-
-    pub fn f(&self, k: &str) -> &str {
-        self.form
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    }
-
-    pub fn f_all(&self, k: &str) -> Vec<&str> {
-        self.form
-            .iter()
-            .filter(|(n, _)| n == k)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-}
-
-fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
-    headers
-        .get_all("cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| {
-            let (k, v) = kv.trim().split_once('=')?;
-            Some((k.to_string(), v.to_string()))
-        })
-        .collect()
-}
-
-/// Adds the security headers every admin response carries.
-pub fn secure(mut r: Response) -> Response {
-    let h = r.headers_mut();
-    let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
-        h.insert(k, warp::http::HeaderValue::from_static(v));
-    };
-    set(
-        h,
-        "content-security-policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    );
-    set(h, "x-frame-options", "DENY");
-    set(h, "x-content-type-options", "nosniff");
-    set(h, "referrer-policy", "same-origin");
-    set(h, "cache-control", "no-store");
-    r
-}
-
-pub fn redirect(to: &str) -> Response {
-    let mut r = warp::reply::with_status("", StatusCode::SEE_OTHER).into_response();
-    if let Ok(v) = warp::http::HeaderValue::from_str(to) {
-        r.headers_mut().insert("location", v);
-    }
-    r
-}
-
-fn cookie_header(name: &str, value: &str, https: bool, max_age: Option<i64>) -> String {
-    let mut c = format!("{name}={value}; Path=/admin; HttpOnly; SameSite=Strict");
-    if https {
-        c.push_str("; Secure");
-    }
-    if let Some(a) = max_age {
-        c.push_str(&format!("; Max-Age={a}"));
-    }
-    c
-}
-
-fn with_cookie(mut r: Response, cookie: String) -> Response {
-    if let Ok(v) = warp::http::HeaderValue::from_str(&cookie) {
-        r.headers_mut().append("set-cookie", v);
-    }
-    r
-}
-
-fn plain(status: StatusCode, text: &str) -> Response {
-    secure(warp::reply::with_status(text.to_string(), status).into_response())
-}
-
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+pub use request::{redirect, secure, Req};
+pub use state::{AdminState, Notifier};
 
 /// Serves one request under `/admin`.
 #[allow(clippy::too_many_arguments)]
@@ -262,8 +98,6 @@ pub async fn handle(
     };
     secure(r)
 }
-
-type R = Result<Response, crate::store::StoreError>;
 
 async fn dispatch(state: &AdminState, req: &Req) -> R {
     match (req.method.as_str(), req.path.as_str()) {

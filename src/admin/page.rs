@@ -2,7 +2,8 @@
 //! serialised into its template), the pager, links that keep the filters, the 403/404 pages and
 //! the streamed CSV export.
 
-use super::{AdminState, Req};
+use super::request::Req;
+use super::state::AdminState;
 use crate::registry::Locale;
 use crate::store::admins::Session;
 use crate::store::{access, Client, StoreError};

@@ -2,7 +2,8 @@
 //! tried against the entry's own sample), the tester, and the backlog of unmatched errors.
 
 use super::page::{choices, form_status, layout, not_found, pager, render, render_status, tr, Choice, Pager, PER_PAGE};
-use super::{redirect, AdminState, Req, R};
+use super::request::{redirect, Req, R};
+use super::state::AdminState;
 use crate::registry::catalogue::{Entry, EntryTexts};
 use crate::registry::{Locale, Matcher};
 use crate::store::admins::{self, Session};

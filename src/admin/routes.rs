@@ -1,7 +1,9 @@
 //! The panel's URL map (after login and the CSRF check): which page area answers which path.
 
 use super::page::{forbidden, not_found};
-use super::{access, accounts, analytics, broadcasts, checks, content, registry, users, AdminState, Req, R};
+use super::request::{Req, R};
+use super::state::AdminState;
+use super::{access, accounts, analytics, broadcasts, checks, content, registry, users};
 use crate::store::admins::Session;
 use warp::http::Method;
 

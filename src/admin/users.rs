@@ -3,7 +3,8 @@
 //! state before and after), and the CSV export.
 
 use super::page::{csv_field, csv_stream, layout, not_found, pager, render, tr, url_with, Pager, PER_PAGE};
-use super::{redirect, AdminState, Req, R};
+use super::request::{redirect, Req, R};
+use super::state::AdminState;
 use crate::store::admins::{self, AuditRow, Session};
 use crate::store::user_list::{self, RecentCheck, Sort, UserDetail, UserRow, STATUSES};
 use crate::store::{access, StoreError};

@@ -12,51 +12,27 @@
 
 mod auth;
 mod checks;
+mod ctx;
 mod problem;
-// `checks` prints timestamps through `super::time`.
-use crate::time;
-
+mod timeouts;
 pub use crate::time::rfc3339;
 pub use auth::RateLimiter;
 pub use checks::{body_limit, parse_wait, validate, Accepted, MAX_WAIT_SECONDS};
+pub use ctx::ApiState;
 pub use problem::{recover, Problem};
 
+// `checks` still names these through `super::` (`super::time`, `super::{BodyStream, Ctx, …}`);
+// naming `crate::time`, `super::ctx` and `super::timeouts` there instead would leave `api`
+// with no module importing it back.
+use crate::time;
+use ctx::{body_stream, BodyStream, Ctx};
+use timeouts::{DB_TIMEOUT, QUEUE_TIMEOUT};
+
 use std::collections::HashMap;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
-
-/// One PostgreSQL step of a request (pool checkout included).
-const DB_TIMEOUT: Duration = Duration::from_secs(5);
-/// Handing a job to Redis.
-const QUEUE_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// What the API needs from the rest of the process.
-pub struct ApiState {
-    pub store: crate::store::Store,
-    pub queue: crate::queue::Queue,
-    pub metrics: Arc<crate::metrics::Metrics>,
-    pub languages: Arc<crate::sandbox::Languages>,
-    pub limits: crate::check::InputLimits,
-}
-
-/// A request body as it arrives.
-type BodyStream = Pin<Box<dyn futures_util::Stream<Item = Result<bytes::Bytes, warp::Error>> + Send>>;
-
-/// Shared by every request of one route tree.
-struct Ctx {
-    state: Arc<ApiState>,
-    /// Per route tree: one per server, which is one per process.
-    limiter: RateLimiter,
-    /// Cancelled at shutdown, so long polls answer at once instead of holding the server up.
-    shutdown: CancellationToken,
-    /// `NOTIFY check_done` from PostgreSQL: wakes long polls the moment a check finishes,
-    /// whichever worker finished it.
-    done: tokio::sync::broadcast::Sender<crate::store::listen::Notice>,
-}
 
 /// `/api/v1/checks` and `/api/v1/checks/{id}`, before rejections are answered: unknown paths
 /// reject with "not found" (so other routes can be tried), known paths with a wrong method with
@@ -87,20 +63,6 @@ pub fn filters(
         .and(warp::query::<HashMap<String, String>>())
         .then(checks::fetch);
     submit.or(fetch).unify()
-}
-
-/// Names warp's body stream, whose chunk type is opaque, so the handlers need no generics.
-fn body_stream<S, B>(s: S) -> BodyStream
-where
-    S: futures_util::Stream<Item = Result<B, warp::Error>> + Send + 'static,
-    B: bytes::Buf,
-{
-    Box::pin(futures_util::StreamExt::map(s, |chunk| {
-        chunk.map(|mut b| {
-            let n = b.remaining();
-            b.copy_to_bytes(n)
-        })
-    }))
 }
 
 /// Lets `method` through; any other method on a matched path is a 405 naming the right one.

@@ -15,11 +15,13 @@
 //! This module imports the areas it serves; none of them imports it.
 
 mod probes;
+mod state;
 mod webhook;
 
+pub use state::ServerState;
 pub use webhook::{UpdateSink, Webhook};
 
-use crate::api::{self, only, recover, ApiState, Problem};
+use crate::api::{self, only, recover, Problem};
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -29,38 +31,8 @@ use tokio_util::sync::CancellationToken;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-/// Each dependency's answer to `/readyz` (and the queue depth for `/metrics`).
-const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long requests still running at shutdown may take to finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-
-/// Everything the server's routes need.
-pub struct ServerState {
-    /// The API's dependencies (PostgreSQL, Redis, metrics, languages, limits); the probes use
-    /// them too.
-    pub api: Arc<ApiState>,
-    /// `None`: no worker role in this process, so `/readyz` does not ask Docker.
-    pub docker: Option<bollard::Docker>,
-    /// Telegram webhook mode: where `POST /telegram/webhook` hands updates.
-    pub webhook: Option<Webhook>,
-    /// No `BOT_TOKEN`: the fake Bot API the playground page chats through.
-    pub playground: Option<crate::telegram::fake::FakeTelegram>,
-    /// The admin panel at `/admin/`.
-    pub admin: Option<Arc<crate::admin::AdminState>>,
-}
-
-impl ServerState {
-    /// The API and the probes only.
-    pub fn api_only(api: Arc<ApiState>, docker: Option<bollard::Docker>) -> ServerState {
-        ServerState {
-            api,
-            docker,
-            webhook: None,
-            playground: None,
-            admin: None,
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {

@@ -5,14 +5,18 @@
 //! down would only add a second outage. Readiness asks each dependency afresh on every call,
 //! so it turns green by itself as soon as they are back.
 
-use super::{ServerState, PROBE_TIMEOUT};
+use super::state::ServerState;
 use serde::Serialize;
 use std::fmt::Display;
 use std::fmt::Write;
 use std::future::Future;
+use std::time::Duration;
 use warp::http::{header, HeaderValue, StatusCode};
 use warp::reply::Response;
 use warp::Reply;
+
+/// Each dependency's answer to `/readyz` (and the queue depth for `/metrics`).
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub fn healthz() -> Response {
     warp::reply::json(&serde_json::json!({ "status": "ok" })).into_response()
