@@ -7,8 +7,11 @@ use std::path::Path;
 fn main() {
     let root = Path::new("containers/tasks");
     println!("cargo:rerun-if-changed=containers/tasks");
-    let mut out = String::from("/// (slug, task.toml, [(file name, text)]) of every starter task.\n");
-    out.push_str("pub const STARTER: &[(&str, &str, &[(&str, &str)])] = &[\n");
+    let mut out = String::from(
+        "/// A file of a task folder: its name and text.\npub type File = (&'static str, &'static str);\n",
+    );
+    out.push_str("/// (slug, task.toml, solution files) of every starter task.\n");
+    out.push_str("pub const STARTER: &[(&str, &str, &[File])] = &[\n");
     let mut dirs: Vec<_> = std::fs::read_dir(root)
         .map(|d| {
             d.filter_map(Result::ok)

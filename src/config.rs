@@ -34,7 +34,8 @@ pub enum ConfigError {
 pub struct Config {
     /// PostgreSQL connection URL; built from `POSTGRES_*` when `DATABASE_URL` is absent.
     pub database_url: Secret,
-    /// Optional read replica for heavy analytics queries.
+    /// Optional streaming replica: the admin panel's dashboard, analytics, lists and CSV exports
+    /// read from it, falling back to the primary when it does not answer.
     pub database_replica_url: Secret,
     /// Redis connection URL; built from `REDIS_HOST`/`REDIS_PORT` when `REDIS_URL` is absent.
     pub redis_url: Secret,
@@ -45,7 +46,7 @@ pub struct Config {
     pub ai_api_key: Secret,
     pub ai_base_url: String,
     pub ai_model_name: String,
-    /// Signs admin sessions and CSRF tokens.
+    /// Signs the admin session cookie and the login form's CSRF token (`admin::signing`).
     pub secret_key: Secret,
     pub allowed_hosts: Vec<String>,
     /// Where the HTTP API, the admin panel and `/metrics` listen.

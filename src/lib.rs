@@ -9,6 +9,7 @@ pub mod analyzer;
 pub mod api;
 pub mod check;
 pub mod config;
+pub mod http;
 pub mod i18n;
 pub mod metrics;
 pub mod queue;
@@ -18,6 +19,7 @@ pub mod secret;
 pub mod store;
 pub mod tasks;
 pub mod telegram;
+pub mod time;
 pub mod worker;
 
 pub use config::Config;

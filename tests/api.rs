@@ -62,19 +62,16 @@ async fn start(db: TestDb, store: Store, redis_url: &str, docker: Option<bollard
         .await
         .expect("Redis must be running: run `make test`");
     let metrics = Arc::new(Metrics::default());
-    let state = Arc::new(ApiState {
+    let api = Arc::new(ApiState {
         store,
         queue: queue.clone(),
-        docker,
         metrics: metrics.clone(),
         languages: Arc::new(Languages::builtin(default_limits(10, 64 * 1024))),
         limits: limits(),
-        webhook: None,
-        playground: None,
-        admin: None,
     });
+    let state = Arc::new(devmentor::http::ServerState::api_only(api, docker));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (addr, task) = api::serve("127.0.0.1:0".parse().unwrap(), state, async {
+    let (addr, task) = devmentor::http::serve("127.0.0.1:0".parse().unwrap(), state, async {
         let _ = stopped.await;
     })
     .await

@@ -2,7 +2,7 @@
 //! machine without the admin role the same actor serves only the probes (`/healthz`,
 //! `/readyz`, `/metrics` on `METRICS_ADDR`), so they are supervised too.
 
-use devmentor::api::ApiState;
+use devmentor::http::ServerState;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,7 +13,7 @@ pub struct Admin;
 #[derive(Clone)]
 pub struct AdminArgs {
     pub addr: SocketAddr,
-    pub api: Arc<ApiState>,
+    pub api: Arc<ServerState>,
     /// Told the bound address (tests ask for port 0).
     pub bound: tokio::sync::watch::Sender<Option<SocketAddr>>,
     /// Only `/healthz`, `/readyz` and `/metrics` (a worker machine).
@@ -37,11 +37,11 @@ impl Actor for Admin {
         let s = stop.clone();
         let shutdown = async move { s.cancelled().await };
         let (local, task) = if a.probes_only {
-            let r = devmentor::api::serve_probes(a.addr, a.api, shutdown).await?;
+            let r = devmentor::http::serve_probes(a.addr, a.api, shutdown).await?;
             tracing::info!(local = %r.0, "probes listening (/healthz, /readyz, /metrics)");
             r
         } else {
-            let r = devmentor::api::serve(a.addr, a.api, shutdown).await?;
+            let r = devmentor::http::serve(a.addr, a.api, shutdown).await?;
             tracing::info!(local = %r.0, "HTTP server listening (/api/v1, /admin, /playground, /healthz, /readyz, /metrics)");
             r
         };

@@ -6,7 +6,8 @@
 //! The database is dropped at the end.
 
 use crate::bench::{percentile, round};
-use devmentor::api::{serve, ApiState};
+use devmentor::api::ApiState;
+use devmentor::http::{serve, ServerState};
 use devmentor::store::{admins, Store};
 use devmentor::Config;
 use std::process::ExitCode;
@@ -110,20 +111,20 @@ async fn measure(config: &Config, url: &str, checks: i64, users: i64) -> anyhow:
         &format!("bench:admin:{}:", std::process::id()),
     )
     .await?;
-    let state = Arc::new(ApiState {
+    let api = Arc::new(ApiState {
         store: store.clone(),
         queue: queue.clone(),
-        docker: None,
         metrics: Arc::new(devmentor::metrics::Metrics::default()),
         languages: Arc::new(devmentor::sandbox::Languages::from_config(&config.sandbox)?),
         limits: devmentor::check::InputLimits::from(&config.sandbox),
-        webhook: None,
-        playground: None,
+    });
+    let state = Arc::new(ServerState {
         admin: Some(Arc::new(devmentor::admin::AdminState::new(
             store.clone(),
             vec!["127.0.0.1".into()],
             None,
         ))),
+        ..ServerState::api_only(api, None)
     });
     let stop = tokio_util::sync::CancellationToken::new();
     let s = stop.clone();

@@ -14,6 +14,7 @@ use devmentor::ai::{cache::AnswerCache, AiClient, AiSettings};
 use devmentor::analyzer::Analyzer;
 use devmentor::api::ApiState;
 use devmentor::check::InputLimits;
+use devmentor::http::ServerState;
 use devmentor::metrics::Metrics;
 use devmentor::queue::Queue;
 use devmentor::sandbox::{language, Sandbox};
@@ -136,7 +137,7 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
                 roles.contains(&Role::Admin),
                 "webhook mode (TELEGRAM_WEBHOOK_URL) needs the admin role in the same process: run --roles bot,admin"
             );
-            Some(devmentor::api::Webhook {
+            Some(devmentor::http::Webhook {
                 secret: config.bot.webhook_secret.clone(),
                 sink: std::sync::Arc::new(crate::bot::ingress::route_json),
             })
@@ -206,17 +207,13 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
     }
     // What every HTTP server of this process shares; the admin role adds the panel, the webhook
     // and the playground.
-    let base = ApiState {
+    let base = Arc::new(ApiState {
         store: store.clone(),
         queue: queue.clone(),
-        docker,
         metrics: metrics.clone(),
         languages: languages.clone(),
         limits,
-        webhook: None,
-        playground: None,
-        admin: None,
-    };
+    });
     let bound = hooks
         .bound
         .take()
@@ -226,15 +223,18 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
             .http_addr
             .parse()
             .with_context(|| format!("HTTP_ADDR {:?} is not host:port", config.http_addr))?;
-        let api = Arc::new(ApiState {
+        let panel = devmentor::admin::AdminState::new(
+            store.clone(),
+            config.allowed_hosts.clone(),
+            bot.clone().map(crate::bot::notifier),
+        )
+        .with_replica(config.database_replica_url.expose())
+        .with_secret_key(config.secret_key.clone());
+        let api = Arc::new(ServerState {
             webhook,
             playground,
-            admin: Some(Arc::new(devmentor::admin::AdminState::new(
-                store.clone(),
-                config.allowed_hosts.clone(),
-                bot.clone().map(crate::bot::notifier),
-            ))),
-            ..base
+            admin: Some(Arc::new(panel)),
+            ..ServerState::api_only(base, docker)
         });
         Some(AdminArgs {
             addr,
@@ -250,7 +250,7 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
             .with_context(|| format!("METRICS_ADDR {:?} is not host:port", config.metrics_addr))?;
         Some(AdminArgs {
             addr,
-            api: Arc::new(base),
+            api: Arc::new(ServerState::api_only(base, docker)),
             bound,
             probes_only: true,
         })

@@ -1,52 +1,38 @@
-//! Superuser pages: admin accounts (create, role, deactivate, reset password) and API tokens
-//! (create — shown once —, revoke).
+//! The admins' own pages: accounts (create, role, deactivate, reset password; superusers), API
+//! tokens (create — shown once —, revoke; superusers), the audit log, one's own password and
+//! the panel's language.
 
-use super::pages::{base, not_found, page_status, tr};
-use super::{redirect, AdminState, Req, R};
-use crate::store::admins::{self, Session};
-use serde_json::{json, Value};
-use warp::http::StatusCode;
+use super::page::{form_status, layout, not_found, pager, render, render_status, tr, Pager, PER_PAGE};
+use super::request::{redirect, Req, R};
+use super::state::AdminState;
+use crate::store::admins::{self, AccountLine, AuditRow, Session};
+use crate::store::tokens::{self, TokenLine};
+use serde::Serialize;
+use serde_json::json;
 
-async fn admins_json(state: &AdminState) -> Result<Vec<Value>, crate::store::StoreError> {
-    Ok(state
-        .store
-        .client()
-        .await?
-        .query(
-            "SELECT id, username, role, active, COALESCE(to_char(last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '—')
-               FROM admins ORDER BY lower(username)",
-            &[],
-        )
-        .await?
-        .iter()
-        .map(|r| {
-            json!({"id": r.get::<_, i64>(0), "username": r.get::<_, String>(1), "superuser": r.get::<_, String>(2) == "superuser",
-                   "active": r.get::<_, bool>(3), "last_login": r.get::<_, String>(4)})
-        })
-        .collect())
+#[derive(Serialize)]
+struct AdminsPage {
+    admins: Vec<AccountLine>,
+    self_id: i64,
+    errors: Vec<String>,
 }
 
-pub async fn admins_page(state: &AdminState, s: &Session, errors: Vec<String>, flash: Option<String>) -> R {
+pub async fn admins_page(state: &AdminState, s: &Session, errors: Vec<String>) -> R {
     let c = state.store.client().await?;
-    let mut m = base(&c, s, "admins", tr(s, "admin.nav.admins")).await?;
-    m.insert("admins".into(), json!(admins_json(state).await?));
-    m.insert("self_id".into(), json!(s.admin.id));
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
+    let l = layout(&c, s, "admins", tr(s, "admin.nav.admins")).await?;
+    let status = form_status(&errors);
+    let data = AdminsPage {
+        admins: admins::list(&c).await?,
+        self_id: s.admin.id,
+        errors,
     };
-    m.insert("errors".into(), json!(errors));
-    if let Some(f) = flash {
-        m.insert("flash".into(), json!(f));
-    }
-    Ok(page_status(state, s, "admins", m, status))
+    Ok(render_status(state, s, "admins", &l, &data, status))
 }
 
 pub async fn create_admin(state: &AdminState, req: &Req, s: &Session) -> R {
     let (username, password) = (req.f("username").trim(), req.f("password"));
     if let Err(e) = admins::check_new_credentials(username, password) {
-        return admins_page(state, s, vec![e], None).await;
+        return admins_page(state, s, vec![e]).await;
     }
     let superuser = req.f("role") == "superuser";
     let c = state.store.client().await?;
@@ -66,86 +52,68 @@ pub async fn create_admin(state: &AdminState, req: &Req, s: &Session) -> R {
             .await?;
             Ok(redirect("/admin/admins"))
         }
-        None => admins_page(state, s, vec![tr(s, "admin.admins.exists")], None).await,
+        None => admins_page(state, s, vec![tr(s, "admin.admins.exists")]).await,
     }
+}
+
+async fn account(c: &crate::store::Client, id: i64) -> Result<Option<AccountLine>, crate::store::StoreError> {
+    Ok(admins::list(c).await?.into_iter().find(|a| a.id == id))
 }
 
 pub async fn admin_action(state: &AdminState, req: &Req, s: &Session, id: &str, action: &str) -> R {
     let Ok(id) = id.parse::<i64>() else {
-        return Ok(not_found(s));
+        return Ok(not_found(state, s));
     };
     let c = state.store.client().await?;
-    let Some(before) = admins_json(state).await?.into_iter().find(|a| a["id"] == id) else {
-        return Ok(not_found(s));
+    let Some(before) = account(&c, id).await? else {
+        return Ok(not_found(state, s));
     };
     if id == s.admin.id && action != "password" {
-        return admins_page(state, s, vec![tr(s, "admin.admins.not_self")], None).await;
+        return admins_page(state, s, vec![tr(s, "admin.admins.not_self")]).await;
     }
     match action {
-        "activate" | "deactivate" => {
-            let active = action == "activate";
-            c.execute("UPDATE admins SET active = $2 WHERE id = $1", &[&id, &active])
-                .await?;
-            if !active {
-                c.execute("DELETE FROM admin_sessions WHERE admin_id = $1", &[&id])
-                    .await?;
-            }
-        }
-        "superuser" | "staff" => {
-            c.execute("UPDATE admins SET role = $2 WHERE id = $1", &[&id, &action])
-                .await?;
-        }
+        "activate" | "deactivate" => admins::set_active(&c, id, action == "activate").await?,
+        "superuser" | "staff" => admins::set_role(&c, id, action == "superuser").await?,
         "password" => {
-            if let Err(e) = admins::check_new_credentials(before["username"].as_str().unwrap_or(""), req.f("password"))
-            {
-                return admins_page(state, s, vec![e], None).await;
+            if let Err(e) = admins::check_new_credentials(&before.username, req.f("password")) {
+                return admins_page(state, s, vec![e]).await;
             }
             admins::set_password(&c, id, req.f("password")).await?;
         }
-        _ => return Ok(not_found(s)),
+        _ => return Ok(not_found(state, s)),
     }
-    let after = admins_json(state).await?.into_iter().find(|a| a["id"] == id);
+    let after = account(&c, id).await?;
     admins::audit(
         &c,
         &s.admin,
         &format!("admin.{action}"),
         "admin",
         &id.to_string(),
-        Some(before),
-        after,
+        serde_json::to_value(before).ok(),
+        after.and_then(|a| serde_json::to_value(a).ok()),
         &req.ip,
     )
     .await?;
     Ok(redirect("/admin/admins"))
 }
 
+#[derive(Serialize)]
+struct TokensPage {
+    tokens: Vec<TokenLine>,
+    new_token: Option<String>,
+    errors: Vec<String>,
+}
+
 pub async fn tokens_page(state: &AdminState, s: &Session, new_token: Option<String>, errors: Vec<String>) -> R {
     let c = state.store.client().await?;
-    let tokens: Vec<Value> = c
-        .query(
-            "SELECT id, name, rate_per_minute, revoked, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),
-                    COALESCE(to_char(last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '—'),
-                    (SELECT count(*) FROM checks WHERE token_id = api_tokens.id)
-               FROM api_tokens ORDER BY id DESC",
-            &[],
-        )
-        .await?
-        .iter()
-        .map(|r| {
-            json!({"id": r.get::<_, i64>(0), "name": r.get::<_, String>(1), "rate": r.get::<_, i32>(2), "revoked": r.get::<_, bool>(3),
-                   "created": r.get::<_, String>(4), "last_used": r.get::<_, String>(5), "checks": r.get::<_, i64>(6)})
-        })
-        .collect();
-    let mut m = base(&c, s, "tokens", tr(s, "admin.nav.tokens")).await?;
-    m.insert("tokens".into(), json!(tokens));
-    m.insert("new_token".into(), json!(new_token));
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
+    let l = layout(&c, s, "tokens", tr(s, "admin.nav.tokens")).await?;
+    let status = form_status(&errors);
+    let data = TokensPage {
+        tokens: tokens::list(&c).await?,
+        new_token,
+        errors,
     };
-    m.insert("errors".into(), json!(errors));
-    Ok(page_status(state, s, "tokens", m, status))
+    Ok(render_status(state, s, "tokens", &l, &data, status))
 }
 
 pub async fn create_token(state: &AdminState, req: &Req, s: &Session) -> R {
@@ -155,7 +123,7 @@ pub async fn create_token(state: &AdminState, req: &Req, s: &Session) -> R {
         return tokens_page(state, s, None, vec![tr(s, "admin.tokens.invalid")]).await;
     }
     let c = state.store.client().await?;
-    let (id, token) = crate::store::tokens::create(&c, name, rate).await?;
+    let (id, token) = tokens::create(&c, name, rate).await?;
     let after = json!({"name": name, "rate_per_minute": rate});
     admins::audit(
         &c,
@@ -174,16 +142,10 @@ pub async fn create_token(state: &AdminState, req: &Req, s: &Session) -> R {
 
 pub async fn revoke_token(state: &AdminState, req: &Req, s: &Session, id: &str) -> R {
     let Ok(id) = id.parse::<i64>() else {
-        return Ok(not_found(s));
+        return Ok(not_found(state, s));
     };
     let c = state.store.client().await?;
-    let n = c
-        .execute(
-            "UPDATE api_tokens SET revoked = TRUE WHERE id = $1 AND NOT revoked",
-            &[&id],
-        )
-        .await?;
-    if n == 1 {
+    if tokens::revoke(&c, id).await? {
         admins::audit(
             &c,
             &s.admin,
@@ -197,4 +159,80 @@ pub async fn revoke_token(state: &AdminState, req: &Req, s: &Session, id: &str) 
         .await?;
     }
     Ok(redirect("/admin/tokens"))
+}
+
+#[derive(Serialize)]
+struct AuditPage {
+    rows: Vec<AuditRow>,
+    pages: Pager,
+}
+
+/// The audit log, newest first; `?object_type=…&object_id=…` is the history of one object.
+pub async fn audit(state: &AdminState, req: &Req, s: &Session) -> R {
+    let c = state.reader.client().await?;
+    let object = Some((req.q("object_type"), req.q("object_id"))).filter(|(t, _)| !t.is_empty());
+    let (_, total) = admins::audit_rows(&c, object, 0, 1).await?;
+    let (offset, pages) = pager(req, total, "/admin/audit");
+    let (rows, _) = admins::audit_rows(&c, object, offset, PER_PAGE).await?;
+    let title = match object {
+        Some((t, o)) => format!("{} · {t} {o}", tr(s, "admin.history")),
+        None => tr(s, "admin.nav.audit"),
+    };
+    let l = layout(&c, s, "audit", title).await?;
+    Ok(render(state, s, "audit", &l, &AuditPage { rows, pages }))
+}
+
+#[derive(Serialize)]
+struct PasswordPage {
+    errors: Vec<String>,
+}
+
+pub async fn password_page(state: &AdminState, s: &Session, errors: Vec<String>) -> R {
+    let c = state.store.client().await?;
+    let l = layout(&c, s, "", tr(s, "admin.password.title")).await?;
+    let status = form_status(&errors);
+    Ok(render_status(
+        state,
+        s,
+        "password",
+        &l,
+        &PasswordPage { errors },
+        status,
+    ))
+}
+
+pub async fn password_save(state: &AdminState, req: &Req, s: &Session) -> R {
+    let c = state.store.client().await?;
+    if admins::authenticate(&c, &s.admin.username, req.f("current"))
+        .await?
+        .is_none()
+    {
+        return password_page(state, s, vec![tr(s, "admin.password.wrong_current")]).await;
+    }
+    if req.f("new") != req.f("repeat") {
+        return password_page(state, s, vec![tr(s, "admin.password.mismatch")]).await;
+    }
+    if let Err(e) = admins::check_new_credentials(&s.admin.username, req.f("new")) {
+        return password_page(state, s, vec![e]).await;
+    }
+    admins::set_password(&c, s.admin.id, req.f("new")).await?;
+    admins::audit(
+        &c,
+        &s.admin,
+        "admin.password",
+        "admin",
+        &s.admin.id.to_string(),
+        None,
+        None,
+        &req.ip,
+    )
+    .await?;
+    // Every session of the account ended with the change: log in with the new password.
+    Ok(redirect("/admin/login"))
+}
+
+pub async fn set_locale(state: &AdminState, req: &Req, s: &Session) -> R {
+    let l = if req.f("locale") == "en" { "en" } else { "ru" };
+    admins::set_locale(&state.store.client().await?, s.admin.id, l).await?;
+    Ok(redirect("/admin/"))
 }

@@ -2,51 +2,81 @@
 //! to an audience, watch progress, pause, resume, cancel. The broadcaster actor of the bot role
 //! does the sending.
 
-use super::pages::{base, not_found, page, page_status, tr};
-use super::{redirect, AdminState, Req, R};
+use super::page::{form_status, layout, not_found, render, render_status, tr};
+use super::request::{redirect, Req, R};
+use super::state::AdminState;
 use crate::store::admins::{self, Session};
-use crate::store::broadcasts;
+use crate::store::broadcasts::{self, Broadcast};
+use serde::Serialize;
 use serde_json::json;
-use warp::http::StatusCode;
 
 const AUDIENCES: [&str; 4] = ["all", "whitelisted", "active", "locale"];
+
+#[derive(Serialize)]
+struct ListPage {
+    items: Vec<Broadcast>,
+}
 
 pub async fn list(state: &AdminState, s: &Session) -> R {
     let c = state.store.client().await?;
     let items = broadcasts::list(&c, 100).await?;
-    let mut m = base(&c, s, "broadcasts", tr(s, "admin.nav.broadcasts")).await?;
-    m.insert("items".into(), json!(items));
-    Ok(page(state, s, "broadcasts", m))
+    let l = layout(&c, s, "broadcasts", tr(s, "admin.nav.broadcasts")).await?;
+    Ok(render(state, s, "broadcasts", &l, &ListPage { items }))
 }
 
-async fn compose(state: &AdminState, s: &Session, form: serde_json::Value, errors: Vec<String>) -> R {
+/// The compose form as typed.
+#[derive(Serialize)]
+struct Draft {
+    text: String,
+    audience: String,
+    active_days: i32,
+    locale: String,
+}
+
+#[derive(Serialize)]
+struct Sizes {
+    all: i64,
+    whitelisted: i64,
+    active: i64,
+    locale: i64,
+}
+
+#[derive(Serialize)]
+struct ComposePage {
+    f: Draft,
+    sizes: Sizes,
+    errors: Vec<String>,
+}
+
+async fn compose(state: &AdminState, s: &Session, form: Draft, errors: Vec<String>) -> R {
     let c = state.store.client().await?;
-    let mut sizes = serde_json::Map::new();
-    for a in AUDIENCES {
-        let days = form["active_days"].as_i64().unwrap_or(30) as i32;
-        let locale = form["locale"].as_str().unwrap_or("ru");
-        sizes.insert(a.into(), json!(broadcasts::audience_size(&c, a, days, locale).await?));
-    }
-    let mut m = base(&c, s, "broadcasts", tr(s, "admin.broadcast.new")).await?;
-    m.insert("f".into(), form);
-    m.insert("sizes".into(), json!(sizes));
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
+    let size = |a: &'static str| broadcasts::audience_size(&c, a, form.active_days, &form.locale);
+    let sizes = Sizes {
+        all: size(AUDIENCES[0]).await?,
+        whitelisted: size(AUDIENCES[1]).await?,
+        active: size(AUDIENCES[2]).await?,
+        locale: size(AUDIENCES[3]).await?,
     };
-    m.insert("errors".into(), json!(errors));
-    Ok(page_status(state, s, "broadcast_new", m, status))
+    let l = layout(&c, s, "broadcasts", tr(s, "admin.broadcast.new")).await?;
+    let status = form_status(&errors);
+    Ok(render_status(
+        state,
+        s,
+        "broadcast_new",
+        &l,
+        &ComposePage { f: form, sizes, errors },
+        status,
+    ))
 }
 
 pub async fn new_form(state: &AdminState, s: &Session) -> R {
-    compose(
-        state,
-        s,
-        json!({"text": "", "audience": "all", "active_days": 30, "locale": "ru"}),
-        vec![],
-    )
-    .await
+    let draft = Draft {
+        text: String::new(),
+        audience: "all".into(),
+        active_days: 30,
+        locale: "ru".into(),
+    };
+    compose(state, s, draft, vec![]).await
 }
 
 pub async fn create(state: &AdminState, req: &Req, s: &Session) -> R {
@@ -58,7 +88,12 @@ pub async fn create(state: &AdminState, req: &Req, s: &Session) -> R {
     };
     let days: i32 = req.f("active_days").trim().parse().unwrap_or(30).clamp(1, 3650);
     let locale = if req.f("locale") == "en" { "en" } else { "ru" };
-    let form = json!({"text": text, "audience": audience, "active_days": days, "locale": locale});
+    let form = Draft {
+        text: text.clone(),
+        audience: audience.to_string(),
+        active_days: days,
+        locale: locale.to_string(),
+    };
     if let Err(why) = crate::telegram::html::check(&text) {
         let msg = if why == "empty" {
             tr(s, "admin.broadcast.err_empty")
@@ -76,53 +111,59 @@ pub async fn create(state: &AdminState, req: &Req, s: &Session) -> R {
         "broadcast",
         &id.to_string(),
         None,
-        Some(form),
+        Some(json!({"text": text, "audience": audience, "active_days": days, "locale": locale})),
         &req.ip,
     )
     .await?;
     Ok(redirect(&format!("/admin/broadcasts/{id}")))
 }
 
+#[derive(Serialize)]
+struct DetailPage {
+    /// The text passed the Telegram-HTML check when it was saved: only Telegram's tags, safe
+    /// links.
+    preview: String,
+    refresh: bool,
+    b: Broadcast,
+    telegram_id: Option<i64>,
+    bot_here: bool,
+}
+
 pub async fn detail(state: &AdminState, s: &Session, id: &str, flash: Option<String>) -> R {
     let Ok(id) = id.parse::<i64>() else {
-        return Ok(not_found(s));
+        return Ok(not_found(state, s));
     };
     let c = state.store.client().await?;
     let Some(b) = broadcasts::get(&c, id).await? else {
-        return Ok(not_found(s));
+        return Ok(not_found(state, s));
     };
-    let telegram_id: Option<i64> = c
-        .query_one("SELECT telegram_id FROM admins WHERE id = $1", &[&s.admin.id])
-        .await?
-        .get(0);
-    let mut m = base(&c, s, "broadcasts", format!("{} #{id}", tr(s, "admin.nav.broadcasts"))).await?;
-    // The text passed the Telegram-HTML check when it was saved: only Telegram's tags, safe links.
-    m.insert("preview".into(), json!(b.text));
-    m.insert("refresh".into(), json!(b.status == "sending"));
-    m.insert("b".into(), json!(b));
-    m.insert("telegram_id".into(), json!(telegram_id));
-    m.insert("bot_here".into(), json!(state.notify.is_some()));
-    if let Some(f) = flash {
-        m.insert("flash".into(), json!(f));
-    }
-    Ok(page(state, s, "broadcast", m))
+    let telegram_id = admins::telegram_id(&c, s.admin.id).await?;
+    let mut l = layout(&c, s, "broadcasts", format!("{} #{id}", tr(s, "admin.nav.broadcasts"))).await?;
+    l.flash = flash;
+    let data = DetailPage {
+        preview: b.text.clone(),
+        refresh: b.status == "sending",
+        b,
+        telegram_id,
+        bot_here: state.notify.is_some(),
+    };
+    Ok(render(state, s, "broadcast", &l, &data))
 }
 
 pub async fn act(state: &AdminState, req: &Req, s: &Session, id: &str, action: &str) -> R {
     let Ok(bid) = id.parse::<i64>() else {
-        return Ok(not_found(s));
+        return Ok(not_found(state, s));
     };
     let mut c = state.store.client().await?;
     let Some(b) = broadcasts::get(&c, bid).await? else {
-        return Ok(not_found(s));
+        return Ok(not_found(state, s));
     };
     let done = match action {
         "test" => {
             let Ok(tid) = req.f("telegram_id").trim().parse::<i64>() else {
                 return detail(state, s, id, Some(tr(s, "admin.broadcast.err_telegram_id"))).await;
             };
-            c.execute("UPDATE admins SET telegram_id = $2 WHERE id = $1", &[&s.admin.id, &tid])
-                .await?;
+            admins::set_telegram_id(&c, s.admin.id, tid).await?;
             let Some(notify) = &state.notify else {
                 return detail(state, s, id, Some(tr(s, "admin.broadcast.err_no_bot"))).await;
             };
@@ -133,7 +174,7 @@ pub async fn act(state: &AdminState, req: &Req, s: &Session, id: &str, action: &
         "pause" => broadcasts::set_status(&c, bid, &["sending"], "paused").await?,
         "resume" => broadcasts::set_status(&c, bid, &["paused"], "sending").await?,
         "cancel" => broadcasts::set_status(&c, bid, &["draft", "sending", "paused"], "cancelled").await?,
-        _ => return Ok(not_found(s)),
+        _ => return Ok(not_found(state, s)),
     };
     if done {
         admins::audit(

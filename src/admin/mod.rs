@@ -5,173 +5,39 @@
 //! token in every state-changing form (403 without it), `ALLOWED_HOSTS`, and CSP /
 //! frame-ancestors headers. Every template escapes what it shows: student code and output are
 //! hostile. Every change is written to the audit log with the state before and after.
+//! `SECRET_KEY` signs the session cookie and the login form's token (`signing`).
+//!
+//! One module per page area (users, access, checks, registry, content, broadcasts, accounts,
+//! analytics), `routes` maps URLs to them, `page` is what they share. Their queries live in
+//! `store/`; read-only pages read through `AdminState::reader` (the replica, when set).
 
+mod access;
 mod accounts;
 mod analytics;
 mod broadcasts;
-mod pages;
+mod charts;
+mod checks;
+mod content;
+mod page;
 mod registry;
 mod render;
+mod request;
+mod routes;
+mod signing;
+mod state;
+mod users;
 
 use crate::store::admins::{self, Session};
-use crate::store::Store;
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use request::{constant_time_eq, cookie_header, cookies, plain, with_cookie, COOKIE, LOGIN_COOKIE, R};
+use state::MAX_FAILURES;
+use std::collections::HashMap;
 use warp::http::{HeaderMap, Method, StatusCode};
 use warp::reply::Response;
 use warp::Reply;
 
 pub use render::Templates;
-
-/// Sends a Telegram user an HTML message (the bot role's sender, when it runs in this process).
-pub type Notifier = Arc<dyn Fn(i64, String) + Send + Sync>;
-
-pub struct AdminState {
-    pub store: Store,
-    pub templates: Templates,
-    pub allowed_hosts: Vec<String>,
-    /// Sessions end after this long without a request.
-    pub idle: Duration,
-    pub notify: Option<Notifier>,
-    limiter: Mutex<HashMap<String, VecDeque<Instant>>>,
-}
-
-const COOKIE: &str = "dm_admin";
-const LOGIN_COOKIE: &str = "dm_login_csrf";
-/// Failed logins allowed per account and per IP within the window.
-const MAX_FAILURES: usize = 5;
-const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
-
-impl AdminState {
-    pub fn new(store: Store, allowed_hosts: Vec<String>, notify: Option<Notifier>) -> AdminState {
-        AdminState {
-            store,
-            templates: Templates::new(),
-            allowed_hosts,
-            idle: Duration::from_secs(30 * 60),
-            notify,
-            limiter: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn failures(&self, key: &str) -> usize {
-        let mut m = self.limiter.lock().unwrap_or_else(|p| p.into_inner());
-        let q = m.entry(key.to_string()).or_default();
-        while q.front().is_some_and(|t| t.elapsed() > FAILURE_WINDOW) {
-            q.pop_front();
-        }
-        q.len()
-    }
-
-    fn fail(&self, key: &str) {
-        let mut m = self.limiter.lock().unwrap_or_else(|p| p.into_inner());
-        m.entry(key.to_string()).or_default().push_back(Instant::now());
-        if m.len() > 100_000 {
-            m.retain(|_, q| q.back().is_some_and(|t| t.elapsed() < FAILURE_WINDOW));
-        }
-    }
-}
-
-/// One request, as the pages see it.
-pub struct Req {
-    pub method: Method,
-    /// The path after `/admin/`, without a trailing slash.
-    pub path: String,
-    pub query: HashMap<String, String>,
-    pub form: Vec<(String, String)>,
-    pub ip: String,
-    pub user_agent: String,
-    pub https: bool,
-    cookies: HashMap<String, String>,
-}
-
-impl Req {
-    pub fn q(&self, k: &str) -> &str {
-        self.query.get(k).map(String::as_str).unwrap_or("")
-    }
-
-    pub fn f(&self, k: &str) -> &str {
-        self.form
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    }
-
-    pub fn f_all(&self, k: &str) -> Vec<&str> {
-        self.form
-            .iter()
-            .filter(|(n, _)| n == k)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-}
-
-fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
-    headers
-        .get_all("cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| {
-            let (k, v) = kv.trim().split_once('=')?;
-            Some((k.to_string(), v.to_string()))
-        })
-        .collect()
-}
-
-/// Adds the security headers every admin response carries.
-pub fn secure(mut r: Response) -> Response {
-    let h = r.headers_mut();
-    let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
-        h.insert(k, warp::http::HeaderValue::from_static(v));
-    };
-    set(
-        h,
-        "content-security-policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    );
-    set(h, "x-frame-options", "DENY");
-    set(h, "x-content-type-options", "nosniff");
-    set(h, "referrer-policy", "same-origin");
-    set(h, "cache-control", "no-store");
-    r
-}
-
-pub fn redirect(to: &str) -> Response {
-    let mut r = warp::reply::with_status("", StatusCode::SEE_OTHER).into_response();
-    if let Ok(v) = warp::http::HeaderValue::from_str(to) {
-        r.headers_mut().insert("location", v);
-    }
-    r
-}
-
-fn cookie_header(name: &str, value: &str, https: bool, max_age: Option<i64>) -> String {
-    let mut c = format!("{name}={value}; Path=/admin; HttpOnly; SameSite=Strict");
-    if https {
-        c.push_str("; Secure");
-    }
-    if let Some(a) = max_age {
-        c.push_str(&format!("; Max-Age={a}"));
-    }
-    c
-}
-
-fn with_cookie(mut r: Response, cookie: String) -> Response {
-    if let Ok(v) = warp::http::HeaderValue::from_str(&cookie) {
-        r.headers_mut().append("set-cookie", v);
-    }
-    r
-}
-
-fn plain(status: StatusCode, text: &str) -> Response {
-    secure(warp::reply::with_status(text.to_string(), status).into_response())
-}
-
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+pub use request::{redirect, secure, Req};
+pub use state::{AdminState, Notifier};
 
 /// Serves one request under `/admin`.
 #[allow(clippy::too_many_arguments)]
@@ -233,8 +99,6 @@ pub async fn handle(
     secure(r)
 }
 
-type R = Result<Response, crate::store::StoreError>;
-
 async fn dispatch(state: &AdminState, req: &Req) -> R {
     match (req.method.as_str(), req.path.as_str()) {
         (_, "style.css") => {
@@ -244,8 +108,10 @@ async fn dispatch(state: &AdminState, req: &Req) -> R {
         ("POST", "login") => login(state, req).await,
         _ => {
             let client = state.store.client().await?;
-            let session = match req.cookies.get(COOKIE) {
-                Some(c) => admins::session(&client, c, state.idle.as_secs_f64()).await?,
+            // A cookie this service did not sign never reaches the database.
+            let token = req.cookies.get(COOKIE).and_then(|c| state.signer.session_token(c));
+            let session = match token {
+                Some(t) => admins::session(&client, t, state.idle.as_secs_f64()).await?,
                 None => None,
             };
             drop(client);
@@ -265,32 +131,40 @@ async fn dispatch(state: &AdminState, req: &Req) -> R {
                 ));
             }
             if (req.method.as_str(), req.path.as_str()) == ("POST", "logout") {
-                if let Some(c) = req.cookies.get(COOKIE) {
-                    admins::end_session(&state.store.client().await?, c).await?;
+                if let Some(t) = token {
+                    admins::end_session(&state.store.client().await?, t).await?;
                 }
                 return Ok(with_cookie(
                     redirect("/admin/login"),
                     cookie_header(COOKIE, "", req.https, Some(0)),
                 ));
             }
-            pages::route(state, req, &session).await
+            routes::route(state, req, &session).await
         }
     }
 }
 
+#[derive(serde::Serialize)]
+struct LoginPage<'a> {
+    csrf_token: &'a str,
+    error: Option<&'a str>,
+    username: &'a str,
+}
+
 fn login_page(state: &AdminState, req: &Req, error: Option<&str>, status: StatusCode) -> R {
-    // Login CSRF: a double-submit token (cookie + hidden field), since there is no session yet.
+    // Login CSRF: a double-submit token (cookie + hidden field), since there is no session yet;
+    // signed with SECRET_KEY, so a cookie planted by someone else does not pass.
     let token = match req.cookies.get(LOGIN_COOKIE) {
-        Some(t) if t.len() == 64 => t.clone(),
-        _ => admins::new_token()?,
+        Some(t) if state.signer.login_token_valid(t) => t.clone(),
+        _ => state.signer.login_token(&admins::new_token()?),
     };
     let locale = if req.q("lang") == "en" { "en" } else { "ru" };
-    let html = state.templates.page(
-        "login",
-        locale,
-        serde_json::json!({"csrf_token": token, "error": error, "username": req.f("username")}),
-    );
-    let r = warp::reply::with_status(warp::reply::html(html), status).into_response();
+    let data = LoginPage {
+        csrf_token: &token,
+        error,
+        username: req.f("username"),
+    };
+    let r = page::html(state.templates.page("login", locale, &data), status);
     Ok(with_cookie(
         r,
         cookie_header(LOGIN_COOKIE, &token, req.https, Some(3600)),
@@ -299,7 +173,7 @@ fn login_page(state: &AdminState, req: &Req, error: Option<&str>, status: Status
 
 async fn login(state: &AdminState, req: &Req) -> R {
     let cookie = req.cookies.get(LOGIN_COOKIE).map(String::as_str).unwrap_or("");
-    if cookie.is_empty() || !constant_time_eq(cookie, req.f("csrf_token")) {
+    if !state.signer.login_token_valid(cookie) || !constant_time_eq(cookie, req.f("csrf_token")) {
         return Ok(plain(
             StatusCode::FORBIDDEN,
             "Forbidden: the form's CSRF token is missing or wrong. Reload the login page.",
@@ -327,7 +201,7 @@ async fn login(state: &AdminState, req: &Req) -> R {
             .await?;
             Ok(with_cookie(
                 redirect("/admin/"),
-                cookie_header(COOKIE, &token, req.https, None),
+                cookie_header(COOKIE, &state.signer.session_cookie(&token), req.https, None),
             ))
         }
         None => {

@@ -1,70 +1,49 @@
 //! Registry pages: the common-error entries (list, create, edit, delete — validated on save and
 //! tried against the entry's own sample), the tester, and the backlog of unmatched errors.
 
-use super::pages::{base, not_found, page, page_status, pager, tr, PER_PAGE};
-use super::{redirect, AdminState, Req, R};
+use super::page::{choices, form_status, layout, not_found, pager, render, render_status, tr, Choice, Pager, PER_PAGE};
+use super::request::{redirect, Req, R};
+use super::state::AdminState;
 use crate::registry::catalogue::{Entry, EntryTexts};
 use crate::registry::{Locale, Matcher};
 use crate::store::admins::{self, Session};
-use serde_json::{json, Value};
-use warp::http::StatusCode;
+use crate::store::catalogue::{self, EntryLine};
+use serde::Serialize;
+use serde_json::json;
 
 const LANGUAGES: [&str; 8] = ["*", "python", "javascript", "c", "cpp", "java", "go", "rust"];
 
+#[derive(Serialize)]
+struct ListPage {
+    entries: Vec<EntryLine>,
+    languages: Vec<Choice>,
+    q: String,
+    pages: Pager,
+}
+
 pub async fn list(state: &AdminState, req: &Req, s: &Session) -> R {
-    let c = state.store.client().await?;
+    let c = state.reader.client().await?;
     let q = req.q("q").trim().chars().take(100).collect::<String>();
     let language = req.q("language").to_string();
-    let filter = "($1 = '' OR e.slug ILIKE '%' || $1 || '%' OR e.error_type ILIKE '%' || $1 || '%'
-                  OR EXISTS (SELECT 1 FROM registry_texts t WHERE t.entry_id = e.id AND t.title ILIKE '%' || $1 || '%'))
-                  AND ($2 = '' OR e.language = $2)";
-    let like = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    let total: i64 = c
-        .query_one(
-            &format!("SELECT count(*) FROM registry_entries e WHERE {filter}"),
-            &[&like, &language],
-        )
-        .await?
-        .get(0);
+    let like = crate::store::user_list::like_escape(&q);
+    let total = catalogue::count(&c, &like, &language).await?;
     let (offset, pages) = pager(req, total, "/admin/registry");
     let locale = if s.admin.locale == "en" { "en" } else { "ru" };
-    let rows: Vec<Value> = c
-        .query(
-            &format!(
-                "SELECT e.slug, e.language, e.error_type, e.priority, e.enabled, e.edited_by_admin,
-                        COALESCE((SELECT t.title FROM registry_texts t WHERE t.entry_id = e.id AND t.locale = $5), ''),
-                        (SELECT count(*) FROM explanation_events v WHERE v.entry_slug = e.slug)
-                   FROM registry_entries e WHERE {filter}
-                  ORDER BY e.language, e.priority DESC, e.slug OFFSET $3 LIMIT $4"
-            ),
-            &[&like, &language, &offset, &PER_PAGE, &locale],
-        )
-        .await?
-        .iter()
-        .map(|r| {
-            json!({"slug": r.get::<_, String>(0), "language": r.get::<_, String>(1), "error_type": r.get::<_, String>(2),
-                   "priority": r.get::<_, i32>(3), "enabled": r.get::<_, bool>(4), "edited": r.get::<_, bool>(5),
-                   "title": r.get::<_, String>(6), "hits": r.get::<_, i64>(7)})
-        })
-        .collect();
-    let counts: Vec<Value> = c
-        .query(
-            "SELECT language, count(*) FROM registry_entries GROUP BY 1 ORDER BY 1",
-            &[],
-        )
-        .await?
-        .iter()
-        .map(|r| {
-            let l: String = r.get(0);
-            json!({"value": l.clone(), "count": r.get::<_, i64>(1), "on": l == language})
-        })
-        .collect();
-    let mut m = base(&c, s, "registry", tr(s, "admin.nav.registry")).await?;
-    m.insert("entries".into(), json!(rows));
-    m.insert("languages".into(), json!(counts));
-    m.insert("q".into(), json!(q));
-    m.insert("pages".into(), pages);
-    Ok(page(state, s, "registry", m))
+    let entries = catalogue::page(&c, &like, &language, locale, offset, PER_PAGE).await?;
+    let languages = choices(catalogue::languages(&c).await?, &language);
+    let l = layout(&c, s, "registry", tr(s, "admin.nav.registry")).await?;
+    Ok(render(
+        state,
+        s,
+        "registry",
+        &l,
+        &ListPage {
+            entries,
+            languages,
+            q,
+            pages,
+        },
+    ))
 }
 
 async fn find(state: &AdminState, slug: &str) -> Result<Option<Entry>, crate::store::StoreError> {
@@ -72,44 +51,59 @@ async fn find(state: &AdminState, slug: &str) -> Result<Option<Entry>, crate::st
     Ok(all.into_iter().find(|e| e.slug == slug))
 }
 
-async fn form(state: &AdminState, s: &Session, entry: Value, editing: Option<&str>, errors: Vec<String>) -> R {
+#[derive(Serialize)]
+struct FormPage<'a> {
+    e: &'a Entry,
+    editing: Option<&'a str>,
+    action: String,
+    languages: [&'static str; 8],
+    errors: Vec<String>,
+}
+
+async fn form(state: &AdminState, s: &Session, entry: &Entry, editing: Option<&str>, errors: Vec<String>) -> R {
     let c = state.store.client().await?;
     let title = match editing {
         Some(slug) => format!("{} · {slug}", tr(s, "admin.nav.registry")),
         None => tr(s, "admin.registry.new"),
     };
-    let mut m = base(&c, s, "registry", title).await?;
-    m.insert("e".into(), entry);
-    m.insert("editing".into(), json!(editing));
-    m.insert(
-        "action".into(),
-        json!(editing
+    let l = layout(&c, s, "registry", title).await?;
+    let status = form_status(&errors);
+    let data = FormPage {
+        e: entry,
+        editing,
+        action: editing
             .map(|sl| format!("/admin/registry/{sl}"))
-            .unwrap_or_else(|| "/admin/registry/new".into())),
-    );
-    m.insert("languages".into(), json!(LANGUAGES));
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
+            .unwrap_or_else(|| "/admin/registry/new".into()),
+        languages: LANGUAGES,
+        errors,
     };
-    m.insert("errors".into(), json!(errors));
-    Ok(page_status(state, s, "registry_form", m, status))
+    Ok(render_status(state, s, "registry_form", &l, &data, status))
 }
 
 pub async fn new_form(state: &AdminState, req: &Req, s: &Session) -> R {
     // Prefilled from the unmatched backlog ("create an entry from this").
-    let e = json!({"language": req.q("language"), "error_type": req.q("error_type"),
-                   "sample_error": req.q("sample_error"), "priority": 50, "enabled": true,
-                   "pattern": regex::escape(req.q("sample_error")),
-                   "ru": {}, "en": {}});
-    form(state, s, e, None, vec![]).await
+    let e = Entry {
+        slug: String::new(),
+        language: req.q("language").to_string(),
+        error_type: req.q("error_type").to_string(),
+        pattern: regex::escape(req.q("sample_error")),
+        line_pattern: None,
+        priority: 50,
+        enabled: true,
+        sample_error: req.q("sample_error").to_string(),
+        sample_program: None,
+        sample_stdin: None,
+        sample_line: None,
+        ru: EntryTexts::default(),
+        en: EntryTexts::default(),
+    };
+    form(state, s, &e, None, vec![]).await
 }
 
 pub async fn edit_form(state: &AdminState, s: &Session, slug: &str) -> R {
     match find(state, slug).await? {
-        Some(e) => form(state, s, json!(e), Some(slug), vec![]).await,
-        None => Ok(not_found(s)),
+        Some(e) => form(state, s, &e, Some(slug), vec![]).await,
+        None => Ok(not_found(state, s)),
     }
 }
 
@@ -148,7 +142,7 @@ pub async fn save(state: &AdminState, req: &Req, s: &Session, editing: Option<&s
     let before = match editing {
         Some(sl) => match find(state, sl).await? {
             Some(e) => Some(e),
-            None => return Ok(not_found(s)),
+            None => return Ok(not_found(state, s)),
         },
         None => None,
     };
@@ -166,11 +160,11 @@ pub async fn save(state: &AdminState, req: &Req, s: &Session, editing: Option<&s
         errors.push(e.to_string());
     }
     if !errors.is_empty() {
-        return form(state, s, json!(entry), editing, errors).await;
+        return form(state, s, &entry, editing, errors).await;
     }
     let mut c = state.store.client().await?;
     if let Err(e) = crate::registry::store::save_admin_edit(&mut c, &entry).await {
-        return form(state, s, json!(entry), editing, vec![e.to_string()]).await;
+        return form(state, s, &entry, editing, vec![e.to_string()]).await;
     }
     let action = if editing.is_some() {
         "registry.update"
@@ -193,11 +187,10 @@ pub async fn save(state: &AdminState, req: &Req, s: &Session, editing: Option<&s
 
 pub async fn delete(state: &AdminState, req: &Req, s: &Session, slug: &str) -> R {
     let Some(before) = find(state, slug).await? else {
-        return Ok(not_found(s));
+        return Ok(not_found(state, s));
     };
     let c = state.store.client().await?;
-    c.execute("DELETE FROM registry_entries WHERE slug = $1", &[&slug])
-        .await?;
+    catalogue::delete(&c, slug).await?;
     admins::audit(
         &c,
         &s.admin,
@@ -212,6 +205,51 @@ pub async fn delete(state: &AdminState, req: &Req, s: &Session, slug: &str) -> R
     Ok(redirect("/admin/registry"))
 }
 
+#[derive(Serialize)]
+struct Texts {
+    title: String,
+    what: String,
+    why: String,
+    hint: String,
+}
+
+impl Texts {
+    fn of(t: &EntryTexts) -> Texts {
+        Texts {
+            title: t.title.clone(),
+            what: t.what.clone(),
+            why: t.why.clone(),
+            hint: t.hint.clone(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Match {
+    slug: String,
+    captures: serde_json::Value,
+    ru: Texts,
+    en: Texts,
+}
+
+#[derive(Serialize)]
+struct TesterResult {
+    extracted: bool,
+    error_type: String,
+    message: String,
+    line: Option<u32>,
+    #[serde(rename = "match")]
+    found: Option<Match>,
+}
+
+#[derive(Serialize)]
+struct TesterPage<'a> {
+    languages: &'a [&'static str],
+    language: &'a str,
+    error: String,
+    result: Option<TesterResult>,
+}
+
 /// The tester: paste an error, see which entry matches and the texts a student would get.
 pub async fn tester(state: &AdminState, req: &Req, s: &Session) -> R {
     let c = state.store.client().await?;
@@ -220,10 +258,7 @@ pub async fn tester(state: &AdminState, req: &Req, s: &Session) -> R {
         l => l,
     };
     let error_text = req.f("error").replace("\r\n", "\n");
-    let mut m = base(&c, s, "registry", tr(s, "admin.registry.tester")).await?;
-    m.insert("languages".into(), json!(&LANGUAGES[1..]));
-    m.insert("language".into(), json!(language));
-    m.insert("error".into(), json!(error_text));
+    let mut result = None;
     if !error_text.trim().is_empty() {
         let pack_file = match language {
             "java" => "Main.java",
@@ -237,80 +272,97 @@ pub async fn tester(state: &AdminState, req: &Req, s: &Session) -> R {
         let extracted = crate::analyzer::extract::extract(language, &error_text, None, "", pack_file);
         let entries = crate::registry::store::load(&c).await?;
         let (matcher, _) = Matcher::build(entries);
-        let result = match &extracted {
-            None => json!({"extracted": false}),
+        result = Some(match &extracted {
+            None => TesterResult {
+                extracted: false,
+                error_type: String::new(),
+                message: String::new(),
+                line: None,
+                found: None,
+            },
             Some(e) => {
                 let found = matcher.find(language, &e.error_type, &e.message, e.source_line.as_deref());
-                json!({"extracted": true, "error_type": e.error_type, "message": e.message, "line": e.line,
-                "match": found.map(|f| {
-                    let (ru, en) = (f.render(Locale::Ru), f.render(Locale::En));
-                    json!({"slug": f.entry.slug, "captures": f.captures, "ru": ru_json(&ru), "en": ru_json(&en)})
-                })})
+                TesterResult {
+                    extracted: true,
+                    error_type: e.error_type.clone(),
+                    message: e.message.clone(),
+                    line: e.line,
+                    found: found.map(|f| Match {
+                        slug: f.entry.slug.clone(),
+                        captures: json!(f.captures),
+                        ru: Texts::of(&f.render(Locale::Ru)),
+                        en: Texts::of(&f.render(Locale::En)),
+                    }),
+                }
             }
-        };
-        m.insert("result".into(), result);
+        });
     }
-    Ok(page(state, s, "tester", m))
+    let l = layout(&c, s, "registry", tr(s, "admin.registry.tester")).await?;
+    let data = TesterPage {
+        languages: &LANGUAGES[1..],
+        language,
+        error: error_text,
+        result,
+    };
+    Ok(render(state, s, "tester", &l, &data))
 }
 
-fn ru_json(t: &EntryTexts) -> Value {
-    json!({"title": t.title, "what": t.what, "why": t.why, "hint": t.hint})
+#[derive(Serialize)]
+struct UnmatchedLine {
+    language: String,
+    error_type: String,
+    message: String,
+    count: i64,
+    last: String,
+    ai: Option<String>,
+    up: i64,
+    down: i64,
+    create: String,
+}
+
+#[derive(Serialize)]
+struct UnmatchedPage {
+    rows: Vec<UnmatchedLine>,
+    pages: Pager,
 }
 
 /// Errors nobody explained from the registry, most frequent first, with the AI's answer and the
 /// students' votes on it.
 pub async fn unmatched(state: &AdminState, req: &Req, s: &Session) -> R {
-    let c = state.store.client().await?;
-    let total: i64 = c
-        .query_one(
-            "SELECT count(DISTINCT fingerprint) FROM explanation_events WHERE entry_slug IS NULL",
-            &[],
-        )
-        .await?
-        .get(0);
+    let c = state.reader.client().await?;
+    let total = catalogue::unmatched_count(&c).await?;
     let (offset, pages) = pager(req, total, "/admin/unmatched");
-    let rows: Vec<Value> = c
-        .query(
-            "WITH g AS (
-                 SELECT fingerprint, min(language) AS language, min(error_type) AS error_type,
-                        min(message) AS message, count(*) AS n, max(created_at) AS last,
-                        array_agg(check_id) FILTER (WHERE check_id IS NOT NULL) AS checks
-                   FROM explanation_events WHERE entry_slug IS NULL GROUP BY fingerprint)
-             SELECT g.fingerprint, g.language, g.error_type, g.message, g.n,
-                    to_char(g.last AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),
-                    (SELECT c.result->'explanation'->>'text' FROM checks c
-                      WHERE c.id = ANY(g.checks) AND c.result->'explanation'->>'source' IN ('ai', 'cache')
-                      ORDER BY c.id DESC LIMIT 1),
-                    (SELECT count(*) FROM feedback f WHERE f.check_id = ANY(g.checks) AND f.vote > 0),
-                    (SELECT count(*) FROM feedback f WHERE f.check_id = ANY(g.checks) AND f.vote < 0)
-               FROM g ORDER BY g.n DESC, g.last DESC OFFSET $1 LIMIT $2",
-            &[&offset, &PER_PAGE],
-        )
+    let rows = catalogue::unmatched(&c, offset, PER_PAGE)
         .await?
-        .iter()
-        .map(|r| {
-            let (language, error_type, message): (String, String, String) = (r.get(1), r.get(2), r.get(3));
-            let sample = if message.is_empty() {
-                error_type.clone()
+        .into_iter()
+        .map(|u| {
+            let sample = if u.message.is_empty() {
+                u.error_type.clone()
             } else {
-                format!("{error_type}: {message}")
+                format!("{}: {}", u.error_type, u.message)
             };
             let create = format!(
                 "/admin/registry/new?{}",
                 serde_urlencoded::to_string([
-                    ("language", language.as_str()),
-                    ("error_type", error_type.as_str()),
+                    ("language", u.language.as_str()),
+                    ("error_type", u.error_type.as_str()),
                     ("sample_error", sample.as_str())
                 ])
                 .unwrap_or_default()
             );
-            json!({"language": language, "error_type": error_type, "message": message, "count": r.get::<_, i64>(4),
-                   "last": r.get::<_, String>(5), "ai": r.get::<_, Option<String>>(6), "up": r.get::<_, i64>(7),
-                   "down": r.get::<_, i64>(8), "create": create})
+            UnmatchedLine {
+                language: u.language,
+                error_type: u.error_type,
+                message: u.message,
+                count: u.count,
+                last: u.last,
+                ai: u.ai,
+                up: u.up,
+                down: u.down,
+                create,
+            }
         })
         .collect();
-    let mut m = base(&c, s, "unmatched", tr(s, "admin.nav.unmatched")).await?;
-    m.insert("rows".into(), json!(rows));
-    m.insert("pages".into(), pages);
-    Ok(page(state, s, "unmatched", m))
+    let l = layout(&c, s, "unmatched", tr(s, "admin.nav.unmatched")).await?;
+    Ok(render(state, s, "unmatched", &l, &UnmatchedPage { rows, pages }))
 }

@@ -1,5 +1,6 @@
 //! Handlebars templates of the panel (`templates/admin/*.hbs`, built into the binary), with a
-//! `t` helper for the admin's language and one stylesheet.
+//! `t` helper for the admin's language and one stylesheet. Strict mode: a variable a template
+//! names and the page's data lacks is a render error (a 500 and a log line), never a blank.
 
 use handlebars::{Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason};
 use serde_json::Value;
@@ -31,6 +32,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admins", include_str!("../../templates/admin/admins.hbs")),
     ("tokens", include_str!("../../templates/admin/tokens.hbs")),
     ("analytics", include_str!("../../templates/admin/analytics.hbs")),
+    ("error", include_str!("../../templates/admin/error.hbs")),
 ];
 
 pub struct Templates {
@@ -68,7 +70,7 @@ fn eq_helper(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out
 impl Templates {
     pub fn new() -> Templates {
         let mut hb = Handlebars::new();
-        hb.set_strict_mode(false);
+        hb.set_strict_mode(true);
         for (name, text) in TEMPLATES {
             // The templates are checked by a unit test; a broken one renders as an error page.
             if let Err(e) = hb.register_template_string(name, *text) {
@@ -80,17 +82,15 @@ impl Templates {
         Templates { hb }
     }
 
-    /// Renders `name` with `data` (plus `locale`).
-    pub fn page(&self, name: &str, locale: &str, mut data: Value) -> String {
+    /// Renders `name` with `data` (plus `locale`); the error says which template and variable.
+    pub fn page<T: serde::Serialize>(&self, name: &str, locale: &str, data: &T) -> Result<String, String> {
+        let mut data = serde_json::to_value(data).map_err(|e| format!("{name}: {e}"))?;
         if let Some(m) = data.as_object_mut() {
             m.insert("locale".into(), Value::String(locale.to_string()));
         }
-        self.hb.render(name, &data).unwrap_or_else(|e| {
+        self.hb.render(name, &data).map_err(|e| {
             tracing::error!(template = name, error = %e, "admin template failed");
-            format!(
-                "<!doctype html><title>Error</title><p>{}</p>",
-                handlebars::html_escape(&e.to_string())
-            )
+            format!("{name}: {e}")
         })
     }
 }
@@ -113,12 +113,18 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
         }
         let t = Templates::new();
-        let html = t.page(
-            "check",
-            "en",
-            serde_json::json!({"check": {"id": 1, "code": "<script>alert(1)</script>", "stdout": "", "stderr": ""}}),
+        let html = t
+            .page(
+                "error",
+                "en",
+                &serde_json::json!({"key": "admin.not_found", "back": "/admin/<x>"}),
+            )
+            .unwrap();
+        assert!(html.contains("/admin/&lt;x&gt;"));
+        assert!(
+            t.page("error", "en", &serde_json::json!({"key": "admin.not_found"}))
+                .is_err(),
+            "strict: `back` is missing"
         );
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-        assert!(!html.contains("<script>alert(1)"));
     }
 }

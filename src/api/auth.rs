@@ -7,7 +7,7 @@
 //! PostgreSQL restarts, because nothing here lives there.
 
 use super::problem::Problem;
-use super::DB_TIMEOUT;
+use super::timeouts::DB_TIMEOUT;
 use crate::store::tokens::{self, Token};
 use crate::store::Store;
 use warp::http::{HeaderValue, StatusCode};

@@ -6,15 +6,16 @@
 //! stream; when Redis refuses the job the row is deleted again, so "503, try again" is true.
 
 use super::auth;
+use super::ctx::{BodyStream, Ctx};
 use super::problem::Problem;
-use super::time::rfc3339;
-use super::{BodyStream, Ctx, DB_TIMEOUT, QUEUE_TIMEOUT};
+use super::timeouts::{DB_TIMEOUT, QUEUE_TIMEOUT};
 use crate::admission::{self, Refusal};
 use crate::check::{CheckError, InputLimits};
 use crate::registry::Locale;
 use crate::sandbox::Languages;
 use crate::store::checks::{self, CheckRow};
 use crate::store::StoreError;
+use crate::time::rfc3339;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;

@@ -3,9 +3,11 @@
 //! `GET /api/v1/submissions/{id}[?wait=N]`. A task shows its visible tests only; a submission's
 //! hidden tests carry their number and verdict, never an input or an output.
 
+use super::auth;
 use super::checks::{invalid, parse_wait, refused};
+use super::ctx::{BodyStream, Ctx};
 use super::problem::Problem;
-use super::{auth, BodyStream, Ctx, DB_TIMEOUT, QUEUE_TIMEOUT};
+use super::timeouts::{DB_TIMEOUT, QUEUE_TIMEOUT};
 use crate::admission::{self, Submitter, TaskApplication};
 use crate::registry::Locale;
 use crate::store::tasks::{self as store, SubmissionRow};
@@ -274,9 +276,9 @@ fn view(row: &SubmissionRow) -> SubmissionView<'_> {
         compile_output: g.and_then(|g| g.compile_output.as_deref()),
         explanation: g.and_then(|g| g.explanation.as_ref()),
         duration_ms: g.map(|g| g.duration_ms),
-        created_at: super::rfc3339(row.created_at),
-        started_at: row.started_at.map(super::rfc3339),
-        finished_at: row.finished_at.map(super::rfc3339),
+        created_at: crate::time::rfc3339(row.created_at),
+        started_at: row.started_at.map(crate::time::rfc3339),
+        finished_at: row.finished_at.map(crate::time::rfc3339),
     }
 }
 

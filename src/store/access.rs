@@ -92,6 +92,81 @@ pub async fn pending_requests(client: &Client) -> Result<Vec<(i64, i64)>, StoreE
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
+/// How many access requests wait for a decision (the panel's badge).
+pub async fn pending_count(client: &Client) -> Result<i64, StoreError> {
+    Ok(client
+        .query_one("SELECT count(*) FROM access_requests WHERE status = 'pending'", &[])
+        .await?
+        .get(0))
+}
+
+/// A pending request as the access page lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PendingRequest {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub username: Option<String>,
+    pub created: String,
+}
+
+pub async fn pending_with_users(client: &Client) -> Result<Vec<PendingRequest>, StoreError> {
+    Ok(client
+        .query(
+            "SELECT r.id, r.user_id, u.first_name, u.username, to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')
+               FROM access_requests r JOIN users u ON u.id = r.user_id WHERE r.status = 'pending' ORDER BY r.id",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| PendingRequest {
+            id: r.get(0),
+            user_id: r.get(1),
+            name: r.get(2),
+            username: r.get(3),
+            created: r.get(4),
+        })
+        .collect())
+}
+
+/// Decides a pending request (`approved` also whitelists the user), in one transaction;
+/// returns the user's id, or None when the request is not pending (decided already, or gone).
+pub async fn decide(client: &mut Client, id: i64, status: &str, by: &str) -> Result<Option<i64>, StoreError> {
+    let tx = client.transaction().await?;
+    let row = tx
+        .query_opt(
+            "UPDATE access_requests SET status = $2, decided_at = now(), decided_by = $3
+              WHERE id = $1 AND status = 'pending' RETURNING user_id",
+            &[&id, &status, &by],
+        )
+        .await?;
+    let Some(row) = row else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    let user_id: i64 = row.get(0);
+    if status == "approved" {
+        tx.execute(
+            "INSERT INTO whitelist (subject, added_by) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[&user_id.to_string(), &by],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Some(user_id))
+}
+
+/// A user's chosen locale and Telegram language code, when the user exists.
+pub async fn user_language(
+    client: &Client,
+    user_id: i64,
+) -> Result<Option<(Option<String>, Option<String>)>, StoreError> {
+    Ok(client
+        .query_opt("SELECT locale, language_code FROM users WHERE id = $1", &[&user_id])
+        .await?
+        .map(|r| (r.get(0), r.get(1))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::normalize_subject;

@@ -81,8 +81,6 @@ fn row_to_admin(r: &tokio_postgres::Row) -> Admin {
     }
 }
 
-const COLUMNS: &str = "a.id, a.username, a.role, a.locale, a.active";
-
 /// Creates an account; `Ok(None)` when the username is taken.
 pub async fn create(
     client: &Client,
@@ -107,7 +105,8 @@ pub async fn create(
 pub async fn authenticate(client: &Client, username: &str, password: &str) -> Result<Option<Admin>, StoreError> {
     let row = client
         .query_opt(
-            &format!("SELECT {COLUMNS}, a.password_hash FROM admins a WHERE lower(a.username) = lower($1)"),
+            "SELECT a.id, a.username, a.role, a.locale, a.active, a.password_hash FROM admins a
+              WHERE lower(a.username) = lower($1)",
             &[&username.trim()],
         )
         .await?;
@@ -183,12 +182,10 @@ pub async fn session(client: &Client, cookie: &str, idle_seconds: f64) -> Result
     let hash = tokens::hash(cookie);
     let row = client
         .query_opt(
-            &format!(
-                "UPDATE admin_sessions s SET last_seen_at = now() FROM admins a
-                  WHERE s.token_hash = $1 AND a.id = s.admin_id AND a.active
-                    AND s.last_seen_at >= now() - make_interval(secs => $2)
-                  RETURNING {COLUMNS}, s.csrf_token"
-            ),
+            "UPDATE admin_sessions s SET last_seen_at = now() FROM admins a
+              WHERE s.token_hash = $1 AND a.id = s.admin_id AND a.active
+                AND s.last_seen_at >= now() - make_interval(secs => $2)
+              RETURNING a.id, a.username, a.role, a.locale, a.active, s.csrf_token",
             &[&hash, &idle_seconds],
         )
         .await?;
@@ -264,19 +261,20 @@ pub async fn audit_rows(
     limit: i64,
 ) -> Result<(Vec<AuditRow>, i64), StoreError> {
     let (t, o) = object.unwrap_or(("", ""));
-    let filter = "($1 = '' OR (object_type = $1 AND object_id = $2))";
     let rows = client
         .query(
-            &format!(
-                "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), admin_name, action, object_type,
-                        object_id, COALESCE(before::text, ''), COALESCE(after::text, '')
-                   FROM audit_log WHERE {filter} ORDER BY at DESC, id DESC OFFSET $3 LIMIT $4"
-            ),
+            "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), admin_name, action, object_type,
+                    object_id, COALESCE(before::text, ''), COALESCE(after::text, '')
+               FROM audit_log WHERE ($1 = '' OR (object_type = $1 AND object_id = $2))
+              ORDER BY at DESC, id DESC OFFSET $3 LIMIT $4",
             &[&t, &o, &offset, &limit],
         )
         .await?;
     let total: i64 = client
-        .query_one(&format!("SELECT count(*) FROM audit_log WHERE {filter}"), &[&t, &o])
+        .query_one(
+            "SELECT count(*) FROM audit_log WHERE ($1 = '' OR (object_type = $1 AND object_id = $2))",
+            &[&t, &o],
+        )
         .await?
         .get(0);
     Ok((
@@ -294,6 +292,73 @@ pub async fn audit_rows(
             .collect(),
         total,
     ))
+}
+
+/// An account as the superuser's page lists it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AccountLine {
+    pub id: i64,
+    pub username: String,
+    pub superuser: bool,
+    pub active: bool,
+    pub last_login: String,
+}
+
+/// Every account, by name.
+pub async fn list(client: &Client) -> Result<Vec<AccountLine>, StoreError> {
+    Ok(client
+        .query(
+            "SELECT id, username, role, active, COALESCE(to_char(last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '—')
+               FROM admins ORDER BY lower(username)",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| AccountLine {
+            id: r.get(0),
+            username: r.get(1),
+            superuser: r.get::<_, String>(2) == "superuser",
+            active: r.get(3),
+            last_login: r.get(4),
+        })
+        .collect())
+}
+
+/// Activates or deactivates an account; a deactivated one's sessions end.
+pub async fn set_active(client: &Client, id: i64, active: bool) -> Result<(), StoreError> {
+    client
+        .execute("UPDATE admins SET active = $2 WHERE id = $1", &[&id, &active])
+        .await?;
+    if !active {
+        client
+            .execute("DELETE FROM admin_sessions WHERE admin_id = $1", &[&id])
+            .await?;
+    }
+    Ok(())
+}
+
+/// `superuser` or `staff`.
+pub async fn set_role(client: &Client, id: i64, superuser: bool) -> Result<(), StoreError> {
+    let role = if superuser { "superuser" } else { "staff" };
+    client
+        .execute("UPDATE admins SET role = $2 WHERE id = $1", &[&id, &role])
+        .await?;
+    Ok(())
+}
+
+/// The Telegram id an admin sends test broadcasts to.
+pub async fn telegram_id(client: &Client, id: i64) -> Result<Option<i64>, StoreError> {
+    Ok(client
+        .query_one("SELECT telegram_id FROM admins WHERE id = $1", &[&id])
+        .await?
+        .get(0))
+}
+
+pub async fn set_telegram_id(client: &Client, id: i64, telegram_id: i64) -> Result<(), StoreError> {
+    client
+        .execute("UPDATE admins SET telegram_id = $2 WHERE id = $1", &[&id, &telegram_id])
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -20,12 +20,22 @@ pub struct Broadcast {
     pub remaining: i64,
 }
 
-const SELECT: &str = "SELECT b.id, b.text, b.audience, b.active_days, b.locale, b.status, b.created_by,
+/// A broadcast with its delivery counts; `$tail` groups and filters. One constant statement
+/// per use (no SQL assembled at run time).
+macro_rules! select_broadcasts {
+    ($tail:literal) => {
+        concat!(
+            "SELECT b.id, b.text, b.audience, b.active_days, b.locale, b.status, b.created_by,
         to_char(b.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),
         count(d.user_id), count(*) FILTER (WHERE d.status = 'sent'),
         count(*) FILTER (WHERE d.status IN ('failed', 'unknown')), count(*) FILTER (WHERE d.status = 'blocked'),
         count(*) FILTER (WHERE d.status IN ('pending', 'sending'))
-   FROM broadcasts b LEFT JOIN broadcast_deliveries d ON d.broadcast_id = b.id";
+   FROM broadcasts b LEFT JOIN broadcast_deliveries d ON d.broadcast_id = b.id",
+            " ",
+            $tail
+        )
+    };
+}
 
 fn row(r: &tokio_postgres::Row) -> Broadcast {
     Broadcast {
@@ -65,7 +75,7 @@ pub async fn create(
 
 pub async fn get(client: &Client, id: i64) -> Result<Option<Broadcast>, StoreError> {
     Ok(client
-        .query_opt(&format!("{SELECT} WHERE b.id = $1 GROUP BY b.id"), &[&id])
+        .query_opt(select_broadcasts!("WHERE b.id = $1 GROUP BY b.id"), &[&id])
         .await?
         .as_ref()
         .map(row))
@@ -74,7 +84,7 @@ pub async fn get(client: &Client, id: i64) -> Result<Option<Broadcast>, StoreErr
 pub async fn list(client: &Client, limit: i64) -> Result<Vec<Broadcast>, StoreError> {
     Ok(client
         .query(
-            &format!("{SELECT} GROUP BY b.id ORDER BY b.id DESC LIMIT $1"),
+            select_broadcasts!("GROUP BY b.id ORDER BY b.id DESC LIMIT $1"),
             &[&limit],
         )
         .await?
@@ -84,17 +94,21 @@ pub async fn list(client: &Client, limit: i64) -> Result<Vec<Broadcast>, StoreEr
 }
 
 /// Recipients of an audience: not blocked by an admin, not having blocked the bot.
-const AUDIENCE: &str = "NOT u.blocked AND NOT u.bot_blocked AND CASE $2
+macro_rules! audience_where {
+    ($select:literal, $tail:literal) => {
+        concat!($select, " ", "NOT u.blocked AND NOT u.bot_blocked AND CASE $2
     WHEN 'whitelisted' THEN EXISTS (SELECT 1 FROM whitelist w WHERE w.subject = u.id::text OR w.subject = lower(u.username))
     WHEN 'active' THEN u.last_seen_at > now() - make_interval(days => $3)
     WHEN 'locale' THEN COALESCE(u.locale, CASE WHEN u.language_code IS NULL OR u.language_code ~* '^(ru|uk|be|kk|ky|uz|tg|hy|az|ka)' THEN 'ru' ELSE 'en' END) = $4
-    ELSE TRUE END";
+    ELSE TRUE END", " ", $tail)
+    };
+}
 
 /// How many users an audience reaches now.
 pub async fn audience_size(client: &Client, audience: &str, days: i32, locale: &str) -> Result<i64, StoreError> {
     Ok(client
         .query_one(
-            &format!("SELECT count(*) FROM users u WHERE $1::int IS NULL AND {AUDIENCE}"),
+            audience_where!("SELECT count(*) FROM users u WHERE $1::int IS NULL AND", ""),
             &[&None::<i32>, &audience, &days, &locale],
         )
         .await?
@@ -117,9 +131,9 @@ pub async fn start(client: &mut Client, id: i64) -> Result<bool, StoreError> {
     };
     let (audience, days, locale): (String, i32, String) = (b.get(0), b.get(1), b.get(2));
     tx.execute(
-        &format!(
-            "INSERT INTO broadcast_deliveries (broadcast_id, user_id)
-             SELECT $1, u.id FROM users u WHERE {AUDIENCE} ON CONFLICT DO NOTHING"
+        audience_where!(
+            "INSERT INTO broadcast_deliveries (broadcast_id, user_id) SELECT $1, u.id FROM users u WHERE",
+            "ON CONFLICT DO NOTHING"
         ),
         &[&id, &audience, &days, &locale],
     )

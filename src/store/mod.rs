@@ -5,11 +5,17 @@
 pub mod access;
 pub mod admins;
 pub mod broadcasts;
+pub mod catalogue;
+pub mod check_log;
 pub mod checks;
+pub mod faq;
 pub mod listen;
+pub mod replica;
 pub mod settings;
+pub mod stats;
 pub mod tasks;
 pub mod tokens;
+pub mod user_list;
 pub mod users;
 
 use std::time::Duration;
@@ -51,6 +57,19 @@ pub struct Store {
 impl Store {
     /// Connects (checking one connection within `timeout`) and returns the pool.
     pub async fn connect(url: &str, timeout: Duration) -> Result<Store, StoreError> {
+        let store = Store::lazy(url, timeout)?;
+        match tokio::time::timeout(timeout, store.pool.get()).await {
+            Ok(Ok(_)) => Ok(store),
+            Ok(Err(e)) => Err(StoreError::Unavailable { reason: e.to_string() }),
+            Err(_) => Err(StoreError::Unavailable {
+                reason: format!("no answer within {timeout:?}"),
+            }),
+        }
+    }
+
+    /// The pool without a first connection: it connects on first use (a replica that may be
+    /// down when the process starts).
+    pub fn lazy(url: &str, timeout: Duration) -> Result<Store, StoreError> {
         let config: tokio_postgres::Config = url
             .parse()
             .map_err(|e: tokio_postgres::Error| StoreError::Url(e.to_string()))?;
@@ -68,14 +87,7 @@ impl Store {
             .create_timeout(Some(timeout))
             .build()
             .map_err(|e| StoreError::Pool(e.to_string()))?;
-        let store = Store { pool, config };
-        match tokio::time::timeout(timeout, store.pool.get()).await {
-            Ok(Ok(_)) => Ok(store),
-            Ok(Err(e)) => Err(StoreError::Unavailable { reason: e.to_string() }),
-            Err(_) => Err(StoreError::Unavailable {
-                reason: format!("no answer within {timeout:?}"),
-            }),
-        }
+        Ok(Store { pool, config })
     }
 
     pub async fn client(&self) -> Result<Client, StoreError> {

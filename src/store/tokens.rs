@@ -60,3 +60,50 @@ pub async fn verify(client: &Client, token: &str) -> Result<Option<Token>, Store
         rate_per_minute: r.get(2),
     }))
 }
+
+/// A token as the panel lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenLine {
+    pub id: i64,
+    pub name: String,
+    pub rate: i32,
+    pub revoked: bool,
+    pub created: String,
+    pub last_used: String,
+    pub checks: i64,
+}
+
+/// Every token, newest first, with how many checks it submitted.
+pub async fn list(client: &Client) -> Result<Vec<TokenLine>, StoreError> {
+    Ok(client
+        .query(
+            "SELECT id, name, rate_per_minute, revoked, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),
+                    COALESCE(to_char(last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '—'),
+                    (SELECT count(*) FROM checks WHERE token_id = api_tokens.id)
+               FROM api_tokens ORDER BY id DESC",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| TokenLine {
+            id: r.get(0),
+            name: r.get(1),
+            rate: r.get(2),
+            revoked: r.get(3),
+            created: r.get(4),
+            last_used: r.get(5),
+            checks: r.get(6),
+        })
+        .collect())
+}
+
+/// Revokes a token; false when it was revoked already or does not exist.
+pub async fn revoke(client: &Client, id: i64) -> Result<bool, StoreError> {
+    Ok(client
+        .execute(
+            "UPDATE api_tokens SET revoked = TRUE WHERE id = $1 AND NOT revoked",
+            &[&id],
+        )
+        .await?
+        == 1)
+}

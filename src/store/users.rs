@@ -67,12 +67,24 @@ pub fn locale_for_code(code: Option<&str>) -> Locale {
     }
 }
 
-const COLUMNS: &str = "id, username, first_name, language_code, locale, prog_language, blocked, bot_blocked, state, \
+/// A statement returning a user's columns (as [`row_to_user`] reads them) between `$before`
+/// and `$after`: one constant string each, no SQL assembled at run time.
+macro_rules! user_columns {
+    ($before:literal, $after:literal) => {
+        concat!(
+            $before,
+            " ",
+            "id, username, first_name, language_code, locale, prog_language, blocked, bot_blocked, state, \
                        checks_count, last_seen_at, \
                        EXISTS (SELECT 1 FROM whitelist w WHERE w.subject = users.id::text \
                                   OR w.subject = lower(users.username)), \
                        (SELECT c.id FROM checks c WHERE c.user_id = users.id AND c.status <> 'done' \
-                           AND c.created_at > now() - interval '15 minutes' ORDER BY c.id DESC LIMIT 1)";
+                           AND c.created_at > now() - interval '15 minutes' ORDER BY c.id DESC LIMIT 1)",
+            " ",
+            $after
+        )
+    };
+}
 
 fn row_to_user(r: &tokio_postgres::Row) -> User {
     let state: serde_json::Value = r.get(8);
@@ -98,14 +110,15 @@ fn row_to_user(r: &tokio_postgres::Row) -> User {
 pub async fn touch(client: &Client, c: &Contact) -> Result<User, StoreError> {
     let row = client
         .query_one(
-            &format!(
+            user_columns!(
                 "INSERT INTO users (id, username, first_name, last_name, language_code, messages_count)
                  VALUES ($1, $2, $3, $4, $5, 1)
                  ON CONFLICT (id) DO UPDATE SET username = EXCLUDED.username, first_name = EXCLUDED.first_name,
                      last_name = EXCLUDED.last_name,
                      language_code = COALESCE(EXCLUDED.language_code, users.language_code),
                      messages_count = users.messages_count + 1, last_seen_at = now(), bot_blocked = FALSE
-                 RETURNING {COLUMNS}"
+                 RETURNING",
+                ""
             ),
             &[&c.id, &c.username, &c.first_name, &c.last_name, &c.language_code],
         )
@@ -115,7 +128,7 @@ pub async fn touch(client: &Client, c: &Contact) -> Result<User, StoreError> {
 
 pub async fn get(client: &Client, id: i64) -> Result<Option<User>, StoreError> {
     let row = client
-        .query_opt(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"), &[&id])
+        .query_opt(user_columns!("SELECT", "FROM users WHERE id = $1"), &[&id])
         .await?;
     Ok(row.as_ref().map(row_to_user))
 }

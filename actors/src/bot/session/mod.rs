@@ -44,7 +44,7 @@ pub struct Delivered {
 /// Tells the student's session (through the session supervisor of this process) that a card
 /// was delivered. Without a running bot role here there is no session to tell.
 pub fn tell(d: Delivered) {
-    if let Some(cell) = ractor::registry::where_is(SUPERVISOR_NAME.to_string()) {
+    if let Some(cell) = ractor::registry::where_is(SUPERVISOR_NAME) {
         let sup: ActorRef<SupervisorMsg> = cell.into();
         if sup.cast(SupervisorMsg::Delivered(d)).is_err() {
             tracing::debug!("the session supervisor is restarting; a delivery notice was dropped");
@@ -70,7 +70,7 @@ pub struct SupervisorState {
 
 impl SupervisorState {
     /// Hands `msg` to `user`'s session, starting one when there is none (or it just stopped).
-    async fn to_session(
+    async fn hand_to_session(
         &mut self,
         myself: &ActorRef<SupervisorMsg>,
         user: i64,
@@ -127,11 +127,11 @@ impl Actor for SessionSupervisor {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             SupervisorMsg::Route(user, update, received) => {
-                st.to_session(&myself, user, SessionMsg::Update(update, received))
+                st.hand_to_session(&myself, user, SessionMsg::Update(update, received))
                     .await?;
             }
             SupervisorMsg::Delivered(d) => {
-                st.to_session(&myself, d.user, SessionMsg::Delivered(d)).await?;
+                st.hand_to_session(&myself, d.user, SessionMsg::Delivered(d)).await?;
             }
             SupervisorMsg::Sweep => {
                 let idle = Duration::from_secs(st.ctx.config.session_idle_seconds);

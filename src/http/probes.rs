@@ -5,14 +5,18 @@
 //! down would only add a second outage. Readiness asks each dependency afresh on every call,
 //! so it turns green by itself as soon as they are back.
 
-use super::{ApiState, PROBE_TIMEOUT};
+use super::state::ServerState;
 use serde::Serialize;
 use std::fmt::Display;
 use std::fmt::Write;
 use std::future::Future;
+use std::time::Duration;
 use warp::http::{header, HeaderValue, StatusCode};
 use warp::reply::Response;
 use warp::Reply;
+
+/// Each dependency's answer to `/readyz` (and the queue depth for `/metrics`).
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub fn healthz() -> Response {
     warp::reply::json(&serde_json::json!({ "status": "ok" })).into_response()
@@ -41,16 +45,16 @@ async fn probe<E: Display>(name: &str, check: impl Future<Output = Result<(), E>
     }
 }
 
-pub async fn readyz(state: &ApiState) -> Response {
+pub async fn readyz(state: &ServerState) -> Response {
     let postgres = probe("PostgreSQL", async {
-        let client = state.store.client().await.map_err(|e| e.to_string())?;
+        let client = state.api.store.client().await.map_err(|e| e.to_string())?;
         client
             .query_one("SELECT 1", &[])
             .await
             .map(|_| ())
             .map_err(|e| e.to_string())
     });
-    let redis = probe("Redis", state.queue.ping());
+    let redis = probe("Redis", state.api.queue.ping());
     let docker = async {
         match &state.docker {
             Some(docker) => probe("Docker", async { docker.ping().await.map(|_| ()) }).await,
@@ -79,9 +83,9 @@ pub async fn readyz(state: &ApiState) -> Response {
 /// The process's metrics plus the queue depth, read from Redis at scrape time. Without Redis
 /// the queue gauges are left out rather than failing the scrape: the other series matter most
 /// exactly then.
-pub async fn metrics(state: &ApiState) -> Response {
-    let mut text = state.metrics.render();
-    match tokio::time::timeout(PROBE_TIMEOUT, state.queue.depth()).await {
+pub async fn metrics(state: &ServerState) -> Response {
+    let mut text = state.api.metrics.render();
+    match tokio::time::timeout(PROBE_TIMEOUT, state.api.queue.depth()).await {
         Ok(Ok(depth)) => {
             let _ = write!(
                 text,

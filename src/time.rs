@@ -1,4 +1,5 @@
-//! RFC 3339 timestamps (`2024-05-01T12:34:56.789012Z`, always UTC) for the API's JSON.
+//! Time helpers: RFC 3339 timestamps (`2024-05-01T12:34:56.789012Z`, always UTC), printed by the
+//! API's JSON and the admin panel alike (a module of its own so neither imports the other).
 //!
 //! A few lines of calendar arithmetic instead of a date crate: the API only ever prints
 //! instants that PostgreSQL gave it, in one fixed format. Microseconds, because that is what

@@ -1,0 +1,48 @@
+//! What every API request shares: the API's dependencies, the per-server context (rate
+//! limiter, shutdown, check-done notices), and the request body type, for the routes' modules
+//! (so they need not import `api` itself).
+
+use super::auth::RateLimiter;
+use std::pin::Pin;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// What the API needs from the rest of the process.
+pub struct ApiState {
+    pub store: crate::store::Store,
+    pub queue: crate::queue::Queue,
+    pub metrics: Arc<crate::metrics::Metrics>,
+    pub languages: Arc<crate::sandbox::Languages>,
+    pub limits: crate::check::InputLimits,
+}
+
+/// A request body as it arrives.
+pub(super) type BodyStream = Pin<Box<dyn futures_util::Stream<Item = Result<bytes::Bytes, warp::Error>> + Send>>;
+
+/// Shared by every request of one route tree.
+pub(super) struct Ctx {
+    pub(super) state: Arc<ApiState>,
+    /// Per route tree: one per server, which is one per process.
+    pub(super) limiter: RateLimiter,
+    /// Cancelled at shutdown, so long polls answer at once instead of holding the server up.
+    pub(super) shutdown: CancellationToken,
+    /// `NOTIFY check_done` from PostgreSQL: wakes long polls the moment a check finishes,
+    /// whichever worker finished it.
+    pub(super) done: tokio::sync::broadcast::Sender<crate::store::listen::Notice>,
+    /// `NOTIFY submission_done`: the same for task submissions.
+    pub(super) submission_done: tokio::sync::broadcast::Sender<crate::store::listen::Notice>,
+}
+
+/// Names warp's body stream, whose chunk type is opaque, so the handlers need no generics.
+pub(super) fn body_stream<S, B>(s: S) -> BodyStream
+where
+    S: futures_util::Stream<Item = Result<B, warp::Error>> + Send + 'static,
+    B: bytes::Buf,
+{
+    Box::pin(futures_util::StreamExt::map(s, |chunk| {
+        chunk.map(|mut b| {
+            let n = b.remaining();
+            b.copy_to_bytes(n)
+        })
+    }))
+}

@@ -1,0 +1,149 @@
+//! The error registry's tables as the admin panel lists them (search, language facet, hits),
+//! deletes an entry, and the backlog of errors nothing in the registry explained. Loading and
+//! saving whole entries is `registry::store`'s.
+
+use super::{Client, StoreError};
+use serde::Serialize;
+
+/// Statements over `registry_entries e` with the search (`$1`, LIKE-escaped) and language
+/// (`$2`) filters.
+macro_rules! entries_where {
+    ($select:literal, $tail:literal) => {
+        concat!(
+            $select,
+            " FROM registry_entries e WHERE ($1 = '' OR e.slug ILIKE '%' || $1 || '%' OR e.error_type ILIKE '%' || $1 || '%'
+                  OR EXISTS (SELECT 1 FROM registry_texts t WHERE t.entry_id = e.id AND t.title ILIKE '%' || $1 || '%'))
+                  AND ($2 = '' OR e.language = $2) ",
+            $tail
+        )
+    };
+}
+
+pub async fn count(c: &Client, like: &str, language: &str) -> Result<i64, StoreError> {
+    Ok(c.query_one(entries_where!("SELECT count(*)", ""), &[&like, &language])
+        .await?
+        .get(0))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EntryLine {
+    pub slug: String,
+    pub language: String,
+    pub error_type: String,
+    pub priority: i32,
+    pub enabled: bool,
+    pub edited: bool,
+    pub title: String,
+    pub hits: i64,
+}
+
+/// A page of entries, with the title in `locale` and how often each explained an error.
+pub async fn page(
+    c: &Client,
+    like: &str,
+    language: &str,
+    locale: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<EntryLine>, StoreError> {
+    let rows = c
+        .query(
+            entries_where!(
+                "SELECT e.slug, e.language, e.error_type, e.priority, e.enabled, e.edited_by_admin,
+                        COALESCE((SELECT t.title FROM registry_texts t WHERE t.entry_id = e.id AND t.locale = $5), ''),
+                        (SELECT count(*) FROM explanation_events v WHERE v.entry_slug = e.slug)",
+                "ORDER BY e.language, e.priority DESC, e.slug OFFSET $3 LIMIT $4"
+            ),
+            &[&like, &language, &offset, &limit, &locale],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| EntryLine {
+            slug: r.get(0),
+            language: r.get(1),
+            error_type: r.get(2),
+            priority: r.get(3),
+            enabled: r.get(4),
+            edited: r.get(5),
+            title: r.get(6),
+            hits: r.get(7),
+        })
+        .collect())
+}
+
+/// `(language, entries)`.
+pub async fn languages(c: &Client) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(c.query(
+        "SELECT language, count(*) FROM registry_entries GROUP BY 1 ORDER BY 1",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect())
+}
+
+pub async fn delete(c: &Client, slug: &str) -> Result<(), StoreError> {
+    c.execute("DELETE FROM registry_entries WHERE slug = $1", &[&slug])
+        .await?;
+    Ok(())
+}
+
+/// How many different errors nothing in the registry explained.
+pub async fn unmatched_count(c: &Client) -> Result<i64, StoreError> {
+    Ok(c.query_one(
+        "SELECT count(DISTINCT fingerprint) FROM explanation_events WHERE entry_slug IS NULL",
+        &[],
+    )
+    .await?
+    .get(0))
+}
+
+/// One unexplained error, with how often it came, the AI's latest answer and the votes on it.
+#[derive(Debug, Clone)]
+pub struct Unmatched {
+    pub language: String,
+    pub error_type: String,
+    pub message: String,
+    pub count: i64,
+    pub last: String,
+    pub ai: Option<String>,
+    pub up: i64,
+    pub down: i64,
+}
+
+/// Most frequent first.
+pub async fn unmatched(c: &Client, offset: i64, limit: i64) -> Result<Vec<Unmatched>, StoreError> {
+    let rows = c
+        .query(
+            "WITH g AS (
+                 SELECT fingerprint, min(language) AS language, min(error_type) AS error_type,
+                        min(message) AS message, count(*) AS n, max(created_at) AS last,
+                        array_agg(check_id) FILTER (WHERE check_id IS NOT NULL) AS checks
+                   FROM explanation_events WHERE entry_slug IS NULL GROUP BY fingerprint)
+             SELECT g.fingerprint, g.language, g.error_type, g.message, g.n,
+                    to_char(g.last AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),
+                    (SELECT c.result->'explanation'->>'text' FROM checks c
+                      WHERE c.id = ANY(g.checks) AND c.result->'explanation'->>'source' IN ('ai', 'cache')
+                      ORDER BY c.id DESC LIMIT 1),
+                    (SELECT count(*) FROM feedback f WHERE f.check_id = ANY(g.checks) AND f.vote > 0),
+                    (SELECT count(*) FROM feedback f WHERE f.check_id = ANY(g.checks) AND f.vote < 0)
+               FROM g ORDER BY g.n DESC, g.last DESC OFFSET $1 LIMIT $2",
+            &[&offset, &limit],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Unmatched {
+            language: r.get(1),
+            error_type: r.get(2),
+            message: r.get(3),
+            count: r.get(4),
+            last: r.get(5),
+            ai: r.get(6),
+            up: r.get(7),
+            down: r.get(8),
+        })
+        .collect())
+}

@@ -1,0 +1,182 @@
+//! The numbers of the dashboard and the analytics page. Read-only, bounded to recent windows,
+//! mostly from the daily aggregates (`checks_daily`, `user_days`): no scan of `checks`.
+
+use super::{Client, StoreError};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Dashboard {
+    pub users: i64,
+    pub active_7d: i64,
+    pub checks_today: i64,
+    pub checks: i64,
+    pub pending: i64,
+    pub failed_today: i64,
+}
+
+pub async fn dashboard(c: &Client) -> Result<Dashboard, StoreError> {
+    let row = c
+        .query_one(
+            "SELECT (SELECT count(*) FROM users),
+                    (SELECT count(*) FROM users WHERE last_seen_at > now() - interval '7 days'),
+                    (SELECT count(*) FROM checks WHERE created_at >= date_trunc('day', now())),
+                    (SELECT COALESCE(sum(n), 0)::bigint FROM checks_daily),
+                    (SELECT count(*) FROM access_requests WHERE status = 'pending'),
+                    (SELECT COALESCE(sum(n), 0)::bigint FROM checks_daily
+                      WHERE day = (now() AT TIME ZONE 'UTC')::date AND verdict <> 'ok')",
+            &[],
+        )
+        .await?;
+    Ok(Dashboard {
+        users: row.get(0),
+        active_7d: row.get(1),
+        checks_today: row.get(2),
+        checks: row.get(3),
+        pending: row.get(4),
+        failed_today: row.get(5),
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerdictCount {
+    pub verdict: String,
+    pub count: i64,
+}
+
+/// Checks per verdict, all time, most first.
+pub async fn verdicts(c: &Client) -> Result<Vec<VerdictCount>, StoreError> {
+    Ok(c.query(
+        "SELECT verdict, sum(n)::bigint FROM checks_daily GROUP BY 1 ORDER BY 2 DESC",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|r| VerdictCount {
+        verdict: r.get(0),
+        count: r.get(1),
+    })
+    .collect())
+}
+
+/// `(day, verdict, checks)` for each of the last 30 days and each of `verdicts`, by day.
+pub async fn checks_per_day(c: &Client, verdicts: &[&str]) -> Result<Vec<(String, String, i64)>, StoreError> {
+    let verdicts: Vec<String> = verdicts.iter().map(|v| v.to_string()).collect();
+    Ok(c
+        .query(
+            "SELECT to_char(d, 'YYYY-MM-DD'), v.verdict, COALESCE(sum(k.n), 0)::bigint
+               FROM generate_series(date_trunc('day', now()) - interval '29 days', date_trunc('day', now()), interval '1 day') d
+               CROSS JOIN unnest($1::text[]) AS v(verdict)
+               LEFT JOIN checks_daily k ON k.day = d::date AND k.verdict = v.verdict
+              GROUP BY 1, 2 ORDER BY 1",
+            &[&verdicts],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect())
+}
+
+/// `(day, active students)` for each of the last 30 days.
+pub async fn active_per_day(c: &Client) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(c
+        .query(
+            "SELECT to_char(d, 'YYYY-MM-DD'), (SELECT count(*) FROM user_days u WHERE u.day = d::date)
+               FROM generate_series(date_trunc('day', now()) - interval '29 days', date_trunc('day', now()), interval '1 day') d
+              ORDER BY 1",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
+}
+
+/// The ten most frequent `language · error type` of the last 30 days.
+pub async fn top_errors(c: &Client) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(c.query(
+        "SELECT language || ' · ' || error_type, count(*) FROM explanation_events
+              WHERE created_at > now() - interval '30 days' GROUP BY 1 ORDER BY 2 DESC LIMIT 10",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect())
+}
+
+/// Explanations of the last 30 days by where they came from.
+#[derive(Debug, Clone, Copy)]
+pub struct Sources {
+    pub registry: i64,
+    pub ai: i64,
+    pub cache: i64,
+    pub none: i64,
+}
+
+pub async fn sources(c: &Client) -> Result<Sources, StoreError> {
+    let r = c
+        .query_one(
+            "SELECT count(*) FILTER (WHERE source = 'registry'), count(*) FILTER (WHERE source = 'ai'),
+                    count(*) FILTER (WHERE source = 'cache'), count(*) FILTER (WHERE source = 'none')
+               FROM explanation_events WHERE created_at > now() - interval '30 days'",
+            &[],
+        )
+        .await?;
+    Ok(Sources {
+        registry: r.get(0),
+        ai: r.get(1),
+        cache: r.get(2),
+        none: r.get(3),
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Timing {
+    pub p50: f64,
+    pub p95: f64,
+    pub n: i64,
+}
+
+/// Run time percentiles of the last 7 days' finished checks.
+pub async fn timing(c: &Client) -> Result<Timing, StoreError> {
+    let r = c
+        .query_one(
+            "SELECT COALESCE(percentile_cont(0.5) WITHIN GROUP (ORDER BY (result->>'duration_ms')::float), 0),
+                    COALESCE(percentile_cont(0.95) WITHIN GROUP (ORDER BY (result->>'duration_ms')::float), 0),
+                    count(*)
+               FROM checks WHERE status = 'done' AND created_at > now() - interval '7 days' AND result ? 'duration_ms'",
+            &[],
+        )
+        .await?;
+    Ok(Timing {
+        p50: r.get::<_, f64>(0).round(),
+        p95: r.get::<_, f64>(1).round(),
+        n: r.get(2),
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Votes {
+    pub registry_up: i64,
+    pub registry_down: i64,
+    pub ai_up: i64,
+    pub ai_down: i64,
+}
+
+/// The students' votes on explanations, registry against the rest.
+pub async fn votes(c: &Client) -> Result<Votes, StoreError> {
+    let r = c
+        .query_one(
+            "SELECT count(*) FILTER (WHERE vote > 0 AND source = 'registry'), count(*) FILTER (WHERE vote < 0 AND source = 'registry'),
+                    count(*) FILTER (WHERE vote > 0 AND source <> 'registry'), count(*) FILTER (WHERE vote < 0 AND source <> 'registry')
+               FROM feedback",
+            &[],
+        )
+        .await?;
+    Ok(Votes {
+        registry_up: r.get(0),
+        registry_down: r.get(1),
+        ai_up: r.get(2),
+        ai_down: r.get(3),
+    })
+}
