@@ -75,6 +75,21 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A task submission end to end (compile once, a fresh container per test) against the
+    /// same tests as fresh containers one after another.
+    Tasks {
+        /// Tests in the submission.
+        #[arg(long, default_value_t = 10)]
+        tests: usize,
+        /// Submissions to time.
+        #[arg(long, default_value_t = 10)]
+        runs: usize,
+        /// Warm containers (default: the configured pool size, at least tests + 1).
+        #[arg(long)]
+        pool: Option<usize>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Hello world in every shipped language.
@@ -124,6 +139,12 @@ pub async fn run(config: &Config, what: BenchCommand) -> anyhow::Result<ExitCode
             concurrency,
             json,
         } => return bench_pipeline(config, checks, concurrency, json).await,
+        BenchCommand::Tasks {
+            tests,
+            runs,
+            pool,
+            json,
+        } => return crate::bench_tasks::run(config, tests, runs, pool, json).await,
     };
     anyhow::ensure!(
         runs > 0 && concurrency > 0,
@@ -198,7 +219,7 @@ pub async fn run(config: &Config, what: BenchCommand) -> anyhow::Result<ExitCode
     };
     let mut baseline = Vec::with_capacity(runs);
     for _ in 0..runs {
-        baseline.push(baseline_once(sandbox.docker(), &pack, &settings, code).await?);
+        baseline.push(baseline_once(sandbox.docker(), &pack, &settings, code, "", "Hello, world!").await?);
     }
 
     let p50 = percentile(&ours, 50.0);
@@ -227,11 +248,13 @@ pub async fn run(config: &Config, what: BenchCommand) -> anyhow::Result<ExitCode
 
 /// A fresh container per check, the way a naive runner does it: create, start, wait, logs,
 /// remove. Same image and limits; the program comes on the command line.
-async fn baseline_once(
+pub(crate) async fn baseline_once(
     docker: &bollard::Docker,
     pack: &LanguagePack,
     settings: &SpecSettings,
     code: &str,
+    stdin: &str,
+    expect: &str,
 ) -> anyhow::Result<Duration> {
     use bollard::query_parameters::{LogsOptionsBuilder, RemoveContainerOptionsBuilder};
     let mut body = container_body(pack, Step::Run, settings);
@@ -243,12 +266,19 @@ async fn baseline_once(
     // The pack's `prepare` runs first, as in a warm container (PHP's run command needs its files).
     let prepare = pack.prepare.as_deref().map(|p| format!("{p}\n")).unwrap_or_default();
     let script = format!(
-        "cd /sandbox && {prepare}printf '%s' \"$1\" > {file} && FILE={file} && STEM={stem} && {steps}",
+        "cd /sandbox && {prepare}printf '%s' \"$1\" > {file} && FILE={file} && STEM={stem} && printf '%s' \"$2\" | ( {steps} )",
         file = pack.file,
         // Java runs the class named after the file (Main.java → Main).
         stem = pack.file.rsplit_once('.').map_or(pack.file.as_str(), |(stem, _)| stem),
     );
-    body.cmd = Some(vec!["/bin/sh".into(), "-c".into(), script, "sh".into(), code.into()]);
+    body.cmd = Some(vec![
+        "/bin/sh".into(),
+        "-c".into(),
+        script,
+        "sh".into(),
+        code.into(),
+        stdin.into(),
+    ]);
     body.open_stdin = Some(false);
     body.stdin_once = Some(false);
     body.attach_stdin = Some(false);
@@ -276,7 +306,7 @@ async fn baseline_once(
         .remove_container(&id, Some(RemoveContainerOptionsBuilder::default().force(true).build()))
         .await?;
     let elapsed = t.elapsed();
-    anyhow::ensure!(out.contains("Hello, world!"), "baseline run printed {out:?}");
+    anyhow::ensure!(out.contains(expect), "baseline run printed {out:?}, not {expect:?}");
     Ok(elapsed)
 }
 
@@ -478,7 +508,17 @@ async fn bench_pipeline(config: &Config, checks: usize, concurrency: usize, json
     let baseline: Vec<anyhow::Result<Duration>> = futures_util::stream::iter(0..checks)
         .map(|_| {
             let (docker, pack, settings) = (docker.clone(), pack.clone(), settings.clone());
-            async move { baseline_once(&docker, &pack, &settings, "print('Hello, world!')\n").await }
+            async move {
+                baseline_once(
+                    &docker,
+                    &pack,
+                    &settings,
+                    "print('Hello, world!')\n",
+                    "",
+                    "Hello, world!",
+                )
+                .await
+            }
         })
         .buffer_unordered(concurrency)
         .collect()
