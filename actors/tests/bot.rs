@@ -702,3 +702,71 @@ async fn a_panic_in_ingress_or_delivery_restarts_it_and_messages_keep_flowing() 
         "the redelivered update ran once"
     );
 }
+
+/// A task solved in Telegram: `/tasks`, the card, task mode, a wrong answer with the diff, the
+/// teacher's hints then the AI's (which never sees a hidden test), an accepted solution, ✅ in
+/// `/tasks` and in `/progress`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_student_solves_a_task_in_telegram() {
+    let s = service("bottask", &["bot,worker"], &[3201]).await;
+    let u = TgUser::new(3201, "Лена");
+    let task_id = s.env.psql("SELECT id FROM tasks WHERE slug = 'sum-of-two'");
+    let title = s.env.psql("SELECT title_ru FROM tasks WHERE slug = 'sum-of-two'");
+    let m = s.fake.send_text(&u, "/tasks");
+    let list = s.said(&u, m, &title).await;
+    assert!(list.text.contains(&format!("· {title}")), "{}", list.text);
+    s.fake.press(&u, list.message_id, &format!("t:{task_id}"));
+    let card = s.said(&u, list.message_id, "Примеры").await;
+    s.fake.press(&u, card.message_id, &format!("o:{task_id}"));
+    let prompt = s.said(&u, card.message_id, "Жду решение").await;
+    assert_eq!(
+        s.env.psql("SELECT state->>'await' FROM users WHERE id = 3201"),
+        "task",
+        "task mode is stored"
+    );
+
+    // A wrong answer: the first visible test with input, expected, actual and the diff marked.
+    let m = s
+        .fake
+        .send_text(&u, "```python\na, b = map(int, input().split())\nprint(a - b)\n```");
+    let graded = s.said(&u, prompt.message_id, "не проходит").await;
+    assert!(graded.text.contains("➜"), "{}", graded.text);
+    assert_eq!(graded.reply_to, Some(m));
+    let sub = s.env.psql("SELECT max(id) FROM submissions");
+    // The teacher's hints in order, then the AI's.
+    let hints: usize = s
+        .env
+        .psql("SELECT jsonb_array_length(hints) FROM tasks WHERE slug = 'sum-of-two'")
+        .parse()
+        .unwrap();
+    let mut last = graded.message_id;
+    for k in 0..hints {
+        s.fake.press(&u, graded.message_id, &format!("n:{sub}:{k}"));
+        let h = s.said(&u, last, &format!("Подсказка {} из {hints}", k + 1)).await;
+        last = h.message_id;
+    }
+    s.fake.press(&u, graded.message_id, &format!("n:{sub}:{hints}"));
+    s.said(&u, last, "Подсказка наставника").await;
+    let asked = s._ai.requests();
+    assert!(!asked.is_empty(), "the AI was asked for a hint");
+    let hidden = s.env.psql(
+        "SELECT string_agg(stdin, '|') FROM task_tests t JOIN tasks k ON k.id = t.task_id \
+         WHERE k.slug = 'sum-of-two' AND t.hidden",
+    );
+    for h in hidden.split('|').map(str::trim).filter(|h| h.len() >= 6) {
+        for r in &asked {
+            assert!(!r.to_string().contains(h), "a hidden test's input reached the AI: {h}");
+        }
+    }
+
+    // Accepted, then ✅ in /tasks and in /progress.
+    let m = s
+        .fake
+        .send_text(&u, "```python\na, b = map(int, input().split())\nprint(a + b)\n```");
+    let ok = s.said(&u, m, "решена").await;
+    let m2 = s.fake.send_text(&u, "/tasks");
+    let list = s.said(&u, m2.max(ok.message_id), &title).await;
+    assert!(list.text.contains(&format!("✅ {title}")), "{}", list.text);
+    let m3 = s.fake.send_text(&u, "/progress");
+    s.said(&u, m3, "решено задач 1").await;
+}

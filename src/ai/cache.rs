@@ -32,6 +32,15 @@ pub fn fingerprint(language: &str, model: &str, locale: Locale, e: &ExtractedErr
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A short stable digest of a text (a student's code, in a hint's cache key).
+pub fn digest(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Whitespace collapsed and memory addresses blanked: they differ between runs, the error does not.
 pub fn normalise(message: &str) -> String {
     let mut out = String::with_capacity(message.len());

@@ -173,6 +173,41 @@ impl AiClient {
         error: &ExtractedError,
         code: &str,
     ) -> Result<AiAnswer, AiError> {
+        let system = prompt::system_prompt(language, locale);
+        let user = prompt::user_prompt(error, code);
+        self.answer(language, locale, error, system, user).await
+    }
+
+    /// A hint for a task's failing submission: a Socratic nudge (what to look at, which idea
+    /// applies, a question to ask oneself), never code or the algorithm written out. Only what
+    /// the student may see goes in: the statement, their code, the failing *visible* test and
+    /// the error. Same guardrails (rewrite once, then refuse), cache, limits and breaker as
+    /// [`AiClient::explain`].
+    pub async fn hint(&self, language: &str, locale: Locale, h: &prompt::HintRequest<'_>) -> Result<AiAnswer, AiError> {
+        // Cached by task, test, verdict and the exact code: the same attempt gets the same hint.
+        let key = ExtractedError {
+            error_type: format!("task-hint:{}", h.slug),
+            message: format!(
+                "{}:{}:{}",
+                h.test_number.unwrap_or(0),
+                h.verdict,
+                crate::ai::cache::digest(h.code)
+            ),
+            ..Default::default()
+        };
+        let system = prompt::hint_system_prompt(language, locale);
+        let user = prompt::hint_user_prompt(h);
+        self.answer(language, locale, &key, system, user).await
+    }
+
+    async fn answer(
+        &self,
+        language: &str,
+        locale: Locale,
+        error: &ExtractedError,
+        system: String,
+        user: String,
+    ) -> Result<AiAnswer, AiError> {
         let fingerprint = cache::fingerprint(language, &self.settings.model, locale, error);
         if let Some(text) = self.cache.get(&fingerprint).await {
             self.stats.cache_hits.fetch_add(1, Ordering::Relaxed);
@@ -189,7 +224,7 @@ impl AiClient {
         }
         let started = Instant::now();
         self.stats.calls.fetch_add(1, Ordering::Relaxed);
-        let result = self.ask(language, locale, error, code).await;
+        let result = self.ask(system, user).await;
         self.stats
             .latency_ms_total
             .fetch_add(started.elapsed().as_millis() as u64, Ordering::Relaxed);
@@ -222,10 +257,10 @@ impl AiClient {
         self.breaker.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    async fn ask(&self, language: &str, locale: Locale, error: &ExtractedError, code: &str) -> Result<String, AiError> {
+    async fn ask(&self, system: String, user: String) -> Result<String, AiError> {
         let mut messages = vec![
-            json!({"role": "system", "content": prompt::system_prompt(language, locale)}),
-            json!({"role": "user", "content": prompt::user_prompt(error, code)}),
+            json!({"role": "system", "content": system}),
+            json!({"role": "user", "content": user}),
         ];
         let first = self.complete(&messages).await?;
         if !prompt::contains_code(&first) {

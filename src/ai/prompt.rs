@@ -50,6 +50,53 @@ pub fn user_prompt(error: &ExtractedError, code: &str) -> String {
     s
 }
 
+/// What a task hint may be built from: only what the student can see.
+pub struct HintRequest<'a> {
+    pub slug: &'a str,
+    pub statement: &'a str,
+    pub code: &'a str,
+    /// `wrong_answer`, `runtime_error`, …
+    pub verdict: &'a str,
+    /// The failing test's number, when it is a visible one.
+    pub test_number: Option<i32>,
+    /// The failing visible test: input, expected and actual output.
+    pub visible: Option<(&'a str, &'a str, &'a str)>,
+    /// The error the program printed (visible tests and compile errors only).
+    pub error: Option<&'a str>,
+}
+
+pub fn hint_system_prompt(language: &str, locale: Locale) -> String {
+    let answer_in = match locale {
+        Locale::Ru => "Answer in Russian, addressing the student as «ты».",
+        Locale::En => "Answer in English.",
+    };
+    format!(
+        "You are a patient programming mentor. A beginner's {language} solution to an exercise does not pass.\n\
+         Give ONE hint in the Socratic way: point at what to look at (a line, a case, a kind of input), \
+         name the idea or concept that applies, and end with a question the student can ask themselves.\n\
+         Rules: {answer_in} 40 to 110 words. NEVER write code, a corrected line, pseudo-code, or the algorithm \
+         step by step; never state the expected output for inputs you were not shown. You may name a \
+         variable, function or operator inline."
+    )
+}
+
+pub fn hint_user_prompt(h: &HintRequest<'_>) -> String {
+    let mut s = format!("Exercise:\n{}\n\nResult: {}\n", h.statement, h.verdict);
+    if let (Some(n), Some((input, expected, actual))) = (h.test_number, h.visible) {
+        s.push_str(&format!(
+            "Failing example test {n}:\ninput:\n{input}\nexpected output:\n{expected}\nthe program printed:\n{actual}\n"
+        ));
+    } else if h.visible.is_none() && h.error.is_none() {
+        s.push_str("It fails one of the hidden tests (their data is not shown to anyone).\n");
+    }
+    if let Some(e) = h.error {
+        s.push_str(&format!("Error output:\n{e}\n"));
+    }
+    s.push_str("Student's code (line numbers on the left):\n");
+    s.push_str(&excerpt(h.code, None));
+    s
+}
+
 /// Numbered lines: the whole program when short, else the lines around `line`.
 pub fn excerpt(code: &str, line: Option<u32>) -> String {
     let lines: Vec<&str> = code.lines().collect();

@@ -378,3 +378,44 @@ pub async fn unfinished_submission(
         .await?;
     Ok(row.map(|r| r.get(0)))
 }
+
+/// A user's tasks: for each task they submitted to, whether one submission was accepted.
+pub async fn standings(client: &Client, user_id: i64) -> Result<std::collections::HashMap<i64, bool>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT task_id, bool_or(verdict = 'accepted') FROM submissions WHERE user_id = $1 GROUP BY task_id",
+            &[&user_id],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get(0), r.get::<_, Option<bool>>(1).unwrap_or(false)))
+        .collect())
+}
+
+/// Records that a bot submission's card was edited in.
+pub async fn mark_submission_delivered(client: &Client, id: i64) -> Result<(), StoreError> {
+    client
+        .execute(
+            "UPDATE submissions SET delivered_at = now() WHERE id = $1 AND delivered_at IS NULL",
+            &[&id],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Graded bot submissions whose card was not edited in, graded at least `older_than` ago.
+pub async fn undelivered_submissions(
+    client: &Client,
+    older_than: Duration,
+    limit: i64,
+) -> Result<Vec<i64>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT id FROM submissions WHERE source = 'bot' AND delivered_at IS NULL AND status = 'done'
+                AND finished_at < now() - make_interval(secs => $1) ORDER BY id LIMIT $2",
+            &[&older_than.as_secs_f64(), &limit],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}

@@ -27,6 +27,8 @@ pub enum Dialogue {
     Stdin { check: i64 },
     /// Code without a recognisable language: it waits in check-less form for a language button.
     Language { code: String, source_message_id: i32 },
+    /// Task mode: the next code is a solution to this task.
+    Task { task: i64 },
 }
 
 #[derive(Debug, Clone)]

@@ -22,6 +22,14 @@ pub enum Callback {
     Locale(Locale),
     /// An unknown user asks for access.
     RequestAccess,
+    /// 📚 the task list.
+    Tasks,
+    /// Task N's card.
+    Task(i64),
+    /// ✍️ send a solution to task N (task mode).
+    Solve(i64),
+    /// 💡 hint number K (0-based) for submission N.
+    Hint(i64, i64),
 }
 
 impl Callback {
@@ -36,6 +44,10 @@ impl Callback {
             Callback::Language(name) => format!("l:{name}"),
             Callback::Locale(l) => format!("s:{}", l.as_str()),
             Callback::RequestAccess => "a".into(),
+            Callback::Tasks => "T".into(),
+            Callback::Task(id) => format!("t:{id}"),
+            Callback::Solve(id) => format!("o:{id}"),
+            Callback::Hint(id, k) => format!("n:{id}:{k}"),
         }
     }
 
@@ -63,6 +75,14 @@ impl Callback {
             "l" if !arg.is_empty() && arg.len() <= 32 => Callback::Language(arg.to_string()),
             "s" => Callback::Locale(Locale::parse(arg)?),
             "a" if arg.is_empty() => Callback::RequestAccess,
+            "T" if arg.is_empty() => Callback::Tasks,
+            "t" => Callback::Task(id()?),
+            "o" => Callback::Solve(id()?),
+            "n" => {
+                let (n, k) = arg.split_once(':')?;
+                let n = n.parse().ok().filter(|n: &i64| *n >= 0)?;
+                Callback::Hint(n, k.parse().ok().filter(|k: &i64| (0..100).contains(k))?)
+            }
             _ => return None,
         })
     }
@@ -85,6 +105,10 @@ mod tests {
             Callback::Language("javascript".into()),
             Callback::Locale(Locale::En),
             Callback::RequestAccess,
+            Callback::Tasks,
+            Callback::Task(7),
+            Callback::Solve(7),
+            Callback::Hint(i64::MAX, 99),
         ] {
             let s = c.encode();
             assert!(s.len() <= 64, "{s}");

@@ -9,3 +9,4 @@ pub mod html;
 pub mod limits;
 pub mod playground;
 pub mod render;
+pub mod task_card;

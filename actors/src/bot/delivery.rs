@@ -14,6 +14,7 @@ use crate::fault::Site;
 use devmentor::check::CheckResult;
 use devmentor::queue::{Job, JobKind, Queue};
 use devmentor::store::checks;
+use devmentor::store::tasks as store_tasks;
 use devmentor::telegram::render;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::sync::atomic::Ordering;
@@ -99,13 +100,11 @@ impl Actor for Delivery {
 }
 
 async fn handle(ctx: &BotCtx, q: &Queue, job: &Job) {
-    if job.kind == JobKind::Submission {
-        // Submissions from the bot are not offered yet (tasks are graded through the API): the
-        // event has nobody to tell.
-        let _ = q.ack(job).await;
-        return;
-    }
-    match deliver(ctx, job.check_id).await {
+    let delivered = match job.kind {
+        JobKind::Check => deliver(ctx, job.check_id).await,
+        JobKind::Submission => deliver_submission(ctx, job.check_id).await,
+    };
+    match delivered {
         Ok(()) => {
             let _ = q.ack(job).await;
         }
@@ -130,6 +129,17 @@ async fn sweep(ctx: &BotCtx, q: &Queue) {
     for id in ids {
         if let Err(e) = deliver(ctx, id).await {
             tracing::warn!(check = id, error = %e, "delivering a result (sweep) failed");
+        }
+    }
+    let subs = match ctx.store.client().await {
+        Ok(c) => store_tasks::undelivered_submissions(&c, Duration::from_secs(15), 200)
+            .await
+            .unwrap_or_default(),
+        Err(_) => return,
+    };
+    for id in subs {
+        if let Err(e) = deliver_submission(ctx, id).await {
+            tracing::warn!(submission = id, error = %e, "delivering a graded submission (sweep) failed");
         }
     }
 }
@@ -172,5 +182,37 @@ pub async fn deliver(ctx: &BotCtx, id: i64) -> anyhow::Result<()> {
         check: id,
         wants_input,
     });
+    Ok(())
+}
+
+/// Edits a bot submission's "⏳" message into its graded card, once.
+pub async fn deliver_submission(ctx: &BotCtx, id: i64) -> anyhow::Result<()> {
+    let client = ctx.store.client().await?;
+    let Some(row) = store_tasks::submission(&client, id).await? else {
+        return Ok(());
+    };
+    if row.source != "bot" || row.delivered_at.is_some() || row.status != "done" {
+        return Ok(());
+    }
+    let (Some(chat), Some(message), Some(task)) = (
+        row.chat_id,
+        row.message_id,
+        store_tasks::by_id(&client, row.task_id).await?,
+    ) else {
+        store_tasks::mark_submission_delivered(&client, id).await?;
+        return Ok(());
+    };
+    drop(client);
+    let graded = row
+        .result
+        .clone()
+        .unwrap_or_else(|| devmentor::tasks::Graded::internal_error(row.total, "the result was lost"));
+    let card = devmentor::telegram::task_card::submission(&task, id, &graded, row.locale, ctx.ai.is_some());
+    match ctx.edit_or_send(chat, message, &card.html, &card.buttons).await {
+        Ok(()) | Err(SendError::Blocked) => {}
+        Err(e) => anyhow::bail!("editing the submission card: {e}"),
+    }
+    store_tasks::mark_submission_delivered(&ctx.store.client().await?, id).await?;
+    ctx.metrics.bot_delivered.fetch_add(1, Ordering::Relaxed);
     Ok(())
 }

@@ -173,6 +173,22 @@ pub(super) async fn on_callback(st: &mut SessionState, who: &Who, q: &teloxide::
                 .await
                 .ok();
         }
+        Callback::Tasks => {
+            answer(&ctx, q, None).await;
+            super::tasks::list(&ctx, who, source_message).await?;
+        }
+        Callback::Task(id) => {
+            answer(&ctx, q, None).await;
+            super::tasks::show(&ctx, who, id, None).await?;
+        }
+        Callback::Solve(id) => {
+            answer(&ctx, q, None).await;
+            super::tasks::solve(&ctx, who, id).await?;
+        }
+        Callback::Hint(submission, k) => {
+            answer(&ctx, q, None).await;
+            super::tasks::hint(&ctx, who, submission, k).await?;
+        }
         Callback::RequestAccess => {
             // Already allowed in: nothing to request.
             answer(&ctx, q, Some(&t(who.locale, "bot.access.approved"))).await;

@@ -20,8 +20,9 @@ pub const MENU_COMMANDS: [&str; 8] = [
     "start", "help", "run", "language", "settings", "history", "faq", "cancel",
 ];
 /// The main-menu buttons that are commands too.
-const MENU_LABELS: [(&str, Command); 6] = [
+const MENU_LABELS: [(&str, Command); 7] = [
     ("run", Command::Run),
+    ("tasks", Command::Tasks),
     ("language", Command::Language),
     ("history", Command::History),
     ("faq", Command::Faq),
@@ -41,6 +42,8 @@ pub enum Command {
     History,
     Faq,
     Cancel,
+    Tasks,
+    Progress,
     /// A `/word` this bot does not know.
     Unknown,
 }
@@ -61,6 +64,8 @@ impl Command {
                 "history" => Command::History,
                 "faq" => Command::Faq,
                 "cancel" => Command::Cancel,
+                "tasks" => Command::Tasks,
+                "progress" => Command::Progress,
                 _ => Command::Unknown,
             });
         }
@@ -78,7 +83,8 @@ impl Command {
 pub(super) fn main_menu(locale: Locale) -> KeyboardMarkup {
     let b = |k: &str| KeyboardButton::new(t(locale, k));
     KeyboardMarkup::new(vec![
-        vec![b("bot.menu.run"), b("bot.menu.language")],
+        vec![b("bot.menu.run"), b("bot.menu.tasks")],
+        vec![b("bot.menu.language")],
         vec![b("bot.menu.history"), b("bot.menu.faq")],
         vec![b("bot.menu.settings"), b("bot.menu.help")],
     ])
@@ -160,6 +166,8 @@ pub(super) async fn on_command(st: &mut SessionState, who: &Who, m: &Message, cm
                 .await
                 .ok();
         }
+        Command::Tasks => super::tasks::list(&ctx, who, None).await?,
+        Command::Progress => super::tasks::progress(&ctx, who).await?,
         Command::Unknown => say(&ctx, who, "bot.unknown_command").await?,
     }
     Ok(())

@@ -10,6 +10,7 @@ mod access;
 mod callbacks;
 pub mod commands;
 mod programs;
+mod tasks;
 
 use super::{BotCtx, SendError};
 use devmentor::i18n::t;

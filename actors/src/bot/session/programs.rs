@@ -42,6 +42,10 @@ pub(super) async fn on_message(st: &mut SessionState, who: &Who, m: &Message, re
         users::set_dialogue(&db(&ctx).await?, who.user.id, &Dialogue::Idle).await?;
     }
     let incoming = code::from_text(text, &ctx.languages);
+    // Task mode: the code is a solution to the task.
+    if let Dialogue::Task { task } = who.user.dialogue {
+        return super::tasks::submit(st, who, task, incoming, m.id.0).await;
+    }
     submit(st, who, incoming, Vec::new(), Some(m.id.0), None, received).await
 }
 
@@ -76,6 +80,9 @@ pub(super) async fn on_document(
         Err(e) => return refuse_source(&ctx, who, &e, m.id.0).await,
     };
     let incoming = code::from_document(&name, text, &ctx.languages);
+    if let Dialogue::Task { task } = who.user.dialogue {
+        return super::tasks::submit(st, who, task, incoming, m.id.0).await;
+    }
     submit(st, who, incoming, Vec::new(), Some(m.id.0), None, received).await
 }
 
