@@ -207,7 +207,7 @@ pub(super) async fn hint(ctx: &BotCtx, who: &Who, submission: i64, k: i64) -> R 
             escape(h.text(who.locale))
         );
         let more = k + 1 < total || ctx.ai.is_some();
-        let buttons = vec![vec![(t(who.locale, "bot.button.next_hint"), next)]];
+        let buttons = [vec![(t(who.locale, "bot.button.next_hint"), next)]];
         ctx.send(who.chat, &html, more.then_some(&buttons[..]), None).await.ok();
         return Ok(());
     }
