@@ -31,6 +31,8 @@ pub struct Job {
     pub kind: JobKind,
     /// The row's id in `checks` or, for a submission, in `submissions`.
     pub check_id: i64,
+    /// On the results stream: a submission's progress (tests done, total), not its end.
+    pub progress: Option<(u32, u32)>,
     /// How many times the job has been handed to a consumer, this time included.
     pub deliveries: u64,
 }
@@ -218,11 +220,12 @@ impl Queue {
             let mut parts = array(stream).into_iter();
             let _name = parts.next();
             for entry in parts.next().map(array).unwrap_or_default() {
-                if let Some((entry_id, kind, check_id)) = parse_entry(entry) {
+                if let Some((entry_id, kind, check_id, progress)) = parse_entry(entry) {
                     jobs.push(Job {
                         entry_id,
                         kind,
                         check_id,
+                        progress,
                         deliveries: 1,
                     });
                 }
@@ -253,7 +256,7 @@ impl Queue {
         };
         let mut parts = array(reply).into_iter();
         let _cursor = parts.next();
-        let entries: Vec<(String, JobKind, i64)> = parts
+        let entries: Vec<(String, JobKind, i64, Option<(u32, u32)>)> = parts
             .next()
             .map(array)
             .unwrap_or_default()
@@ -261,12 +264,13 @@ impl Queue {
             .filter_map(parse_entry)
             .collect();
         let mut jobs = Vec::new();
-        for (entry_id, kind, check_id) in entries {
+        for (entry_id, kind, check_id, progress) in entries {
             let deliveries = self.deliveries(&entry_id).await.unwrap_or(1);
             jobs.push(Job {
                 entry_id,
                 kind,
                 check_id,
+                progress,
                 deliveries,
             });
         }
@@ -308,6 +312,28 @@ impl Queue {
     /// Tells the bot role a check is done.
     pub async fn publish_done(&self, check_id: i64) -> Result<(), QueueError> {
         self.publish(JobKind::Check, check_id).await
+    }
+
+    /// Tells the bot role how far a submission's grading is (`done` of `total` tests).
+    pub async fn publish_progress(&self, submission_id: i64, done: u32, total: u32) -> Result<(), QueueError> {
+        let _: Value = self
+            .client
+            .custom(
+                cmd("XADD", false),
+                vec![
+                    Value::from(self.results.as_str()),
+                    "MAXLEN".into(),
+                    "~".into(),
+                    100_000.into(),
+                    "*".into(),
+                    JobKind::Submission.field().into(),
+                    submission_id.into(),
+                    "progress".into(),
+                    format!("{done}/{total}").into(),
+                ],
+            )
+            .await?;
+        Ok(())
     }
 
     /// Tells the bot role a submission is graded.
@@ -397,14 +423,18 @@ fn pairs(v: Value) -> std::collections::HashMap<String, Value> {
     out
 }
 
-/// `[id, [field, value, …]]` → (id, kind, row id).
-fn parse_entry(entry: Value) -> Option<(String, JobKind, i64)> {
+/// `[id, [field, value, …]]` → (id, kind, row id, progress).
+fn parse_entry(entry: Value) -> Option<(String, JobKind, i64, Option<(u32, u32)>)> {
     let mut parts = array(entry).into_iter();
     let id = parts.next()?.as_string()?;
     let fields = pairs(parts.next()?);
+    let progress = fields.get("progress").and_then(|v| v.as_string()).and_then(|p| {
+        let (done, total) = p.split_once('/')?;
+        Some((done.parse().ok()?, total.parse().ok()?))
+    });
     for kind in [JobKind::Check, JobKind::Submission] {
         if let Some(v) = fields.get(kind.field()) {
-            return Some((id, kind, v.as_string()?.parse().ok()?));
+            return Some((id, kind, v.as_string()?.parse().ok()?, progress));
         }
     }
     None

@@ -170,18 +170,35 @@ impl Worker {
             locale: row.locale,
             id: None,
         };
-        let graded = match grade(
-            &self.sandbox,
-            Some(&self.analyzer),
-            &sub,
-            self.task_parallelism,
-            |_, _| {},
-        )
-        .await
-        {
+        // Progress for the student's living message (bot submissions only): forwarded to the
+        // results stream as it comes, best effort.
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, usize)>();
+        let forward = (row.source == "bot").then(|| {
+            let queue = self.queue.clone();
+            tokio::spawn(async move {
+                // At most one update per second (Telegram limits edits per chat): the latest.
+                while let Some(mut last) = rx.recv().await {
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    while let Ok(newer) = rx.try_recv() {
+                        last = newer;
+                    }
+                    let (done, total) = last;
+                    if done < total {
+                        let _ = queue.publish_progress(id, done as u32, total as u32).await;
+                    }
+                }
+            })
+        });
+        let report = move |done: usize, total: usize| {
+            let _ = tx.send((done, total));
+        };
+        let graded = match grade(&self.sandbox, Some(&self.analyzer), &sub, self.task_parallelism, report).await {
             Ok(g) => g,
             Err(e) => Graded::internal_error(tests.len() as i32, &e.to_string()),
         };
+        if let Some(f) = forward {
+            let _ = f.await;
+        }
         let client = self.store.client().await?;
         let first = task_store::finish_submission(&client, id, &graded).await?;
         if first {

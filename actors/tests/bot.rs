@@ -759,11 +759,14 @@ async fn a_student_solves_a_task_in_telegram() {
         }
     }
 
-    // Accepted, then ✅ in /tasks and in /progress.
-    let m = s
-        .fake
-        .send_text(&u, "```python\na, b = map(int, input().split())\nprint(a + b)\n```");
+    // Accepted (slowly: the living message shows the progress first), then ✅ in /tasks and
+    // in /progress.
+    let m = s.fake.send_text(
+        &u,
+        "```python\nimport time\ntime.sleep(0.5)\na, b = map(int, input().split())\nprint(a + b)\n```",
+    );
     let ok = s.said(&u, m, "решена").await;
+    assert!(ok.edits >= 2, "progress, then the result, in one message: {ok:#?}");
     let m2 = s.fake.send_text(&u, "/tasks");
     let list = s.said(&u, m2.max(ok.message_id), &title).await;
     assert!(list.text.contains(&format!("✅ {title}")), "{}", list.text);

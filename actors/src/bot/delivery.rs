@@ -100,9 +100,10 @@ impl Actor for Delivery {
 }
 
 async fn handle(ctx: &BotCtx, q: &Queue, job: &Job) {
-    let delivered = match job.kind {
-        JobKind::Check => deliver(ctx, job.check_id).await,
-        JobKind::Submission => deliver_submission(ctx, job.check_id).await,
+    let delivered = match (job.kind, job.progress) {
+        (JobKind::Check, _) => deliver(ctx, job.check_id).await,
+        (JobKind::Submission, None) => deliver_submission(ctx, job.check_id).await,
+        (JobKind::Submission, Some((done, total))) => show_progress(ctx, job.check_id, done, total).await,
     };
     match delivered {
         Ok(()) => {
@@ -214,5 +215,36 @@ pub async fn deliver_submission(ctx: &BotCtx, id: i64) -> anyhow::Result<()> {
     }
     store_tasks::mark_submission_delivered(&ctx.store.client().await?, id).await?;
     ctx.metrics.bot_delivered.fetch_add(1, Ordering::Relaxed);
+    Ok(())
+}
+
+/// "⏳ test 3 of 8…" on a bot submission's living message, while it is graded.
+async fn show_progress(ctx: &BotCtx, id: i64, done: u32, total: u32) -> anyhow::Result<()> {
+    let client = ctx.store.client().await?;
+    let Some(row) = store_tasks::submission(&client, id).await? else {
+        return Ok(());
+    };
+    let (Some(chat), Some(message), Some(task)) = (
+        row.chat_id,
+        row.message_id,
+        store_tasks::by_id(&client, row.task_id).await?,
+    ) else {
+        return Ok(());
+    };
+    if row.status == "done" {
+        return Ok(());
+    }
+    let html = devmentor::telegram::render::escape(&devmentor::i18n::tf(
+        row.locale,
+        "bot.task.progress",
+        &[
+            ("title", task.title(row.locale)),
+            ("done", &done.to_string()),
+            ("total", &total.to_string()),
+            ("next", &(done + 1).min(total).to_string()),
+        ],
+    ));
+    // Best effort: a lost progress edit is not worth a retry.
+    ctx.edit(chat, message, &html, &[]).await.ok();
     Ok(())
 }
