@@ -9,10 +9,10 @@
 //! of a method answer 429 with `retry_after`, or make a chat answer 403 ("bot was blocked").
 //!
 //! This file is the server: its state, the routes, the dispatch of a call to its method family
-//! and the failures a test injects. The families live beside it: [`messages`] (what the bot
-//! sends and edits, and the chat as it looks), [`updates`] (getUpdates, the webhook),
-//! [`student`] (the student's side), [`files`] (getFile and downloads), [`commands`] (the
-//! stateless answers) and [`params`] (how a call's parameters are read off the wire).
+//! and the failures a test injects. The families live beside it: `messages` (what the bot
+//! sends and edits, and the chat as it looks), `updates` (getUpdates, the webhook),
+//! `student` (the student's side), `files` (getFile and downloads), `commands` (the
+//! stateless answers) and `params` (how a call's parameters are read off the wire).
 
 mod commands;
 mod files;
