@@ -6,6 +6,7 @@
 mod common;
 
 use common::db::{self, TestDb};
+use common::harness::{free_port, redis_url};
 use devmentor::api::{self, ApiState, RateLimiter};
 use devmentor::check::{CheckResult, InputLimits};
 use devmentor::config::SandboxConfig;
@@ -17,20 +18,11 @@ use devmentor::sandbox::{Languages, Verdict};
 use devmentor::store::{checks, tokens, Store};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-fn redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
-
-fn key_prefix() -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!("test:api:{}:{}:", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
-}
 
 fn limits() -> InputLimits {
     InputLimits::from(&SandboxConfig::default())
@@ -57,7 +49,7 @@ async fn spawn_app() -> App {
 }
 
 async fn start(db: TestDb, store: Store, redis_url: &str, docker: Option<bollard::Docker>) -> App {
-    let prefix = key_prefix();
+    let prefix = common::harness::redis_prefix("api");
     let queue = Queue::connect(redis_url, &prefix)
         .await
         .expect("Redis must be running: run `make test`");
@@ -686,14 +678,6 @@ impl RedisServer {
             child.kill().await.unwrap();
         }
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[tokio::test]

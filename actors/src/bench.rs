@@ -431,6 +431,8 @@ async fn bench_pipeline(config: &Config, checks: usize, concurrency: usize, json
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let rss_before = rss_kib();
+    let xacts_before = transactions(&store).await?;
+    let cpu_before = crate::bench_cpu::CpuSample::now();
     let started = Instant::now();
     let results: Vec<anyhow::Result<Duration>> = futures_util::stream::iter(0..checks)
         .map(|i| {
@@ -467,6 +469,7 @@ async fn bench_pipeline(config: &Config, checks: usize, concurrency: usize, json
         .collect()
         .await;
     let wall = started.elapsed();
+    let cpu = crate::bench_cpu::CpuSample::now().per_check_since(&cpu_before, checks);
     let rss_during = rss_kib();
     let mut ours = Vec::new();
     let mut failures = 0;
@@ -491,6 +494,9 @@ async fn bench_pipeline(config: &Config, checks: usize, concurrency: usize, json
     // Stop the service as SIGTERM would, then measure the baseline on a quiet machine.
     stop.cancel();
     let _ = service.await;
+    // A backend reports its counts when it goes idle (at most once a second) or exits.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let xacts = transactions(&store).await? - xacts_before;
     let sandbox = Sandbox::connect(&config.sandbox).await?;
     let pack = sandbox
         .languages()
@@ -539,6 +545,8 @@ async fn bench_pipeline(config: &Config, checks: usize, concurrency: usize, json
         "baseline_p50_ms": round(percentile(&baseline, 50.0)),
         "baseline_p95_ms": round(percentile(&baseline, 95.0)),
         "baseline_throughput_per_s": round(checks as f64 / base_wall.as_secs_f64()),
+        "cpu_ms_per_check": cpu,
+        "pg_transactions_per_check": round(xacts as f64 / checks as f64),
         "rss_kib_before": rss_before,
         "rss_kib_under_load": rss_during,
     });
@@ -548,6 +556,20 @@ async fn bench_pipeline(config: &Config, checks: usize, concurrency: usize, json
         println!("{}", serde_json::to_string_pretty(&report)?);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Transactions committed or rolled back in this database so far (each statement outside an
+/// explicit transaction is one).
+async fn transactions(store: &devmentor::store::Store) -> anyhow::Result<i64> {
+    let row = store
+        .client()
+        .await?
+        .query_one(
+            "SELECT (xact_commit + xact_rollback)::bigint FROM pg_stat_database WHERE datname = current_database()",
+            &[],
+        )
+        .await?;
+    Ok(row.get(0))
 }
 
 /// Resident memory of this process, from /proc.

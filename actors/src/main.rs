@@ -9,6 +9,7 @@ mod admin_cmd;
 mod bench;
 mod bench_admin;
 mod bench_bot;
+mod bench_cpu;
 mod bench_tasks;
 mod bot;
 mod check_cmd;

@@ -1,6 +1,10 @@
 //! `devmentor check` as a user runs it: the exact JSON shape, the human report, and a clear
 //! message with the right exit status for every kind of bad input.
 
+/// Where the services are and a database per test: the harness both test crates share.
+#[path = "../../tests/common/harness.rs"]
+mod harness;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -233,12 +237,8 @@ fn registry_test_shows_which_entry_matches_an_error_text() {
 
 #[test]
 fn migrate_loads_the_catalogue_into_an_empty_registry_once() {
-    let admin = "postgres://devmentor:devmentor@127.0.0.1:5432/devmentor";
     let name = format!("dm_cli_{}", std::process::id());
-    let psql = |sql: &str| Command::new("psql").args([admin, "-qtAc", sql]).output().expect("psql");
-    psql(&format!("DROP DATABASE IF EXISTS {name}"));
-    assert!(psql(&format!("CREATE DATABASE {name}")).status.success());
-    let url = format!("postgres://devmentor:devmentor@127.0.0.1:5432/{name}");
+    let url = harness::create_database(&name);
     let out = devmentor(&["migrate"], &[("DATABASE_URL", &url)]);
     let s = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{s}{}", text(&out.stderr));
@@ -252,10 +252,7 @@ fn migrate_loads_the_catalogue_into_an_empty_registry_once() {
     let file = workspace().join("tests/programs/zero_division.py");
     let out = devmentor(&["check", file.to_str().unwrap(), "--json"], &[("DATABASE_URL", &url)]);
     assert_eq!(out.status.code(), Some(0));
-    let count = Command::new("psql")
-        .args([url.as_str(), "-qtAc", "SELECT count(*) FROM explanation_events"])
-        .output()
-        .unwrap();
+    let count = harness::psql(&url, "SELECT count(*) FROM explanation_events");
     assert_eq!(text(&count.stdout).trim(), "1");
     let out = devmentor(
         &["migrate"],
@@ -267,7 +264,7 @@ fn migrate_loads_the_catalogue_into_an_empty_registry_once() {
         "{}",
         text(&out.stderr)
     );
-    psql(&format!("DROP DATABASE IF EXISTS {name}"));
+    harness::drop_database(&name);
 }
 
 /// `devmentor languages` lists every language with its image's state and the toolchain version

@@ -29,10 +29,11 @@ use warp::Reply;
 
 /// The longest `?wait=` a client may ask for, in seconds.
 pub const MAX_WAIT_SECONDS: u64 = 60;
-/// How often a long poll looks at the row again.
-/// How often a long poll re-reads the row when no notification came (a lost notification,
-/// a LISTEN connection being re-established).
-const POLL_INTERVAL: Duration = Duration::from_millis(1000);
+/// How often a long poll re-reads the row when no notification came. Only a safety net: the
+/// check's own notification wakes the poll, and so does every (re)connection of the LISTEN
+/// connection and a lagging subscriber, so what is left is a notification lost on a connection
+/// not yet known to be dead; each re-read is a statement per waiting client.
+const POLL_INTERVAL: Duration = Duration::from_secs(5);
 
 /// The largest request body accepted: at least 256 KiB, and always room for a source and a
 /// stdin at their limits even when JSON escaping doubles them, so the body cap never refuses a

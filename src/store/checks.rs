@@ -1,6 +1,10 @@
 //! The `checks` table: written first (status `queued`) before a job reaches Redis, updated by
 //! workers, finished exactly once. Every transition is a guarded `UPDATE … WHERE status …`,
 //! so a re-delivered job can never produce a second result.
+//!
+//! The statements every check goes through (insert, get, start, finish) are prepared once per
+//! pooled connection (`prepare_cached`): a plain query string is parsed anew each time, a
+//! round trip and a server-side transaction of its own before the statement even runs.
 
 use super::{Client, StoreError};
 use crate::check::CheckResult;
@@ -94,15 +98,20 @@ fn decode_result(id: i64, verdict: Option<&str>, value: Option<serde_json::Value
 }
 
 pub async fn insert(client: &Client, c: &NewCheck) -> Result<i64, StoreError> {
-    let row = client
-        .query_one(
-            // The user's check counter moves in the same statement.
+    // The user's check counter moves in the same statement.
+    let statement = client
+        .prepare_cached(
             "WITH c AS (
                  INSERT INTO checks (language, code, stdin, locale, source, token_id, user_id, chat_id, message_id,
                                      source_message_id)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id),
              u AS (UPDATE users SET checks_count = checks_count + 1 WHERE id = $7)
              SELECT id FROM c",
+        )
+        .await?;
+    let row = client
+        .query_one(
+            &statement,
             &[
                 &c.language,
                 &c.code,
@@ -121,24 +130,23 @@ pub async fn insert(client: &Client, c: &NewCheck) -> Result<i64, StoreError> {
 }
 
 pub async fn get(client: &Client, id: i64) -> Result<Option<CheckRow>, StoreError> {
-    let row = client
-        .query_opt(&format!("SELECT {COLUMNS} FROM checks WHERE id = $1"), &[&id])
+    let statement = client
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM checks WHERE id = $1"))
         .await?;
+    let row = client.query_opt(&statement, &[&id]).await?;
     Ok(row.as_ref().map(row_to_check))
 }
 
 /// A worker takes the check: `None` when it is already done (a duplicate delivery).
 pub async fn start(client: &Client, id: i64, worker: &str) -> Result<Option<CheckRow>, StoreError> {
-    let row = client
-        .query_opt(
-            &format!(
-                "UPDATE checks SET status = 'running', attempts = attempts + 1, worker = $2,
-                        started_at = COALESCE(started_at, now()), updated_at = now()
-                  WHERE id = $1 AND status <> 'done' RETURNING {COLUMNS}"
-            ),
-            &[&id, &worker],
-        )
+    let statement = client
+        .prepare_cached(&format!(
+            "UPDATE checks SET status = 'running', attempts = attempts + 1, worker = $2,
+                    started_at = COALESCE(started_at, now()), updated_at = now()
+              WHERE id = $1 AND status <> 'done' RETURNING {COLUMNS}"
+        ))
         .await?;
+    let row = client.query_opt(&statement, &[&id, &worker]).await?;
     Ok(row.as_ref().map(row_to_check))
 }
 
@@ -146,13 +154,13 @@ pub async fn start(client: &Client, id: i64, worker: &str) -> Result<Option<Chec
 pub async fn finish(client: &Client, id: i64, result: &CheckResult) -> Result<bool, StoreError> {
     let verdict = result.verdict.as_str();
     let result = serde_json::to_value(result).map_err(|e| StoreError::Invalid(format!("encoding a result: {e}")))?;
-    let n = client
-        .execute(
+    let statement = client
+        .prepare_cached(
             "UPDATE checks SET status = 'done', verdict = $2, result = $3, finished_at = now(), updated_at = now()
               WHERE id = $1 AND status <> 'done'",
-            &[&id, &verdict, &result],
         )
         .await?;
+    let n = client.execute(&statement, &[&id, &verdict, &result]).await?;
     Ok(n == 1)
 }
 

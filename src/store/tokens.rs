@@ -43,17 +43,18 @@ pub async fn create(client: &Client, name: &str, rate_per_minute: i32) -> Result
 /// The token's record when it is valid (exists, not revoked). `last_used_at` moves at most once
 /// a minute, so most requests only read (no row lock, no WAL write on the hot path).
 pub async fn verify(client: &Client, token: &str) -> Result<Option<Token>, StoreError> {
-    let row = client
-        .query_opt(
+    // Every API request runs it: prepared once per pooled connection (see `checks`).
+    let statement = client
+        .prepare_cached(
             "WITH t AS (SELECT id, name, rate_per_minute, last_used_at FROM api_tokens
                          WHERE token_hash = $1 AND NOT revoked),
                   u AS (UPDATE api_tokens SET last_used_at = now()
                          WHERE id IN (SELECT id FROM t WHERE last_used_at IS NULL
                                                           OR last_used_at < now() - interval '1 minute'))
              SELECT id, name, rate_per_minute FROM t",
-            &[&hash(token)],
         )
         .await?;
+    let row = client.query_opt(&statement, &[&hash(token)]).await?;
     Ok(row.map(|r| Token {
         id: r.get(0),
         name: r.get(1),

@@ -5,6 +5,7 @@
 
 pub mod bridge;
 pub mod db;
+pub mod harness;
 
 use devmentor::check::{run_check, CheckRequest, CheckResult, InputLimits};
 use devmentor::config::SandboxConfig;

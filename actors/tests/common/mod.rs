@@ -1,19 +1,24 @@
 //! Shared by the service tests: a fresh database and Redis prefix per test, and the real
-//! `devmentor` binary run against them.
+//! `devmentor` binary run against them. The services, the databases, the prefixes and the ports
+//! come from the harness both test crates share (tests/common/harness.rs).
 #![allow(dead_code)]
 
 /// The host's address on Docker's default bridge: one file for both test crates (see there).
 #[path = "../../../tests/common/bridge.rs"]
 pub mod bridge;
 
+/// Where the services are, a database and a Redis prefix per test: one file for both test
+/// crates (see there).
+#[path = "../../../tests/common/harness.rs"]
+pub mod harness;
+
+pub use harness::free_port;
+
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-const ADMIN_DB: &str = "postgres://devmentor:devmentor@127.0.0.1:5432/devmentor";
 
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_devmentor")
@@ -21,10 +26,6 @@ pub fn bin() -> &'static str {
 
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A fresh database, migrated by the real command, and a Redis prefix of its own.
@@ -37,21 +38,11 @@ pub struct Env {
 impl Env {
     pub fn new(tag: &str, extra: &[(&str, &str)]) -> Env {
         let db = format!("dm_rt_{tag}_{}", std::process::id());
-        let psql = |sql: &str| {
-            Command::new("psql")
-                .args([ADMIN_DB, "-qtAc", sql])
-                .output()
-                .expect("psql")
-        };
-        psql(&format!("DROP DATABASE IF EXISTS {db}"));
-        assert!(psql(&format!("CREATE DATABASE {db}")).status.success());
+        let url = harness::create_database(&db);
         let port = free_port();
         let mut vars: Vec<(String, String)> = vec![
-            (
-                "DATABASE_URL".into(),
-                format!("postgres://devmentor:devmentor@127.0.0.1:5432/{db}"),
-            ),
-            ("REDIS_PREFIX".into(), format!("test:{tag}:{}:", std::process::id())),
+            ("DATABASE_URL".into(), url),
+            ("REDIS_PREFIX".into(), harness::redis_prefix(tag)),
             ("HTTP_ADDR".into(), format!("127.0.0.1:{port}")),
             ("AI_API_KEY".into(), String::new()),
             ("SANDBOX_WARM_POOL_SIZE".into(), "1".into()),
@@ -105,11 +96,7 @@ impl Env {
     }
 
     pub fn psql(&self, sql: &str) -> String {
-        let url = format!("postgres://devmentor:devmentor@127.0.0.1:5432/{}", self.db);
-        let out = Command::new("psql")
-            .args([url.as_str(), "-qtAc", sql])
-            .output()
-            .unwrap();
+        let out = harness::psql(&harness::url_for(&self.db), sql);
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 }
@@ -118,13 +105,7 @@ impl Drop for Env {
     fn drop(&mut self) {
         // Warm containers of any service process this test killed (their owner is gone).
         let _ = self.command(&["sandbox", "reap"]).output();
-        let _ = Command::new("psql")
-            .args([
-                ADMIN_DB,
-                "-qtAc",
-                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db),
-            ])
-            .output();
+        harness::drop_database(&self.db);
     }
 }
 
