@@ -220,14 +220,8 @@ impl Queue {
             let mut parts = array(stream).into_iter();
             let _name = parts.next();
             for entry in parts.next().map(array).unwrap_or_default() {
-                if let Some((entry_id, kind, check_id, progress)) = parse_entry(entry) {
-                    jobs.push(Job {
-                        entry_id,
-                        kind,
-                        check_id,
-                        progress,
-                        deliveries: 1,
-                    });
+                if let Some(job) = parse_entry(entry) {
+                    jobs.push(job);
                 }
             }
         }
@@ -256,7 +250,7 @@ impl Queue {
         };
         let mut parts = array(reply).into_iter();
         let _cursor = parts.next();
-        let entries: Vec<(String, JobKind, i64, Option<(u32, u32)>)> = parts
+        let entries: Vec<Job> = parts
             .next()
             .map(array)
             .unwrap_or_default()
@@ -264,15 +258,9 @@ impl Queue {
             .filter_map(parse_entry)
             .collect();
         let mut jobs = Vec::new();
-        for (entry_id, kind, check_id, progress) in entries {
-            let deliveries = self.deliveries(&entry_id).await.unwrap_or(1);
-            jobs.push(Job {
-                entry_id,
-                kind,
-                check_id,
-                progress,
-                deliveries,
-            });
+        for mut job in entries {
+            job.deliveries = self.deliveries(&job.entry_id).await.unwrap_or(1);
+            jobs.push(job);
         }
         Ok(jobs)
     }
@@ -423,8 +411,8 @@ fn pairs(v: Value) -> std::collections::HashMap<String, Value> {
     out
 }
 
-/// `[id, [field, value, …]]` → (id, kind, row id, progress).
-fn parse_entry(entry: Value) -> Option<(String, JobKind, i64, Option<(u32, u32)>)> {
+/// `[id, [field, value, …]]` → the job (delivered once, as far as it says).
+fn parse_entry(entry: Value) -> Option<Job> {
     let mut parts = array(entry).into_iter();
     let id = parts.next()?.as_string()?;
     let fields = pairs(parts.next()?);
@@ -434,7 +422,13 @@ fn parse_entry(entry: Value) -> Option<(String, JobKind, i64, Option<(u32, u32)>
     });
     for kind in [JobKind::Check, JobKind::Submission] {
         if let Some(v) = fields.get(kind.field()) {
-            return Some((id, kind, v.as_string()?.parse().ok()?, progress));
+            return Some(Job {
+                entry_id: id,
+                kind,
+                check_id: v.as_string()?.parse().ok()?,
+                progress,
+                deliveries: 1,
+            });
         }
     }
     None
