@@ -147,25 +147,10 @@ where
     F: AsyncFnOnce(&Accepted) -> Result<Option<i32>, ()>,
 {
     let accepted = validate(deps.languages, deps.limits, &app.language, &app.code, &app.stdin)?;
-    let (key, per_minute, unlimited) = match &app.by {
-        Submitter::Student {
-            user_id, per_minute, ..
-        } => {
-            let busy = deps.db("looking for a running check", async {
-                checks::unfinished_for_user(&deps.store.client().await?, *user_id, BUSY_HORIZON).await
-            });
-            if let Some(check) = busy.await? {
-                return Err(Refusal::Busy { check });
-            }
-            (*user_id, *per_minute, *per_minute <= 0)
-        }
-        Submitter::Token { id, per_minute } => (*id, *per_minute, false),
-    };
-    if !unlimited {
-        deps.limiter
-            .take(key, per_minute, Instant::now())
-            .map_err(|retry_after| Refusal::RateLimited { retry_after })?;
-    }
+    limits(deps, &app.by, |user| async move {
+        checks::unfinished_for_user(&deps.store.client().await?, user, BUSY_HORIZON).await
+    })
+    .await?;
     let message_id = card(&accepted).await.map_err(|()| Refusal::Abandoned)?;
     let mut new = NewCheck {
         language: accepted.language,
@@ -260,25 +245,10 @@ where
             allowed: task.languages.clone(),
         });
     }
-    let (key, per_minute, unlimited) = match &app.by {
-        Submitter::Student {
-            user_id, per_minute, ..
-        } => {
-            let busy = deps.db("looking for a running submission", async {
-                store::unfinished_submission(&deps.store.client().await?, Some(*user_id), None, BUSY_HORIZON).await
-            });
-            if let Some(check) = busy.await? {
-                return Err(Refusal::Busy { check });
-            }
-            (*user_id, *per_minute, *per_minute <= 0)
-        }
-        Submitter::Token { id, per_minute } => (*id, *per_minute, false),
-    };
-    if !unlimited {
-        deps.limiter
-            .take(key, per_minute, Instant::now())
-            .map_err(|retry_after| Refusal::RateLimited { retry_after })?;
-    }
+    limits(deps, &app.by, |user| async move {
+        store::unfinished_submission(&deps.store.client().await?, Some(user), None, BUSY_HORIZON).await
+    })
+    .await?;
     let message_id = card(&accepted).await.map_err(|()| Refusal::Abandoned)?;
     let mut new = store::NewSubmission {
         task_id: task.id,
@@ -318,6 +288,32 @@ where
         return Err(Refusal::QueueUnavailable);
     }
     Ok((id, task))
+}
+
+/// The per-submitter rules: a student has one running job at a time (`running` finds it), and
+/// everyone keeps to their rate limit (a student's 0 means none; a token's 0 allows nothing).
+async fn limits<F, Fut>(deps: &Deps<'_>, by: &Submitter, running: F) -> Result<(), Refusal>
+where
+    F: FnOnce(i64) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<i64>, StoreError>>,
+{
+    let (key, per_minute, unlimited) = match by {
+        Submitter::Student {
+            user_id, per_minute, ..
+        } => {
+            if let Some(check) = deps.db("looking for a running job", running(*user_id)).await? {
+                return Err(Refusal::Busy { check });
+            }
+            (*user_id, *per_minute, *per_minute <= 0)
+        }
+        Submitter::Token { id, per_minute } => (*id, *per_minute, false),
+    };
+    if !unlimited {
+        deps.limiter
+            .take(key, per_minute, Instant::now())
+            .map_err(|retry_after| Refusal::RateLimited { retry_after })?;
+    }
+    Ok(())
 }
 
 /// Deletes a check whose job never reached the queue, unless a worker already has it.

@@ -304,24 +304,8 @@ impl Queue {
 
     /// Tells the bot role how far a submission's grading is (`done` of `total` tests).
     pub async fn publish_progress(&self, submission_id: i64, done: u32, total: u32) -> Result<(), QueueError> {
-        let _: Value = self
-            .client
-            .custom(
-                cmd("XADD", false),
-                vec![
-                    Value::from(self.results.as_str()),
-                    "MAXLEN".into(),
-                    "~".into(),
-                    100_000.into(),
-                    "*".into(),
-                    JobKind::Submission.field().into(),
-                    submission_id.into(),
-                    "progress".into(),
-                    format!("{done}/{total}").into(),
-                ],
-            )
-            .await?;
-        Ok(())
+        self.publish_with(JobKind::Submission, submission_id, Some(format!("{done}/{total}")))
+            .await
     }
 
     /// Tells the bot role a submission is graded.
@@ -330,21 +314,25 @@ impl Queue {
     }
 
     async fn publish(&self, kind: JobKind, id: i64) -> Result<(), QueueError> {
-        let _: Value = self
-            .client
-            .custom(
-                cmd("XADD", false),
-                vec![
-                    Value::from(self.results.as_str()),
-                    "MAXLEN".into(),
-                    "~".into(),
-                    100_000.into(),
-                    "*".into(),
-                    kind.field().into(),
-                    id.into(),
-                ],
-            )
-            .await?;
+        self.publish_with(kind, id, None).await
+    }
+
+    /// An event on the results stream (capped at about 100,000 entries).
+    async fn publish_with(&self, kind: JobKind, id: i64, progress: Option<String>) -> Result<(), QueueError> {
+        let mut args = vec![
+            Value::from(self.results.as_str()),
+            "MAXLEN".into(),
+            "~".into(),
+            100_000.into(),
+            "*".into(),
+            kind.field().into(),
+            id.into(),
+        ];
+        if let Some(p) = progress {
+            args.push("progress".into());
+            args.push(p.into());
+        }
+        let _: Value = self.client.custom(cmd("XADD", false), args).await?;
         Ok(())
     }
 

@@ -29,11 +29,6 @@ use warp::Reply;
 
 /// The longest `?wait=` a client may ask for, in seconds.
 pub const MAX_WAIT_SECONDS: u64 = 60;
-/// How often a long poll re-reads the row when no notification came. Only a safety net: the
-/// check's own notification wakes the poll, and so does every (re)connection of the LISTEN
-/// connection and a lagging subscriber, so what is left is a notification lost on a connection
-/// not yet known to be dead; each re-read is a statement per waiting client.
-const POLL_INTERVAL: Duration = Duration::from_secs(5);
 
 /// The largest request body accepted: at least 256 KiB, and always room for a source and a
 /// stdin at their limits even when JSON escaping doubles them, so the body cap never refuses a
@@ -276,18 +271,7 @@ async fn try_fetch(
         }
         // The pool connection is released between polls, so waiting clients hold none.
         // Woken by the check's own notification; a slow poll stays as the safety net.
-        let until = tokio::time::Instant::now() + POLL_INTERVAL.min(deadline - now);
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep_until(until) => break,
-                _ = ctx.shutdown.cancelled() => break,
-                got = done.recv() => match got {
-                    Ok(crate::store::listen::Notice::Payload(p)) if p == id.to_string() => break,
-                    Ok(crate::store::listen::Notice::Reconnected) | Err(_) => break,
-                    Ok(_) => {}
-                },
-            }
-        }
+        super::ctx::wait_for_notice(&mut done, &ctx.shutdown, id, deadline).await;
     }
 }
 

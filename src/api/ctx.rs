@@ -46,3 +46,31 @@ where
         })
     }))
 }
+
+/// How often a long poll re-reads its row when no notification came (a lost notification, a
+/// LISTEN connection being re-established).
+pub(super) const POLL_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Waits until row `id`'s notification arrives on `done`, the poll interval (capped by
+/// `deadline`) passes, or the server shuts down — whichever is first. The pool connection is
+/// released meanwhile, so waiting clients hold none.
+pub(super) async fn wait_for_notice(
+    done: &mut tokio::sync::broadcast::Receiver<crate::store::listen::Notice>,
+    shutdown: &CancellationToken,
+    id: i64,
+    deadline: std::time::Instant,
+) {
+    let left = deadline.saturating_duration_since(std::time::Instant::now());
+    let until = tokio::time::Instant::now() + POLL_INTERVAL.min(left);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(until) => return,
+            _ = shutdown.cancelled() => return,
+            got = done.recv() => match got {
+                Ok(crate::store::listen::Notice::Payload(p)) if p == id.to_string() => return,
+                Ok(crate::store::listen::Notice::Reconnected) | Err(_) => return,
+                Ok(_) => {}
+            },
+        }
+    }
+}

@@ -18,13 +18,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use warp::http::{header, HeaderMap, HeaderValue, StatusCode};
 use warp::reply::Response;
 use warp::Reply;
-
-/// How often a long poll re-reads the row when no notification came.
-const POLL_INTERVAL: Duration = Duration::from_secs(5);
 
 async fn db<T>(what: &str, step: impl Future<Output = Result<T, StoreError>>) -> Result<T, Problem> {
     match tokio::time::timeout(DB_TIMEOUT, step).await {
@@ -309,17 +306,6 @@ async fn try_fetch(
         if row.status == "done" || now >= deadline || ctx.shutdown.is_cancelled() {
             return Ok(warp::reply::json(&view(&row)).into_response());
         }
-        let until = tokio::time::Instant::now() + POLL_INTERVAL.min(deadline - now);
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep_until(until) => break,
-                _ = ctx.shutdown.cancelled() => break,
-                got = done.recv() => match got {
-                    Ok(crate::store::listen::Notice::Payload(p)) if p == id.to_string() => break,
-                    Ok(crate::store::listen::Notice::Reconnected) | Err(_) => break,
-                    Ok(_) => {}
-                },
-            }
-        }
+        super::ctx::wait_for_notice(&mut done, &ctx.shutdown, id, deadline).await;
     }
 }
