@@ -8,7 +8,7 @@
 //! `SECRET_KEY` signs the session cookie and the login form's token (`signing`).
 //!
 //! One module per page area (users, access, checks, registry, content, broadcasts, accounts,
-//! analytics), `routes` maps URLs to them, `page` is what they share. Their queries live in
+//! analytics, tasks and their tests, submissions), `routes` maps URLs to them, `page` is what they share. Their queries live in
 //! `store/`; read-only pages read through `AdminState::reader` (the replica, when set).
 
 mod access;
@@ -25,6 +25,9 @@ mod request;
 mod routes;
 mod signing;
 mod state;
+mod submissions;
+mod task_tests;
+mod tasks;
 mod users;
 
 use crate::store::admins::{self, Session};
