@@ -9,7 +9,8 @@ mod panel;
 use panel::Panel;
 
 const PY: &str = "a, b = map(int, input().split())\nprint(a + b)\n";
-const CPP: &str = "#include <iostream>\nint main() { long long a, b; std::cin >> a >> b; std::cout << a + b << \"\\n\"; }\n";
+const CPP: &str =
+    "#include <iostream>\nint main() { long long a, b; std::cin >> a >> b; std::cout << a + b << \"\\n\"; }\n";
 
 fn task_form<'a>(slug: &'a str, statement: &'a str, python: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -51,28 +52,42 @@ async fn a_task_is_written_tested_validated_and_published() {
     assert_eq!(p.location, format!("/admin/tasks/{id}"));
     let env = &panel.env;
     assert_eq!(
-        env.psql("SELECT languages::text, checker, from_catalogue, published, hints::text FROM tasks WHERE slug = 'sum-ab'"),
+        env.psql(
+            "SELECT languages::text, checker, from_catalogue, published, hints::text FROM tasks WHERE slug = 'sum-ab'"
+        ),
         "{python,cpp}|tokens|f|f|[{\"en\": \"Read two numbers\", \"ru\": \"Прочитайте два числа\"}]"
     );
     let list = panel.b.get("/admin/tasks").await;
-    assert!(list.body.contains("sum-ab") && list.body.contains("/admin/tasks"), "{}", list.body);
+    assert!(
+        list.body.contains("sum-ab") && list.body.contains("/admin/tasks"),
+        "{}",
+        list.body
+    );
 
     // No tests: not published.
     let base = format!("/admin/tasks/{id}");
     let p = panel.post(&format!("{base}/publish"), &[]).await;
     assert_eq!(p.status, 422);
     assert!(p.body.contains("без тестов"), "{}", p.body);
-    assert_eq!(panel.env.psql(&format!("SELECT published FROM tasks WHERE id = {id}")), "f");
+    assert_eq!(
+        panel.env.psql(&format!("SELECT published FROM tasks WHERE id = {id}")),
+        "f"
+    );
 
     // Tests: added; an oversized expected output refused.
     for (stdin, expected, hidden) in [("1 2\n", "3\n", ""), ("40 2\n", "42\n", "1"), ("-5 5\n", "0\n", "")] {
         let p = panel
-            .post(&format!("{base}/tests"), &[("stdin", stdin), ("expected", expected), ("hidden", hidden)])
+            .post(
+                &format!("{base}/tests"),
+                &[("stdin", stdin), ("expected", expected), ("hidden", hidden)],
+            )
             .await;
         assert_eq!(p.status, 303, "{}", p.body);
     }
     let huge = "9".repeat(64 * 1024 + 1);
-    let p = panel.post(&format!("{base}/tests"), &[("stdin", "1 1"), ("expected", &huge)]).await;
+    let p = panel
+        .post(&format!("{base}/tests"), &[("stdin", "1 1"), ("expected", &huge)])
+        .await;
     assert_eq!(p.status, 422);
     let tests = |panel: &Panel| {
         panel.env.psql(&format!(
@@ -81,11 +96,15 @@ async fn a_task_is_written_tested_validated_and_published() {
     };
     assert_eq!(tests(&panel), "1:3:f,2:42:t,3:0:f");
     // Reorder, hide, delete.
-    let t3 = panel.env.psql(&format!("SELECT id FROM task_tests WHERE task_id = {id} AND position = 3"));
+    let t3 = panel.env.psql(&format!(
+        "SELECT id FROM task_tests WHERE task_id = {id} AND position = 3"
+    ));
     assert_eq!(panel.post(&format!("{base}/tests/{t3}/up"), &[]).await.status, 303);
     assert_eq!(tests(&panel), "1:3:f,2:0:f,3:42:t");
     assert_eq!(panel.post(&format!("{base}/tests/{t3}/hide"), &[]).await.status, 303);
-    let t1 = panel.env.psql(&format!("SELECT id FROM task_tests WHERE task_id = {id} AND position = 1"));
+    let t1 = panel.env.psql(&format!(
+        "SELECT id FROM task_tests WHERE task_id = {id} AND position = 1"
+    ));
     assert_eq!(panel.post(&format!("{base}/tests/{t1}/delete"), &[]).await.status, 303);
     assert_eq!(tests(&panel), "1:0:t,2:42:t");
 
@@ -97,14 +116,23 @@ async fn a_task_is_written_tested_validated_and_published() {
     // Validation in the real sandbox: both references pass every test.
     let p = panel.post(&format!("{base}/validate"), &[]).await;
     assert_eq!(p.status, 200, "{}", p.body);
-    assert!(p.body.contains("ref-python") && p.body.contains("ref-cpp"), "{}", p.body);
+    assert!(
+        p.body.contains("ref-python") && p.body.contains("ref-cpp"),
+        "{}",
+        p.body
+    );
     assert!(p.body.contains("accepted (2/2)"), "{}", p.body);
     assert_eq!(
-        panel.env.psql(&format!("SELECT validated_at IS NOT NULL FROM tasks WHERE id = {id}")),
+        panel
+            .env
+            .psql(&format!("SELECT validated_at IS NOT NULL FROM tasks WHERE id = {id}")),
         "t"
     );
     assert_eq!(panel.post(&format!("{base}/publish"), &[]).await.status, 303);
-    assert_eq!(panel.env.psql(&format!("SELECT published FROM tasks WHERE id = {id}")), "t");
+    assert_eq!(
+        panel.env.psql(&format!("SELECT published FROM tasks WHERE id = {id}")),
+        "t"
+    );
 
     // A wrong reference: saving it clears the validation; checking it fails; it cannot be
     // published again once unpublished.
@@ -114,14 +142,18 @@ async fn a_task_is_written_tested_validated_and_published() {
         .await;
     assert_eq!(p.status, 303, "{}", p.body);
     assert_eq!(
-        panel.env.psql(&format!("SELECT validated_at IS NULL, from_catalogue FROM tasks WHERE id = {id}")),
+        panel.env.psql(&format!(
+            "SELECT validated_at IS NULL, from_catalogue FROM tasks WHERE id = {id}"
+        )),
         "t|f"
     );
     let p = panel.post(&format!("{base}/validate"), &[]).await;
     assert_eq!(p.status, 200);
     assert!(p.body.contains("wrong_answer"), "{}", p.body);
     assert_eq!(
-        panel.env.psql(&format!("SELECT validated_at IS NULL FROM tasks WHERE id = {id}")),
+        panel
+            .env
+            .psql(&format!("SELECT validated_at IS NULL FROM tasks WHERE id = {id}")),
         "t"
     );
     assert_eq!(panel.post(&format!("{base}/unpublish"), &[]).await.status, 303);
@@ -136,9 +168,9 @@ async fn a_task_is_written_tested_validated_and_published() {
     );
 
     // Every change is in the audit log.
-    let actions = panel.env.psql(
-        "SELECT string_agg(DISTINCT action, ',' ORDER BY action) FROM audit_log WHERE action LIKE 'task.%'",
-    );
+    let actions = panel
+        .env
+        .psql("SELECT string_agg(DISTINCT action, ',' ORDER BY action) FROM audit_log WHERE action LIKE 'task.%'");
     assert_eq!(
         actions,
         "task.create,task.duplicate,task.publish,task.test_add,task.test_delete,task.test_hide,task.test_up,task.unpublish,task.update,task.validate"
@@ -158,10 +190,16 @@ async fn submissions_are_listed_counted_and_exported() {
            ({id}, 'done', 501, 'python', 'print(a+b)', 'accepted', 3, 3, '{ok}', '2026-05-01 10:02'),
            ({id}, 'done', 502, 'cpp', 'int main(){{}}', 'wrong_answer', 1, 3, '{wrong}', '2026-05-02 09:00')"
     ));
-    let p = panel.b.get("/admin/submissions?task=sum-of-two&verdict=wrong_answer").await;
+    let p = panel
+        .b
+        .get("/admin/submissions?task=sum-of-two&verdict=wrong_answer")
+        .await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert_eq!(p.body.matches("/admin/submissions/").count(), 3, "{}", p.body);
-    let p = panel.b.get("/admin/submissions?user=502&from=2026-05-02&to=2026-05-02").await;
+    let p = panel
+        .b
+        .get("/admin/submissions?user=502&from=2026-05-02&to=2026-05-02")
+        .await;
     assert_eq!(p.body.matches("/admin/submissions/").count(), 1, "{}", p.body);
     let first = panel.env.psql("SELECT min(id) FROM submissions");
     let p = panel.b.get(&format!("/admin/submissions/{first}")).await;

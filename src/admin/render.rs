@@ -34,7 +34,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("analytics", include_str!("../../templates/admin/analytics.hbs")),
     ("tasks", include_str!("../../templates/admin/tasks.hbs")),
     ("task", include_str!("../../templates/admin/tasks_task.hbs")),
-    ("submissions", include_str!("../../templates/admin/tasks_submissions.hbs")),
+    (
+        "submissions",
+        include_str!("../../templates/admin/tasks_submissions.hbs"),
+    ),
     ("submission", include_str!("../../templates/admin/tasks_submission.hbs")),
     ("progress", include_str!("../../templates/admin/tasks_progress.hbs")),
     ("error", include_str!("../../templates/admin/error.hbs")),

@@ -3,7 +3,9 @@
 use super::page::{forbidden, not_found};
 use super::request::{Req, R};
 use super::state::AdminState;
-use super::{access, accounts, analytics, broadcasts, checks, content, registry, submissions, task_tests, tasks, users};
+use super::{
+    access, accounts, analytics, broadcasts, checks, content, registry, submissions, task_tests, tasks, users,
+};
 use crate::store::admins::Session;
 use warp::http::Method;
 

@@ -3,9 +3,9 @@
 
 use super::render::Templates;
 use super::signing::Signer;
-use crate::store::replica::Reader;
 use crate::config::SandboxConfig;
 use crate::sandbox::Sandbox;
+use crate::store::replica::Reader;
 use crate::store::Store;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};

@@ -90,7 +90,13 @@ pub async fn detail(state: &AdminState, s: &Session, id: &str) -> R {
     let Some(sub) = task_store::submission(&c, id).await? else {
         return Ok(not_found(state, s));
     };
-    let l = layout(&c, s, "submissions", format!("{} #{id}", tr(s, "admin.submissions.one"))).await?;
+    let l = layout(
+        &c,
+        s,
+        "submissions",
+        format!("{} #{id}", tr(s, "admin.submissions.one")),
+    )
+    .await?;
     let result = sub.result.unwrap_or_default();
     let data = DetailPage {
         id,

@@ -43,7 +43,17 @@ pub(super) async fn add(state: &AdminState, req: &Req, s: &Session, task: &Task)
     let mut c = state.store.client().await?;
     task_admin::add_tests(&mut c, task.id, &[(stdin.clone(), expected.clone(), hidden)]).await?;
     let after = json!({"stdin": stdin, "expected": expected, "hidden": hidden});
-    admins::audit(&c, &s.admin, "task.test_add", "task", &task.id.to_string(), None, Some(after), &req.ip).await?;
+    admins::audit(
+        &c,
+        &s.admin,
+        "task.test_add",
+        "task",
+        &task.id.to_string(),
+        None,
+        Some(after),
+        &req.ip,
+    )
+    .await?;
     Ok(redirect(&format!("/admin/tasks/{}#tests", task.id)))
 }
 

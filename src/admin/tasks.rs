@@ -26,7 +26,14 @@ pub async fn list(state: &AdminState, s: &Session) -> R {
     let c = state.reader.client().await?;
     let tasks = task_admin::list(&c).await?;
     let l = layout(&c, s, "tasks", tr(s, "admin.nav.tasks")).await?;
-    Ok(render_status(state, s, "tasks", &l, &ListPage { tasks }, StatusCode::OK))
+    Ok(render_status(
+        state,
+        s,
+        "tasks",
+        &l,
+        &ListPage { tasks },
+        StatusCode::OK,
+    ))
 }
 
 /// The form as typed: every field a string, so a mistake comes back exactly as it was.
@@ -143,7 +150,11 @@ impl TaskForm {
             .collect();
         for l in &languages {
             if !LANGUAGES.contains(&l.as_str()) {
-                errors.push(format!("{} {l} ({})", tr(s, "admin.tasks.err_language"), LANGUAGES.join(", ")));
+                errors.push(format!(
+                    "{} {l} ({})",
+                    tr(s, "admin.tasks.err_language"),
+                    LANGUAGES.join(", ")
+                ));
             }
         }
         let checker = Checker::parse(&self.checker);
@@ -157,7 +168,13 @@ impl TaskForm {
         if epsilon.is_none() {
             errors.push(tr(s, "admin.tasks.err_epsilon"));
         }
-        let lines = |t: &str| t.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect::<Vec<_>>();
+        let lines = |t: &str| {
+            t.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect::<Vec<_>>()
+        };
         let (ru, en) = (lines(&self.hints_ru), lines(&self.hints_en));
         if ru.len() != en.len() {
             errors.push(tr(s, "admin.tasks.err_hints"));
@@ -292,12 +309,32 @@ pub async fn save(state: &AdminState, req: &Req, s: &Session, id: Option<&str>) 
     form.published = base.published;
     let task = match form.to_task(s, &base) {
         Ok(t) => t,
-        Err(errors) => return page(state, s, form, Extras { errors, ..Default::default() }).await,
+        Err(errors) => {
+            return page(
+                state,
+                s,
+                form,
+                Extras {
+                    errors,
+                    ..Default::default()
+                },
+            )
+            .await
+        }
     };
     let c = state.store.client().await?;
     if task_admin::slug_taken(&c, &task.slug, before.as_ref().map(|b| b.id)).await? {
         let errors = vec![tr(s, "admin.tasks.err_slug_taken")];
-        return page(state, s, form, Extras { errors, ..Default::default() }).await;
+        return page(
+            state,
+            s,
+            form,
+            Extras {
+                errors,
+                ..Default::default()
+            },
+        )
+        .await;
     }
     let Some(new_id) = task_admin::save(&c, &task).await? else {
         return Ok(not_found(state, s));
@@ -349,16 +386,42 @@ pub async fn act(state: &AdminState, req: &Req, s: &Session, id: &str, action: &
                 return Ok(not_found(state, s));
             };
             let after = serde_json::json!({"copy_of": task.id, "slug": slug});
-            admins::audit(&c, &s.admin, "task.duplicate", "task", &new.to_string(), None, Some(after), &req.ip)
-                .await?;
+            admins::audit(
+                &c,
+                &s.admin,
+                "task.duplicate",
+                "task",
+                &new.to_string(),
+                None,
+                Some(after),
+                &req.ip,
+            )
+            .await?;
             return Ok(redirect(&format!("/admin/tasks/{new}")));
         }
         "tests" => return super::task_tests::add(state, req, s, &task).await,
         "validate" => return super::task_tests::validate(state, req, s, &task).await,
-        _ => return Ok(message(state, s, "admin.not_found", "/admin/tasks", StatusCode::NOT_FOUND)),
+        _ => {
+            return Ok(message(
+                state,
+                s,
+                "admin.not_found",
+                "/admin/tasks",
+                StatusCode::NOT_FOUND,
+            ))
+        }
     };
     let before = serde_json::json!({"published": task.published});
-    admins::audit(&c, &s.admin, audit_action, "task", &task.id.to_string(), Some(before), Some(after), &req.ip)
-        .await?;
+    admins::audit(
+        &c,
+        &s.admin,
+        audit_action,
+        "task",
+        &task.id.to_string(),
+        Some(before),
+        Some(after),
+        &req.ip,
+    )
+    .await?;
     Ok(redirect(&format!("/admin/tasks/{}", task.id)))
 }

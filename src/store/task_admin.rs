@@ -51,20 +51,20 @@ pub async fn list(c: &Client) -> Result<Vec<TaskRow>, StoreError> {
 }
 
 pub async fn is_validated(c: &Client, id: i64) -> Result<bool, StoreError> {
-    Ok(c
-        .query_opt("SELECT validated_at IS NOT NULL FROM tasks WHERE id = $1", &[&id])
-        .await?
-        .is_some_and(|r| r.get(0)))
+    Ok(
+        c.query_opt("SELECT validated_at IS NOT NULL FROM tasks WHERE id = $1", &[&id])
+            .await?
+            .is_some_and(|r| r.get(0)),
+    )
 }
 
 pub async fn slug_taken(c: &Client, slug: &str, except: Option<i64>) -> Result<bool, StoreError> {
-    Ok(c
-        .query_opt(
-            "SELECT 1 FROM tasks WHERE slug = $1 AND id IS DISTINCT FROM $2",
-            &[&slug, &except],
-        )
-        .await?
-        .is_some())
+    Ok(c.query_opt(
+        "SELECT 1 FROM tasks WHERE slug = $1 AND id IS DISTINCT FROM $2",
+        &[&slug, &except],
+    )
+    .await?
+    .is_some())
 }
 
 fn json<T: Serialize>(v: &T) -> Result<serde_json::Value, StoreError> {
@@ -83,9 +83,21 @@ pub async fn save(c: &Client, t: &Task) -> Result<Option<i64>, StoreError> {
                                 published, from_catalogue)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, FALSE) RETURNING id",
             &[
-                &t.slug, &t.topic, &t.position, &t.title_ru, &t.title_en, &t.statement_ru, &t.statement_en,
-                &t.languages, &checker, &t.float_epsilon, &t.stop_at_first_failure, &limits, &hints,
-                &solutions, &t.published,
+                &t.slug,
+                &t.topic,
+                &t.position,
+                &t.title_ru,
+                &t.title_en,
+                &t.statement_ru,
+                &t.statement_en,
+                &t.languages,
+                &checker,
+                &t.float_epsilon,
+                &t.stop_at_first_failure,
+                &limits,
+                &hints,
+                &solutions,
+                &t.published,
             ],
         )
         .await?
@@ -99,9 +111,21 @@ pub async fn save(c: &Client, t: &Task) -> Result<Option<i64>, StoreError> {
                     solutions = $15, from_catalogue = FALSE, updated_at = now()
               WHERE id = $1 RETURNING id",
             &[
-                &t.id, &t.slug, &t.topic, &t.position, &t.title_ru, &t.title_en, &t.statement_ru,
-                &t.statement_en, &t.languages, &checker, &t.float_epsilon, &t.stop_at_first_failure, &limits,
-                &hints, &solutions,
+                &t.id,
+                &t.slug,
+                &t.topic,
+                &t.position,
+                &t.title_ru,
+                &t.title_en,
+                &t.statement_ru,
+                &t.statement_en,
+                &t.languages,
+                &checker,
+                &t.float_epsilon,
+                &t.stop_at_first_failure,
+                &limits,
+                &hints,
+                &solutions,
             ],
         )
         .await?
@@ -137,12 +161,11 @@ pub async fn duplicate(c: &mut Client, id: i64, slug: &str) -> Result<Option<i64
 }
 
 pub async fn set_published(c: &Client, id: i64, on: bool) -> Result<bool, StoreError> {
-    Ok(c
-        .execute(
-            "UPDATE tasks SET published = $2, from_catalogue = FALSE, updated_at = now() WHERE id = $1",
-            &[&id, &on],
-        )
-        .await?
+    Ok(c.execute(
+        "UPDATE tasks SET published = $2, from_catalogue = FALSE, updated_at = now() WHERE id = $1",
+        &[&id, &on],
+    )
+    .await?
         == 1)
 }
 
@@ -201,8 +224,11 @@ pub async fn toggle_hidden(c: &Client, task: i64, test: i64) -> Result<bool, Sto
 /// Numbers a task's tests 1, 2, … again in their order. Through negative numbers first: the
 /// `(task_id, position)` uniqueness is checked row by row.
 async fn renumber(tx: &deadpool_postgres::Transaction<'_>, task: i64) -> Result<(), StoreError> {
-    tx.execute("UPDATE task_tests SET position = -position WHERE task_id = $1", &[&task])
-        .await?;
+    tx.execute(
+        "UPDATE task_tests SET position = -position WHERE task_id = $1",
+        &[&task],
+    )
+    .await?;
     tx.execute(
         "UPDATE task_tests x SET position = o.n
            FROM (SELECT id, row_number() OVER (ORDER BY -position)::int AS n FROM task_tests WHERE task_id = $1) o
