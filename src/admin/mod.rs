@@ -26,6 +26,7 @@ mod routes;
 mod signing;
 mod state;
 mod submissions;
+mod task_form;
 mod task_tests;
 mod tasks;
 mod users;
