@@ -30,6 +30,7 @@ mod task_form;
 mod task_tests;
 mod tasks;
 mod users;
+mod zip;
 
 use crate::store::admins::{self, Session};
 use request::{constant_time_eq, cookie_header, cookies, plain, with_cookie, COOKIE, LOGIN_COOKIE, R};
