@@ -74,14 +74,19 @@ pub async fn handle(
         );
     }
     let forwarded = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let content_type = forwarded("content-type").unwrap_or_default();
+    let (form, files) = if method != Method::POST {
+        (Vec::new(), Vec::new())
+    } else if content_type.starts_with("multipart/form-data") {
+        request::multipart(body, &content_type)
+    } else {
+        (serde_urlencoded::from_bytes(body).unwrap_or_default(), Vec::new())
+    };
     let req = Req {
         path: tail.trim_matches('/').to_string(),
         query,
-        form: if method == Method::POST {
-            serde_urlencoded::from_bytes(body).unwrap_or_default()
-        } else {
-            Vec::new()
-        },
+        form,
+        files,
         ip: forwarded("x-forwarded-for")
             .and_then(|v| v.split(',').next().map(|s| s.trim().to_string()))
             .or_else(|| remote.map(|r| r.ip().to_string()))

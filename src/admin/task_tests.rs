@@ -14,8 +14,10 @@ use crate::store::tasks as task_store;
 use crate::tasks::catalogue::{MAX_EXPECTED_BYTES, MAX_STDIN_BYTES};
 use crate::tasks::grade::{grade, Submission};
 use crate::tasks::{SubmissionVerdict, Task};
+use super::zip;
 use serde::Serialize;
 use serde_json::json;
+use std::collections::BTreeMap;
 
 /// A test's input and expected output from the form, or the message key of what is wrong.
 fn test_data(req: &Req) -> Result<(String, String), &'static str> {
@@ -55,6 +57,73 @@ pub(super) async fn add(state: &AdminState, req: &Req, s: &Session, task: &Task)
     )
     .await?;
     Ok(redirect(&format!("/admin/tasks/{}#tests", task.id)))
+}
+
+/// POST `/admin/tasks/{id}/import`: appends the tests of a zip of `N.in`/`N.out` pairs (a
+/// missing `N.in` is an empty input), all or none.
+pub(super) async fn import(state: &AdminState, req: &Req, s: &Session, task: &Task) -> R {
+    let tests = match zip_tests(req, s) {
+        Ok(t) => t,
+        Err(errors) => return page(state, s, TaskForm::of(task), Extras { errors, ..Default::default() }).await,
+    };
+    let hidden = req.f("hidden") == "1";
+    let rows: Vec<_> = tests.iter().map(|(_, i, o)| (i.clone(), o.clone(), hidden)).collect();
+    let mut c = state.store.client().await?;
+    task_admin::add_tests(&mut c, task.id, &rows).await?;
+    let numbers: Vec<u32> = tests.iter().map(|(n, _, _)| *n).collect();
+    let after = json!({"imported": numbers, "hidden": hidden});
+    admins::audit(&c, &s.admin, "task.test_import", "task", &task.id.to_string(), None, Some(after), &req.ip).await?;
+    Ok(redirect(&format!("/admin/tasks/{}#tests", task.id)))
+}
+
+/// The uploaded archive's tests in number order, or every problem with it.
+fn zip_tests(req: &Req, s: &Session) -> Result<Vec<(u32, String, String)>, Vec<String>> {
+    let Some(file) = req.files.iter().find(|f| f.field == "zip" && !f.data.is_empty()) else {
+        return Err(vec![tr(s, "admin.tasks.err_zip_missing")]);
+    };
+    let entries = zip::entries(&file.data, MAX_EXPECTED_BYTES.max(MAX_STDIN_BYTES))
+        .map_err(|e| vec![format!("{} ({e})", tr(s, "admin.tasks.err_zip_bad"))])?;
+    let mut errors = Vec::new();
+    let mut pairs: BTreeMap<u32, (Option<String>, Option<String>)> = BTreeMap::new();
+    for e in entries {
+        let base = e.name.rsplit('/').next().unwrap_or_default();
+        if e.name.starts_with("__MACOSX/") || base.starts_with('.') {
+            continue; // what archivers add beside the files
+        }
+        let parsed = base
+            .rsplit_once('.')
+            .and_then(|(n, ext)| Some((n.parse::<u32>().ok().filter(|n| *n > 0)?, ext)))
+            .filter(|(_, ext)| *ext == "in" || *ext == "out");
+        let Some((n, ext)) = parsed else {
+            errors.push(format!("{}: {}", tr(s, "admin.tasks.err_zip_name"), e.name));
+            continue;
+        };
+        let Some(text) = String::from_utf8(e.data).ok().filter(|t| !t.contains('\0')) else {
+            errors.push(format!("{}: {}", tr(s, "admin.tasks.err_zip_binary"), e.name));
+            continue;
+        };
+        let text = text.replace("\r\n", "\n");
+        let slot = pairs.entry(n).or_default();
+        let place = if ext == "in" { &mut slot.0 } else { &mut slot.1 };
+        if place.replace(text).is_some() {
+            errors.push(format!("{}: {}", tr(s, "admin.tasks.err_zip_twice"), e.name));
+        }
+    }
+    let mut tests = Vec::new();
+    for (n, (input, output)) in pairs {
+        match (input, output) {
+            (Some(i), Some(o)) if !o.trim().is_empty() => tests.push((n, i, o)),
+            _ => errors.push(format!("{}: {n}.in / {n}.out", tr(s, "admin.tasks.err_zip_unpaired"))),
+        }
+    }
+    if tests.is_empty() && errors.is_empty() {
+        errors.push(tr(s, "admin.tasks.err_zip_empty"));
+    }
+    if errors.is_empty() {
+        Ok(tests)
+    } else {
+        Err(errors)
+    }
 }
 
 /// POST `/admin/tasks/{id}/tests/{test}/{save|delete|up|down|hide}`.

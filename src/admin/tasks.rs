@@ -231,6 +231,7 @@ pub async fn act(state: &AdminState, req: &Req, s: &Session, id: &str, action: &
             return Ok(redirect(&format!("/admin/tasks/{new}")));
         }
         "tests" => return super::task_tests::add(state, req, s, &task).await,
+        "import" => return super::task_tests::import(state, req, s, &task).await,
         "validate" => return super::task_tests::validate(state, req, s, &task).await,
         _ => {
             return Ok(message(
