@@ -230,3 +230,120 @@ async fn submissions_are_listed_counted_and_exported() {
         lines[4]
     );
 }
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+/// A zip archive of `files`, stored (not compressed).
+fn zip(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let (mut out, mut central) = (Vec::new(), Vec::new());
+    for (name, data) in files {
+        let offset = out.len() as u32;
+        let (crc, size, n) = (crc32(data), data.len() as u32, name.len() as u16);
+        out.extend_from_slice(&[0x50, 0x4b, 0x03, 0x04, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        for v in [crc, size, size] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&n.to_le_bytes());
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(data);
+        central.extend_from_slice(&[0x50, 0x4b, 0x01, 0x02, 20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        for v in [crc, size, size] {
+            central.extend_from_slice(&v.to_le_bytes());
+        }
+        central.extend_from_slice(&n.to_le_bytes());
+        central.extend_from_slice(&[0; 12]);
+        central.extend_from_slice(&offset.to_le_bytes());
+        central.extend_from_slice(name.as_bytes());
+    }
+    let (at, len, count) = (out.len() as u32, central.len() as u32, files.len() as u16);
+    out.extend_from_slice(&central);
+    out.extend_from_slice(&[0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0]);
+    out.extend_from_slice(&count.to_le_bytes());
+    out.extend_from_slice(&count.to_le_bytes());
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&at.to_le_bytes());
+    out.extend_from_slice(&[0, 0]);
+    out
+}
+
+/// A multipart form with the CSRF token, `hidden`, and the archive.
+fn upload(csrf: &str, archive: &[u8]) -> Vec<u8> {
+    let mut b = Vec::new();
+    for (k, v) in [("csrf_token", csrf), ("hidden", "1")] {
+        b.extend_from_slice(format!("--XyZ\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+    }
+    b.extend_from_slice(
+        b"--XyZ\r\nContent-Disposition: form-data; name=\"zip\"; filename=\"tests.zip\"\r\nContent-Type: application/zip\r\n\r\n",
+    );
+    b.extend_from_slice(archive);
+    b.extend_from_slice(b"\r\n--XyZ--\r\n");
+    b
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tests_are_imported_from_a_zip_all_or_none() {
+    let mut panel = Panel::start("adm_tzip").await;
+    let p = panel
+        .post("/admin/tasks/new", &task_form("zip-sum", "Выведите <b>a + b</b>.", PY))
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let id = panel.env.psql("SELECT id FROM tasks WHERE slug = 'zip-sum'");
+    let url = format!("/admin/tasks/{id}/import");
+    let ct = "multipart/form-data; boundary=XyZ";
+    let count = |panel: &Panel| panel.env.psql(&format!("SELECT count(*) FROM task_tests WHERE task_id = {id}"));
+    let csrf = panel.csrf.clone();
+
+    // Stored entries, out of order, with what a Mac adds beside them.
+    let good = zip(&[
+        ("tests/2.out", b"10\r\n"),
+        ("tests/1.in", b"2 2\n"),
+        ("tests/1.out", b"4\n"),
+        ("tests/2.in", b"5 5\n"),
+        ("__MACOSX/tests/._1.in", b"\x00\x05\x16\x07"),
+    ]);
+    let p = panel.b.post_body(&url, ct, upload(&csrf, &good)).await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert_eq!(
+        panel.env.psql(&format!(
+            "SELECT string_agg(position || '=' || stdin || expected || hidden, '|' ORDER BY position) FROM task_tests WHERE task_id = {id}"
+        )),
+        "1=2 2\n4\ntrue|2=5 5\n10\ntrue"
+    );
+    // Deflated entries (written by Python's zipfile).
+    let deflated = include_bytes!("../../tests/data/tests-deflate.zip");
+    let p = panel.b.post_body(&url, ct, upload(&csrf, deflated)).await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert_eq!(count(&panel), "4");
+
+    // Refused, with nothing saved: an unpaired file, a binary one, a misnamed one, not a zip.
+    let unpaired = zip(&[("1.in", b"1"), ("1.out", b"1"), ("3.in", b"7")]);
+    let p = panel.b.post_body(&url, ct, upload(&csrf, &unpaired)).await;
+    assert_eq!(p.status, 422);
+    assert!(p.body.contains("3.in / 3.out"), "{}", p.body);
+    let binary = zip(&[("1.in", b"\xff\xfe\x00"), ("1.out", b"1"), ("notes.txt", b"hi")]);
+    let p = panel.b.post_body(&url, ct, upload(&csrf, &binary)).await;
+    assert_eq!(p.status, 422);
+    assert!(p.body.contains("не текстовый") && p.body.contains("notes.txt"), "{}", p.body);
+    let p = panel.b.post_body(&url, ct, upload(&csrf, b"PK but not really a zip file")).await;
+    assert_eq!(p.status, 422);
+    assert!(p.body.contains("не читается как zip"), "{}", p.body);
+    assert_eq!(count(&panel), "4");
+    // Without the CSRF token: 403.
+    let p = panel.b.post_body(&url, ct, upload("0".repeat(64).as_str(), &good)).await;
+    assert_eq!(p.status, 403);
+    assert_eq!(count(&panel), "4");
+    assert_eq!(
+        panel.env.psql("SELECT count(*) FROM audit_log WHERE action = 'task.test_import'"),
+        "2"
+    );
+}
