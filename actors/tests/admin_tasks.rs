@@ -236,7 +236,11 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= b as u32;
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -300,7 +304,11 @@ async fn tests_are_imported_from_a_zip_all_or_none() {
     let id = panel.env.psql("SELECT id FROM tasks WHERE slug = 'zip-sum'");
     let url = format!("/admin/tasks/{id}/import");
     let ct = "multipart/form-data; boundary=XyZ";
-    let count = |panel: &Panel| panel.env.psql(&format!("SELECT count(*) FROM task_tests WHERE task_id = {id}"));
+    let count = |panel: &Panel| {
+        panel
+            .env
+            .psql(&format!("SELECT count(*) FROM task_tests WHERE task_id = {id}"))
+    };
     let csrf = panel.csrf.clone();
 
     // Stored entries, out of order, with what a Mac adds beside them.
@@ -333,17 +341,29 @@ async fn tests_are_imported_from_a_zip_all_or_none() {
     let binary = zip(&[("1.in", b"\xff\xfe\x00"), ("1.out", b"1"), ("notes.txt", b"hi")]);
     let p = panel.b.post_body(&url, ct, upload(&csrf, &binary)).await;
     assert_eq!(p.status, 422);
-    assert!(p.body.contains("не текстовый") && p.body.contains("notes.txt"), "{}", p.body);
-    let p = panel.b.post_body(&url, ct, upload(&csrf, b"PK but not really a zip file")).await;
+    assert!(
+        p.body.contains("не текстовый") && p.body.contains("notes.txt"),
+        "{}",
+        p.body
+    );
+    let p = panel
+        .b
+        .post_body(&url, ct, upload(&csrf, b"PK but not really a zip file"))
+        .await;
     assert_eq!(p.status, 422);
     assert!(p.body.contains("не читается как zip"), "{}", p.body);
     assert_eq!(count(&panel), "4");
     // Without the CSRF token: 403.
-    let p = panel.b.post_body(&url, ct, upload("0".repeat(64).as_str(), &good)).await;
+    let p = panel
+        .b
+        .post_body(&url, ct, upload("0".repeat(64).as_str(), &good))
+        .await;
     assert_eq!(p.status, 403);
     assert_eq!(count(&panel), "4");
     assert_eq!(
-        panel.env.psql("SELECT count(*) FROM audit_log WHERE action = 'task.test_import'"),
+        panel
+            .env
+            .psql("SELECT count(*) FROM audit_log WHERE action = 'task.test_import'"),
         "2"
     );
 }

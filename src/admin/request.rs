@@ -56,21 +56,32 @@ pub(super) fn multipart(body: &[u8], content_type: &str) -> (Vec<(String, String
         return (form, files);
     };
     while body.get(at..at + 2) == Some(b"\r\n") {
-        let Some(head_end) = find(body, b"\r\n\r\n", at + 2) else { break };
-        let Some(end) = find(body, delimiter.as_bytes(), head_end + 4) else { break };
+        let Some(head_end) = find(body, b"\r\n\r\n", at + 2) else {
+            break;
+        };
+        let Some(end) = find(body, delimiter.as_bytes(), head_end + 4) else {
+            break;
+        };
         let head = String::from_utf8_lossy(&body[at + 2..head_end]);
         let data = &body[head_end + 4..end];
         let param = |name: &str| {
             head.lines()
                 .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))
                 .and_then(|l| {
-                    l.split(';')
-                        .find_map(|p| p.trim().strip_prefix(&format!("{name}=")).map(|v| v.trim_matches('"').to_string()))
+                    l.split(';').find_map(|p| {
+                        p.trim()
+                            .strip_prefix(&format!("{name}="))
+                            .map(|v| v.trim_matches('"').to_string())
+                    })
                 })
         };
         let field = param("name").unwrap_or_default();
         match param("filename") {
-            Some(filename) => files.push(Upload { field, filename, data: data.to_vec() }),
+            Some(filename) => files.push(Upload {
+                field,
+                filename,
+                data: data.to_vec(),
+            }),
             None => form.push((field, String::from_utf8_lossy(data).into_owned())),
         }
         at = end + delimiter.len();

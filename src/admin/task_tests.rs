@@ -7,6 +7,7 @@ use super::page::{not_found, tr};
 use super::request::{redirect, Req, R};
 use super::state::AdminState;
 use super::tasks::{find, page, refuse, Extras, TaskForm};
+use super::zip;
 use crate::registry::Locale;
 use crate::store::admins::{self, Session};
 use crate::store::task_admin;
@@ -14,7 +15,6 @@ use crate::store::tasks as task_store;
 use crate::tasks::catalogue::{MAX_EXPECTED_BYTES, MAX_STDIN_BYTES};
 use crate::tasks::grade::{grade, Submission};
 use crate::tasks::{SubmissionVerdict, Task};
-use super::zip;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -64,7 +64,18 @@ pub(super) async fn add(state: &AdminState, req: &Req, s: &Session, task: &Task)
 pub(super) async fn import(state: &AdminState, req: &Req, s: &Session, task: &Task) -> R {
     let tests = match zip_tests(req, s) {
         Ok(t) => t,
-        Err(errors) => return page(state, s, TaskForm::of(task), Extras { errors, ..Default::default() }).await,
+        Err(errors) => {
+            return page(
+                state,
+                s,
+                TaskForm::of(task),
+                Extras {
+                    errors,
+                    ..Default::default()
+                },
+            )
+            .await
+        }
     };
     let hidden = req.f("hidden") == "1";
     let rows: Vec<_> = tests.iter().map(|(_, i, o)| (i.clone(), o.clone(), hidden)).collect();
@@ -72,7 +83,17 @@ pub(super) async fn import(state: &AdminState, req: &Req, s: &Session, task: &Ta
     task_admin::add_tests(&mut c, task.id, &rows).await?;
     let numbers: Vec<u32> = tests.iter().map(|(n, _, _)| *n).collect();
     let after = json!({"imported": numbers, "hidden": hidden});
-    admins::audit(&c, &s.admin, "task.test_import", "task", &task.id.to_string(), None, Some(after), &req.ip).await?;
+    admins::audit(
+        &c,
+        &s.admin,
+        "task.test_import",
+        "task",
+        &task.id.to_string(),
+        None,
+        Some(after),
+        &req.ip,
+    )
+    .await?;
     Ok(redirect(&format!("/admin/tasks/{}#tests", task.id)))
 }
 

@@ -40,7 +40,11 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= b as u32;
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -169,17 +173,26 @@ impl Huffman {
 const LBASE: [usize; 29] = [
     3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258,
 ];
-const LEXT: [u32; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
+const LEXT: [u32; 29] = [
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
+];
 const DBASE: [usize; 30] = [
     1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145,
     8193, 12289, 16385, 24577,
 ];
-const DEXT: [u32; 30] = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
+const DEXT: [u32; 30] = [
+    0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13,
+];
 const ORDER: [usize; 19] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
 
 /// Raw deflate data (no zlib header), at most `limit` bytes out.
 pub fn inflate(data: &[u8], limit: usize) -> Result<Vec<u8>, ZipError> {
-    let mut bits = Bits { data, pos: 0, buf: 0, n: 0 };
+    let mut bits = Bits {
+        data,
+        pos: 0,
+        buf: 0,
+        n: 0,
+    };
     let mut out: Vec<u8> = Vec::new();
     loop {
         let last = bits.need(1)? == 1;
@@ -278,7 +291,10 @@ mod tests {
         assert_eq!(e[0].data, b"1 2\n");
         assert_eq!(e[1].data, "3\n".repeat(2000).as_bytes());
         assert_eq!(entries(deflated, 100).err(), Some(ZipError::TooLarge("1.out".into())));
-        assert_eq!(entries(b"not a zip at all, not at all", 100).err(), Some(ZipError::NotZip));
+        assert_eq!(
+            entries(b"not a zip at all, not at all", 100).err(),
+            Some(ZipError::NotZip)
+        );
         let mut broken = deflated.to_vec();
         // Inside 1.out's deflated data: past its local header (30 bytes) and its name.
         let at = deflated.windows(5).position(|w| w == b"1.out").unwrap() + 5 + 8;
