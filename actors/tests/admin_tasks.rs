@@ -107,6 +107,25 @@ async fn a_task_is_written_tested_validated_and_published() {
     ));
     assert_eq!(panel.post(&format!("{base}/tests/{t1}/delete"), &[]).await.status, 303);
     assert_eq!(tests(&panel), "1:0:t,2:42:t");
+    // Edit a test: a too-long expected output is refused, a good one saved.
+    let t = panel.env.psql(&format!(
+        "SELECT id FROM task_tests WHERE task_id = {id} AND position = 2"
+    ));
+    let p = panel
+        .post(
+            &format!("{base}/tests/{t}/save"),
+            &[("stdin", "40 2"), ("expected", &huge)],
+        )
+        .await;
+    assert_eq!(p.status, 422);
+    let p = panel
+        .post(
+            &format!("{base}/tests/{t}/save"),
+            &[("stdin", "40 3\n"), ("expected", "43\n")],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    assert_eq!(tests(&panel), "1:0:t,2:43:t");
 
     // Not validated yet: not published.
     let p = panel.post(&format!("{base}/publish"), &[]).await;
@@ -173,7 +192,7 @@ async fn a_task_is_written_tested_validated_and_published() {
         .psql("SELECT string_agg(DISTINCT action, ',' ORDER BY action) FROM audit_log WHERE action LIKE 'task.%'");
     assert_eq!(
         actions,
-        "task.create,task.duplicate,task.publish,task.test_add,task.test_delete,task.test_hide,task.test_up,task.unpublish,task.update,task.validate"
+        "task.create,task.duplicate,task.publish,task.test_add,task.test_delete,task.test_hide,task.test_save,task.test_up,task.unpublish,task.update,task.validate"
     );
 }
 

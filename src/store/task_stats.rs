@@ -132,7 +132,7 @@ pub async fn task_stats(c: &Client, task: i64) -> Result<TaskStats, StoreError> 
     let worst = c
         .query_opt(
             "SELECT (x->>'n')::int, count(*) FROM submissions s, jsonb_array_elements(s.result->'tests') x
-              WHERE s.task_id = $1 AND s.status = 'done' AND x->>'verdict' IS DISTINCT FROM 'passed'
+              WHERE s.task_id = $1 AND s.status = 'done' AND x->>'verdict' <> 'passed'
               GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1",
             &[&task],
         )
