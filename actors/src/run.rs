@@ -229,7 +229,8 @@ pub async fn run(config: &Config, roles: HashSet<Role>, mut hooks: Hooks) -> any
             bot.clone().map(crate::bot::notifier),
         )
         .with_replica(config.database_replica_url.expose())
-        .with_secret_key(config.secret_key.clone());
+        .with_secret_key(config.secret_key.clone())
+        .with_sandbox(config.sandbox.clone());
         let api = Arc::new(ServerState {
             webhook,
             playground,

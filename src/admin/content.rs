@@ -10,7 +10,7 @@ use crate::store::settings::{self, Settings};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-const LANGUAGES: [&str; 7] = ["python", "javascript", "c", "cpp", "java", "go", "rust"];
+pub(super) const LANGUAGES: [&str; 7] = ["python", "javascript", "c", "cpp", "java", "go", "rust"];
 
 #[derive(Serialize)]
 struct SettingsPage<'a> {

@@ -8,7 +8,7 @@
 //! `SECRET_KEY` signs the session cookie and the login form's token (`signing`).
 //!
 //! One module per page area (users, access, checks, registry, content, broadcasts, accounts,
-//! analytics), `routes` maps URLs to them, `page` is what they share. Their queries live in
+//! analytics, tasks and their tests, submissions), `routes` maps URLs to them, `page` is what they share. Their queries live in
 //! `store/`; read-only pages read through `AdminState::reader` (the replica, when set).
 
 mod access;
@@ -25,7 +25,12 @@ mod request;
 mod routes;
 mod signing;
 mod state;
+mod submissions;
+mod task_form;
+mod task_tests;
+mod tasks;
 mod users;
+mod zip;
 
 use crate::store::admins::{self, Session};
 use request::{constant_time_eq, cookie_header, cookies, plain, with_cookie, COOKIE, LOGIN_COOKIE, R};
@@ -69,14 +74,19 @@ pub async fn handle(
         );
     }
     let forwarded = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let content_type = forwarded("content-type").unwrap_or_default();
+    let (form, files) = if method != Method::POST {
+        (Vec::new(), Vec::new())
+    } else if content_type.starts_with("multipart/form-data") {
+        request::multipart(body, &content_type)
+    } else {
+        (serde_urlencoded::from_bytes(body).unwrap_or_default(), Vec::new())
+    };
     let req = Req {
         path: tail.trim_matches('/').to_string(),
         query,
-        form: if method == Method::POST {
-            serde_urlencoded::from_bytes(body).unwrap_or_default()
-        } else {
-            Vec::new()
-        },
+        form,
+        files,
         ip: forwarded("x-forwarded-for")
             .and_then(|v| v.split(',').next().map(|s| s.trim().to_string()))
             .or_else(|| remote.map(|r| r.ip().to_string()))

@@ -32,6 +32,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admins", include_str!("../../templates/admin/admins.hbs")),
     ("tokens", include_str!("../../templates/admin/tokens.hbs")),
     ("analytics", include_str!("../../templates/admin/analytics.hbs")),
+    ("tasks", include_str!("../../templates/admin/tasks.hbs")),
+    ("task", include_str!("../../templates/admin/tasks_task.hbs")),
+    (
+        "submissions",
+        include_str!("../../templates/admin/tasks_submissions.hbs"),
+    ),
+    ("submission", include_str!("../../templates/admin/tasks_submission.hbs")),
+    ("progress", include_str!("../../templates/admin/tasks_progress.hbs")),
     ("error", include_str!("../../templates/admin/error.hbs")),
 ];
 

@@ -19,10 +19,74 @@ pub struct Req {
     pub path: String,
     pub query: HashMap<String, String>,
     pub form: Vec<(String, String)>,
+    /// The files of a `multipart/form-data` form (its text fields are in `form`).
+    pub files: Vec<Upload>,
     pub ip: String,
     pub user_agent: String,
     pub https: bool,
     pub(super) cookies: HashMap<String, String>,
+}
+
+/// One uploaded file.
+pub struct Upload {
+    pub field: String,
+    pub filename: String,
+    pub data: Vec<u8>,
+}
+
+/// The text fields and the files of a `multipart/form-data` body (RFC 7578); a malformed body
+/// gives what was read before the fault (then the CSRF check refuses a form without its token).
+pub(super) fn multipart(body: &[u8], content_type: &str) -> (Vec<(String, String)>, Vec<Upload>) {
+    let (mut form, mut files) = (Vec::new(), Vec::new());
+    let Some(boundary) = content_type
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("boundary="))
+        .map(|b| format!("--{}", b.trim_matches('"')))
+    else {
+        return (form, files);
+    };
+    let find = |hay: &[u8], needle: &[u8], from: usize| {
+        hay.get(from..)?
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .map(|p| p + from)
+    };
+    let delimiter = format!("\r\n{boundary}");
+    let Some(mut at) = find(body, boundary.as_bytes(), 0).map(|p| p + boundary.len()) else {
+        return (form, files);
+    };
+    while body.get(at..at + 2) == Some(b"\r\n") {
+        let Some(head_end) = find(body, b"\r\n\r\n", at + 2) else {
+            break;
+        };
+        let Some(end) = find(body, delimiter.as_bytes(), head_end + 4) else {
+            break;
+        };
+        let head = String::from_utf8_lossy(&body[at + 2..head_end]);
+        let data = &body[head_end + 4..end];
+        let param = |name: &str| {
+            head.lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))
+                .and_then(|l| {
+                    l.split(';').find_map(|p| {
+                        p.trim()
+                            .strip_prefix(&format!("{name}="))
+                            .map(|v| v.trim_matches('"').to_string())
+                    })
+                })
+        };
+        let field = param("name").unwrap_or_default();
+        match param("filename") {
+            Some(filename) => files.push(Upload {
+                field,
+                filename,
+                data: data.to_vec(),
+            }),
+            None => form.push((field, String::from_utf8_lossy(data).into_owned())),
+        }
+        at = end + delimiter.len();
+    }
+    (form, files)
 }
 
 impl Req {

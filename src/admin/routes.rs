@@ -3,7 +3,9 @@
 use super::page::{forbidden, not_found};
 use super::request::{Req, R};
 use super::state::AdminState;
-use super::{access, accounts, analytics, broadcasts, checks, content, registry, users};
+use super::{
+    access, accounts, analytics, broadcasts, checks, content, registry, submissions, task_tests, tasks, users,
+};
 use crate::store::admins::Session;
 use warp::http::Method;
 
@@ -58,6 +60,17 @@ pub async fn route(state: &AdminState, req: &Req, s: &Session) -> R {
         (true, ["broadcasts", "new"]) => broadcasts::create(state, req, s).await,
         (false, ["broadcasts", id]) => broadcasts::detail(state, s, id, None).await,
         (true, ["broadcasts", id, action]) => broadcasts::act(state, req, s, id, action).await,
+        (false, ["tasks"]) => tasks::list(state, s).await,
+        (false, ["tasks", "new"]) => tasks::new_form(state, s).await,
+        (true, ["tasks", "new"]) => tasks::save(state, req, s, None).await,
+        (false, ["tasks", id]) => tasks::edit_form(state, s, id).await,
+        (true, ["tasks", id]) => tasks::save(state, req, s, Some(id)).await,
+        (true, ["tasks", id, action]) => tasks::act(state, req, s, id, action).await,
+        (true, ["tasks", id, "tests", test, action]) => task_tests::act(state, req, s, id, test, action).await,
+        (false, ["submissions"]) => submissions::list(state, req, s).await,
+        (false, ["submissions.csv"]) => submissions::csv(state).await,
+        (false, ["submissions", id]) => submissions::detail(state, s, id).await,
+        (false, ["progress"]) => submissions::progress(state, s).await,
         (false, ["password"]) => accounts::password_page(state, s, vec![]).await,
         (true, ["password"]) => accounts::password_save(state, req, s).await,
         (true, ["locale"]) => accounts::set_locale(state, req, s).await,

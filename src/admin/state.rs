@@ -3,6 +3,8 @@
 
 use super::render::Templates;
 use super::signing::Signer;
+use crate::config::SandboxConfig;
+use crate::sandbox::Sandbox;
 use crate::store::replica::Reader;
 use crate::store::Store;
 use std::collections::{HashMap, VecDeque};
@@ -23,6 +25,10 @@ pub struct AdminState {
     pub idle: Duration,
     pub notify: Option<Notifier>,
     limiter: Mutex<HashMap<String, VecDeque<Instant>>>,
+    /// Where task validation runs reference solutions (`None`: validation is unavailable).
+    sandbox_config: Option<SandboxConfig>,
+    /// Connected on the first validation, so a panel that never validates never needs Docker.
+    sandbox: tokio::sync::OnceCell<Arc<Sandbox>>,
 }
 
 /// Failed logins allowed per account and per IP within the window.
@@ -40,6 +46,8 @@ impl AdminState {
             idle: Duration::from_secs(30 * 60),
             notify,
             limiter: Mutex::new(HashMap::new()),
+            sandbox_config: None,
+            sandbox: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -53,6 +61,29 @@ impl AdminState {
     pub fn with_secret_key(mut self, key: crate::Secret) -> AdminState {
         self.signer = Signer::new(key);
         self
+    }
+
+    /// The sandbox task validation grades reference solutions in.
+    pub fn with_sandbox(mut self, config: SandboxConfig) -> AdminState {
+        self.sandbox_config = Some(config);
+        self
+    }
+
+    /// The sandbox, connected on first use; `None` when none is configured or Docker is out of
+    /// reach (a failed connection is retried on the next validation).
+    pub(super) async fn sandbox(&self) -> Option<Arc<Sandbox>> {
+        let config = self.sandbox_config.as_ref()?;
+        let got = self
+            .sandbox
+            .get_or_try_init(|| async { Sandbox::connect(config).await.map(Arc::new) })
+            .await;
+        match got {
+            Ok(s) => Some(s.clone()),
+            Err(e) => {
+                tracing::warn!(error = %e, "the panel cannot reach the sandbox");
+                None
+            }
+        }
     }
 
     pub(super) fn failures(&self, key: &str) -> usize {

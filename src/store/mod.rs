@@ -13,6 +13,8 @@ pub mod listen;
 pub mod replica;
 pub mod settings;
 pub mod stats;
+pub mod task_admin;
+pub mod task_stats;
 pub mod tasks;
 pub mod tokens;
 pub mod user_list;

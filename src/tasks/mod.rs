@@ -83,7 +83,7 @@ impl Task {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct TaskTest {
     pub id: i64,
     /// 1-based, the test's number as the student sees it.

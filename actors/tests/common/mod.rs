@@ -432,6 +432,16 @@ impl Browser {
         self.send(r).await
     }
 
+    /// POSTs a body the caller built (e.g. `multipart/form-data`).
+    pub async fn post_body(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> Page {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body);
+        self.send(r).await
+    }
+
     pub async fn login(&mut self, user: &str, password: &str) -> Page {
         let page = self.get("/admin/login").await;
         let csrf = csrf_of(&page.body);
