@@ -8,7 +8,7 @@
 use super::auth;
 use super::ctx::{BodyStream, Ctx};
 use super::problem::Problem;
-use super::timeouts::{DB_TIMEOUT, QUEUE_TIMEOUT};
+use super::timeouts::DB_TIMEOUT;
 use crate::admission::{self, Refusal};
 use crate::check::{CheckError, InputLimits};
 use crate::registry::Locale;
@@ -123,7 +123,7 @@ pub(super) fn invalid(e: CheckError) -> Problem {
 
 /// Reads the body, refusing it as soon as it passes `limit` (a declared `Content-Length`
 /// is refused before reading anything; a chunked body when it grows past the limit).
-async fn read_body(headers: &HeaderMap, mut body: BodyStream, limit: usize) -> Result<Vec<u8>, Problem> {
+pub(super) async fn read_body(headers: &HeaderMap, mut body: BodyStream, limit: usize) -> Result<Vec<u8>, Problem> {
     let too_large = || {
         Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -185,15 +185,7 @@ async fn try_submit(ctx: &Ctx, headers: &HeaderMap, body: BodyStream) -> Result<
     let token = auth::authenticate(&state.store, headers.get(header::AUTHORIZATION)).await?;
     let body = read_body(headers, body, body_limit(&state.limits)).await?;
     let accepted = validate(&body, &state.languages, &state.limits)?;
-    let deps = admission::Deps {
-        store: &state.store,
-        queue: &state.queue,
-        languages: &state.languages,
-        limits: &state.limits,
-        limiter: &ctx.limiter,
-        queue_timeout: QUEUE_TIMEOUT,
-        db_timeout: DB_TIMEOUT,
-    };
+    let deps = ctx.admission();
     let application = admission::Application {
         language: accepted.language,
         code: accepted.code.into_bytes(),

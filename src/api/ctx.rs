@@ -33,6 +33,21 @@ pub(super) struct Ctx {
     pub(super) submission_done: tokio::sync::broadcast::Sender<crate::store::listen::Notice>,
 }
 
+impl Ctx {
+    /// What admission needs, lent by the API (its own rate limiter, its timeouts).
+    pub(super) fn admission(&self) -> crate::admission::Deps<'_> {
+        crate::admission::Deps {
+            store: &self.state.store,
+            queue: &self.state.queue,
+            languages: &self.state.languages,
+            limits: &self.state.limits,
+            limiter: &self.limiter,
+            queue_timeout: super::timeouts::QUEUE_TIMEOUT,
+            db_timeout: super::timeouts::DB_TIMEOUT,
+        }
+    }
+}
+
 /// Names warp's body stream, whose chunk type is opaque, so the handlers need no generics.
 pub(super) fn body_stream<S, B>(s: S) -> BodyStream
 where

@@ -7,13 +7,12 @@ use super::auth;
 use super::checks::{invalid, parse_wait, refused};
 use super::ctx::{BodyStream, Ctx};
 use super::problem::Problem;
-use super::timeouts::{DB_TIMEOUT, QUEUE_TIMEOUT};
+use super::timeouts::DB_TIMEOUT;
 use crate::admission::{self, Submitter, TaskApplication};
 use crate::registry::Locale;
 use crate::store::tasks::{self as store, SubmissionRow};
 use crate::store::StoreError;
 use crate::tasks::{Task, TestResult};
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::future::Future;
@@ -165,28 +164,10 @@ pub async fn submit(slug: String, ctx: Arc<Ctx>, headers: HeaderMap, body: BodyS
     respond(try_submit(&ctx, &slug, &headers, body).await)
 }
 
-async fn try_submit(ctx: &Ctx, slug: &str, headers: &HeaderMap, mut body: BodyStream) -> Result<Response, Problem> {
+async fn try_submit(ctx: &Ctx, slug: &str, headers: &HeaderMap, body: BodyStream) -> Result<Response, Problem> {
     let state = &ctx.state;
     let token = auth::authenticate(&state.store, headers.get(header::AUTHORIZATION)).await?;
-    let limit = super::checks::body_limit(&state.limits);
-    let mut buf = Vec::new();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|_| {
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "unreadable_body",
-                "the request body could not be read",
-            )
-        })?;
-        if buf.len() + chunk.len() > limit {
-            return Err(Problem::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("the request body is larger than {limit} bytes"),
-            ));
-        }
-        buf.extend_from_slice(&chunk);
-    }
+    let buf = super::checks::read_body(headers, body, super::checks::body_limit(&state.limits)).await?;
     let sub: SubmissionBody = serde_json::from_slice(&buf).map_err(|e| {
         Problem::new(
             StatusCode::BAD_REQUEST,
@@ -204,15 +185,7 @@ async fn try_submit(ctx: &Ctx, slug: &str, headers: &HeaderMap, mut body: BodySt
             )
         })?,
     };
-    let deps = admission::Deps {
-        store: &state.store,
-        queue: &state.queue,
-        languages: &state.languages,
-        limits: &state.limits,
-        limiter: &ctx.limiter,
-        queue_timeout: QUEUE_TIMEOUT,
-        db_timeout: DB_TIMEOUT,
-    };
+    let deps = ctx.admission();
     let application = TaskApplication {
         slug: slug.to_string(),
         language: sub.language,
