@@ -231,10 +231,17 @@ pub fn submission(task: &Task, submission_id: i64, g: &Graded, locale: Locale, a
     }
     let mut buttons = Vec::new();
     if g.verdict != SubmissionVerdict::Accepted && (!task.hints.is_empty() || ai_hints) {
-        buttons.push(vec![(
-            t(locale, "bot.button.hint"),
-            Callback::Hint(submission_id, 0).encode(),
-        )]);
+        // Without an AI, the button says the hints are the teacher's (and how many there are).
+        let label = if ai_hints {
+            t(locale, "bot.button.hint")
+        } else {
+            tf(
+                locale,
+                "bot.button.hint_teacher",
+                &[("count", &task.hints.len().to_string())],
+            )
+        };
+        buttons.push(vec![(label, Callback::Hint(submission_id, 0).encode())]);
     }
     buttons.push(vec![
         (t(locale, "bot.button.resubmit"), Callback::Solve(task.id).encode()),
@@ -319,6 +326,19 @@ mod tests {
         assert!(
             !c.buttons.iter().flatten().any(|(_, d)| d.starts_with("n:")),
             "no hints at all: no button"
+        );
+        let with_hints = Task {
+            hints: vec![crate::tasks::Hint::default(); 2],
+            ..task.clone()
+        };
+        let c = submission(&with_hints, 9, &hidden, Locale::En, false);
+        assert!(
+            c.buttons
+                .iter()
+                .flatten()
+                .any(|(l, d)| d == "n:9:0" && l.contains("teacher") && l.contains('2')),
+            "without AI the button says whose hints: {:?}",
+            c.buttons
         );
         let visible = Graded {
             verdict: SubmissionVerdict::WrongAnswer,
