@@ -276,14 +276,39 @@ pub fn explanation_html(e: &Explanation, locale: Locale) -> String {
             escape(&head(line.trim(), 300, 1).0)
         ));
     }
-    s.push_str(&format!("\n{}", escape(&head(&e.text, 1_500, 30).0)));
+    s.push_str(&format!("\n{}", inline_code(&escape(&head(&e.text, 1_500, 30).0))));
     if let Some(sug) = &e.suggestion {
         s.push_str(&format!("\n🔎 {}", escape(sug)));
     }
     if let Some(h) = e.hint.as_deref().filter(|h| !h.trim().is_empty()) {
-        s.push_str(&format!("\n💡 {}", escape(&head(h, 600, 10).0)));
+        s.push_str(&format!("\n💡 {}", inline_code(&escape(&head(h, 600, 10).0))));
     }
     s
+}
+
+/// The catalogue's Markdown inline code (`` `input()` ``) as Telegram HTML `<code>`, in text
+/// already escaped. A lone backtick stays as it is.
+pub fn inline_code(escaped: &str) -> String {
+    let parts: Vec<&str> = escaped.split('`').collect();
+    if parts.len() < 3 {
+        return escaped.to_string();
+    }
+    let mut out = String::with_capacity(escaped.len() + 16);
+    let pairs = (parts.len() - 1) / 2;
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            // Odd separators open, even ones close, while a closing one follows.
+            out.push_str(if i > pairs * 2 {
+                "`"
+            } else if i % 2 == 1 {
+                "<code>"
+            } else {
+                "</code>"
+            });
+        }
+        out.push_str(part);
+    }
+    out
 }
 
 /// The one verdict-to-emoji table (cards, history, the admin's check log).
@@ -481,6 +506,15 @@ mod tests {
         assert!(c.html.contains(&t(Locale::Ru, "bot.source.registry")));
         assert!(c.buttons.iter().flatten().any(|(_, d)| d == "v:1:1"));
         assert!(c.buttons.iter().flatten().any(|(_, d)| d == "x:1"));
+    }
+
+    #[test]
+    fn inline_code_becomes_code_tags() {
+        assert_eq!(inline_code("call `input()` first"), "call <code>input()</code> first");
+        assert_eq!(inline_code("`a` and `b`"), "<code>a</code> and <code>b</code>");
+        assert_eq!(inline_code("a lone ` stays"), "a lone ` stays");
+        assert_eq!(inline_code("`x` then `"), "<code>x</code> then `");
+        assert_eq!(inline_code("`&lt;b&gt;`"), "<code>&lt;b&gt;</code>");
     }
 
     #[test]
