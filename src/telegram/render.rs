@@ -278,7 +278,10 @@ pub fn explanation_html(e: &Explanation, locale: Locale) -> String {
     }
     s.push_str(&format!("\n{}", inline_code(&escape(&head(&e.text, 1_500, 30).0))));
     if let Some(sug) = &e.suggestion {
-        s.push_str(&format!("\n🔎 {}", escape(sug)));
+        s.push_str(&format!(
+            "\n🔎 {}",
+            tf(locale, "bot.card.suggestion", &[("name", &escape(sug))])
+        ));
     }
     if let Some(h) = e.hint.as_deref().filter(|h| !h.trim().is_empty()) {
         s.push_str(&format!("\n💡 {}", inline_code(&escape(&head(h, 600, 10).0))));
@@ -506,6 +509,18 @@ mod tests {
         assert!(c.html.contains(&t(Locale::Ru, "bot.source.registry")));
         assert!(c.buttons.iter().flatten().any(|(_, d)| d == "v:1:1"));
         assert!(c.buttons.iter().flatten().any(|(_, d)| d == "x:1"));
+    }
+
+    #[test]
+    fn the_languages_own_suggestion_is_shown() {
+        let e = Explanation {
+            title: "x".into(),
+            text: "y".into(),
+            suggestion: Some("count<".into()),
+            ..Default::default()
+        };
+        let html = explanation_html(&e, Locale::En);
+        assert!(html.contains("did you mean <code>count&lt;</code>?"), "{html}");
     }
 
     #[test]
