@@ -768,6 +768,14 @@ async fn the_readme_production_section_works_line_by_line() {
     assert!(stack.containers().is_empty(), "{:?}", stack.containers());
     assert!(
         docker(&["ps", "-aq", "--filter", "label=devmentor.sandbox"]).is_empty(),
-        "sandbox containers left behind after make down-prod"
+        "sandbox containers left behind after make down-prod (name, owner, created, image):\n{}",
+        docker(&[
+            "ps",
+            "-a",
+            "--filter",
+            "label=devmentor.sandbox",
+            "--format",
+            "{{.Names}} {{.Label \"devmentor.owner\"}} {{.CreatedAt}} {{.Image}}",
+        ])
     );
 }

@@ -285,6 +285,9 @@ pub(super) async fn validate(state: &AdminState, req: &Req, s: &Session, task: &
         };
         results.push(r);
     }
+    // The runs' containers are removed in the background: wait for that before answering, so
+    // the panel's process leaves none behind when it stops.
+    sandbox.settle().await;
     let ok = results.iter().all(|r| r.accepted);
     task_store::set_validated(&c, task.id, ok).await?;
     let summary: Vec<_> = results
