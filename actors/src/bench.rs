@@ -211,12 +211,7 @@ pub async fn run(config: &Config, what: BenchCommand) -> anyhow::Result<ExitCode
     }
 
     // Baseline: one fresh container per check, sequential, through the Docker API.
-    let settings = SpecSettings {
-        user: config.sandbox.user.clone(),
-        runtime: config.sandbox.runtime.clone(),
-        max_idle: Duration::from_secs(60),
-        owner: format!("bench-{}", std::process::id()),
-    };
+    let settings = baseline_settings(config);
     let mut baseline = Vec::with_capacity(runs);
     for _ in 0..runs {
         baseline.push(baseline_once(sandbox.docker(), &pack, &settings, code, "", "Hello, world!").await?);
@@ -248,6 +243,17 @@ pub async fn run(config: &Config, what: BenchCommand) -> anyhow::Result<ExitCode
 
 /// A fresh container per check, the way a naive runner does it: create, start, wait, logs,
 /// remove. Same image and limits; the program comes on the command line.
+/// How the baseline's fresh containers are made: the sandbox's user and runtime, owned by this
+/// benchmark.
+pub(crate) fn baseline_settings(config: &Config) -> SpecSettings {
+    SpecSettings {
+        user: config.sandbox.user.clone(),
+        runtime: config.sandbox.runtime.clone(),
+        max_idle: Duration::from_secs(60),
+        owner: format!("bench-{}", std::process::id()),
+    }
+}
+
 pub(crate) async fn baseline_once(
     docker: &bollard::Docker,
     pack: &LanguagePack,
@@ -503,12 +509,7 @@ async fn bench_pipeline(config: &Config, checks: usize, concurrency: usize, json
         .find("python")
         .ok_or_else(|| anyhow::anyhow!("no python pack"))?
         .clone();
-    let settings = SpecSettings {
-        user: config.sandbox.user.clone(),
-        runtime: config.sandbox.runtime.clone(),
-        max_idle: Duration::from_secs(60),
-        owner: format!("bench-{}", std::process::id()),
-    };
+    let settings = baseline_settings(&config);
     let docker = sandbox.docker().clone();
     let base_started = Instant::now();
     let baseline: Vec<anyhow::Result<Duration>> = futures_util::stream::iter(0..checks)

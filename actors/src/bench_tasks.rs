@@ -5,9 +5,8 @@
 //! Docker API (create, start, wait, logs, remove), as a runner without a pool does it.
 //! Prints `{"tests","runs","p50_ms","p95_ms","baseline_p50_ms", …}`.
 
-use crate::bench::{baseline_once, percentile, round};
+use crate::bench::{baseline_once, baseline_settings, percentile, round};
 use devmentor::config::Config;
-use devmentor::sandbox::spec::SpecSettings;
 use devmentor::sandbox::Sandbox;
 use devmentor::tasks::grade::{grade, Submission};
 use devmentor::tasks::{Checker, SubmissionVerdict, Task, TaskTest};
@@ -86,12 +85,7 @@ pub async fn run(
     }
     sandbox.shutdown().await;
 
-    let settings = SpecSettings {
-        user: config.sandbox.user.clone(),
-        runtime: config.sandbox.runtime.clone(),
-        max_idle: Duration::from_secs(60),
-        owner: format!("bench-{}", std::process::id()),
-    };
+    let settings = baseline_settings(config);
     let mut baseline = Vec::with_capacity(runs);
     for _ in 0..runs {
         let t = Instant::now();
