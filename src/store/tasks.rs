@@ -301,18 +301,20 @@ pub async fn submission(client: &Client, id: i64) -> Result<Option<SubmissionRow
 
 /// A worker takes the submission: `None` when it is already done (a duplicate delivery).
 pub async fn start_submission(client: &Client, id: i64, worker: &str) -> Result<Option<SubmissionRow>, StoreError> {
-    let n = client
-        .execute(
-            "UPDATE submissions SET status = 'running', attempts = attempts + 1, worker = $2,
-                    started_at = COALESCE(started_at, now()), updated_at = now()
-              WHERE id = $1 AND status <> 'done'",
+    // One round trip: the guarded UPDATE and the row (with its task's slug) together.
+    let row = client
+        .query_opt(
+            "WITH s AS (UPDATE submissions SET status = 'running', attempts = attempts + 1, worker = $2,
+                        started_at = COALESCE(started_at, now()), updated_at = now()
+                  WHERE id = $1 AND status <> 'done' RETURNING *)
+                 SELECT s.id, s.task_id, t.slug, s.status, s.source, s.language, s.locale, s.code, s.verdict,
+                        s.passed, s.total, s.result, s.token_id, s.user_id, s.chat_id, s.message_id, s.created_at,
+                        s.started_at, s.finished_at, s.delivered_at
+                   FROM s JOIN tasks t ON t.id = s.task_id",
             &[&id, &worker],
         )
         .await?;
-    if n == 0 {
-        return Ok(None);
-    }
-    submission(client, id).await
+    Ok(row.as_ref().map(row_to_submission))
 }
 
 /// Records the graded result, once: true only for the call that finished it.
