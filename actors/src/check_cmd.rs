@@ -9,6 +9,7 @@ use devmentor::check::{run_check, validate_source, CheckError, CheckRequest, Che
 use devmentor::registry::Locale;
 use devmentor::sandbox::{Sandbox, SandboxError, Verdict};
 use devmentor::Config;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -126,14 +127,22 @@ pub async fn run(config: &Config, args: CheckArgs) -> anyhow::Result<ExitCode> {
     match result? {
         Ok(r) => {
             if args.json {
-                println!("{}", serde_json::to_string(&r)?);
+                emit(&(serde_json::to_string(&r)? + "\n"));
             } else {
-                print_human(&r, &args.file);
+                emit(&print_human(&r, &args.file));
             }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => Ok(fail_env(&e)),
     }
+}
+
+/// Writes the command's report to stdout. A reader that closed the pipe early (`| head`) has
+/// what it wanted: that is not an error and never a panic.
+fn emit(text: &str) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
 }
 
 fn fail_input(message: &str) -> ExitCode {
@@ -157,7 +166,8 @@ fn verdict_words(v: Verdict) -> (&'static str, &'static str, &'static str) {
     }
 }
 
-fn print_human(r: &CheckResult, file: &Path) {
+fn print_human(r: &CheckResult, file: &Path) -> String {
+    let mut out = String::new();
     let color = term::stdout_is_tty();
     let (mark, words, code) = verdict_words(r.verdict);
     let mut status = format!("{mark} {words}");
@@ -167,26 +177,26 @@ fn print_human(r: &CheckResult, file: &Path) {
         _ => {}
     }
     status.push_str(&format!(" · {} ms", r.duration_ms));
-    println!(
+    let _ = writeln!(out, 
         "{}",
         paint(term::DIM, &format!("{} · {}", r.language, file.display()), color)
     );
-    println!("{}", paint(&format!("{};{code}", term::BOLD), &status, color));
+    let _ = writeln!(out, "{}", paint(&format!("{};{code}", term::BOLD), &status, color));
     for (name, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
         if text.is_empty() {
             continue;
         }
-        println!("{}", paint(term::CYAN, &format!("── {name} ──"), color));
-        print!("{text}");
+        let _ = writeln!(out, "{}", paint(term::CYAN, &format!("── {name} ──"), color));
+        let _ = write!(out, "{text}");
         if !text.ends_with('\n') {
-            println!();
+            let _ = writeln!(out);
         }
     }
     if r.stdout.is_empty() && r.stderr.is_empty() {
-        println!("{}", paint(term::DIM, "(no output)", color));
+        let _ = writeln!(out, "{}", paint(term::DIM, "(no output)", color));
     }
     if r.truncated {
-        println!(
+        let _ = writeln!(out, 
             "{}",
             paint(
                 term::YELLOW,
@@ -196,37 +206,39 @@ fn print_human(r: &CheckResult, file: &Path) {
         );
     }
     if let Some(e) = &r.explanation {
-        print_explanation(e, color);
+        print_explanation(&mut out, e, color);
     }
+    out
 }
 
-fn print_explanation(e: &devmentor::analyzer::Explanation, color: bool) {
+fn print_explanation(out: &mut String, e: &devmentor::analyzer::Explanation, color: bool) {
     let source = match e.source.as_str() {
         "registry" => format!("registry: {}", e.slug.as_deref().unwrap_or("")),
         other => other.to_string(),
     };
-    println!();
+    let _ = writeln!(out);
     let title = paint(
         &format!("{};{}", term::BOLD, term::CYAN),
         &format!("💡 {}", e.title),
         color,
     );
-    println!("{title} {}", paint(term::DIM, &format!("({source})"), color));
+    let _ = writeln!(out, "{title} {}", paint(term::DIM, &format!("({source})"), color));
     if let (Some(line), Some(src)) = (e.line, &e.source_line) {
-        println!("{}", paint(term::DIM, &format!("   line {line}: {src}"), color));
+        let _ = writeln!(out, "{}", paint(term::DIM, &format!("   line {line}: {src}"), color));
     }
     if let Some(s) = &e.suggestion {
-        println!("{}", paint(term::DIM, &format!("   suggestion: {s}"), color));
+        let _ = writeln!(out, "{}", paint(term::DIM, &format!("   suggestion: {s}"), color));
     }
-    println!("{}", e.text);
+    let _ = writeln!(out, "{}", e.text);
     if let Some(h) = &e.hint {
-        println!("{} {h}", paint(term::YELLOW, "→", color));
+        let _ = writeln!(out, "{} {h}", paint(term::YELLOW, "→", color));
     }
 }
 
 pub async fn list_languages(config: &Config) -> anyhow::Result<ExitCode> {
     let sandbox = Sandbox::connect(&config.sandbox).await;
     let languages = devmentor::sandbox::Languages::from_config(&config.sandbox)?;
+    let mut out = String::new();
     for pack in languages.iter() {
         // The toolchain's version is the image's own label (set when it was built).
         let (version, image) = match &sandbox {
@@ -241,7 +253,8 @@ pub async fn list_languages(config: &Config) -> anyhow::Result<ExitCode> {
             },
             Err(_) => ("-".into(), "docker unreachable"),
         };
-        println!(
+        let _ = writeln!(
+            out,
             "{:<11} {:<22} .{:<18} {:<28} {:<29} {}",
             pack.name,
             pack.display_name,
@@ -251,5 +264,6 @@ pub async fn list_languages(config: &Config) -> anyhow::Result<ExitCode> {
             version
         );
     }
+    emit(&out);
     Ok(ExitCode::SUCCESS)
 }

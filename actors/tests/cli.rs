@@ -109,6 +109,30 @@ fn the_human_report_says_what_happened() {
     assert!(!s.contains("\x1b["), "no colours when not a terminal");
 }
 
+#[test]
+fn a_reader_that_closes_the_pipe_early_is_not_a_crash() {
+    // `devmentor check prog.py | head -1`: the reader may be gone before the report is written.
+    let file = scratch("many.py", b"for i in range(2000):\n    print(i)\n");
+    for json in [false, true] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_devmentor"));
+        cmd.args(["check", file.to_str().unwrap()])
+            .current_dir(workspace())
+            .env_remove("RUST_LOG")
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if json {
+            cmd.arg("--json");
+        }
+        let mut child = cmd.spawn().unwrap();
+        drop(child.stdout.take()); // the reader is gone before anything is written
+        let out = child.wait_with_output().unwrap();
+        let err = text(&out.stderr);
+        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(out.status.code(), Some(0), "{err}");
+    }
+}
+
 fn assert_refused(args: &[&str], env: &[(&str, &str)], status: i32, needle: &str) {
     let out = devmentor(args, env);
     let err = text(&out.stderr);
