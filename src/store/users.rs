@@ -26,9 +26,28 @@ pub enum Dialogue {
     /// After ⌨️ on check N: the next message is its standard input.
     Stdin { check: i64 },
     /// Code without a recognisable language: it waits in check-less form for a language button.
-    Language { code: String, source_message_id: i32 },
+    /// `code`/`source_message_id`/`stdin` is the newest program; `earlier` holds the ones sent
+    /// before it that still wait (each question's buttons name its program's message), so a
+    /// second program without a language does not silently replace the first.
+    Language {
+        code: String,
+        source_message_id: i32,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        stdin: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        earlier: Vec<WaitingProgram>,
+    },
     /// Task mode: the next code is a solution to this task.
     Task { task: i64 },
+}
+
+/// A program waiting for its language (see [`Dialogue::Language`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WaitingProgram {
+    pub code: String,
+    pub source_message_id: i32,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub stdin: String,
 }
 
 #[derive(Debug, Clone)]
@@ -212,6 +231,18 @@ mod tests {
             Dialogue::Language {
                 code: "print(1)".into(),
                 source_message_id: 3,
+                stdin: String::new(),
+                earlier: Vec::new(),
+            },
+            Dialogue::Language {
+                code: "print(2)".into(),
+                source_message_id: 5,
+                stdin: "7".into(),
+                earlier: vec![WaitingProgram {
+                    code: "print(1)".into(),
+                    source_message_id: 3,
+                    stdin: String::new(),
+                }],
             },
         ] {
             let v = serde_json::to_value(&d).unwrap();

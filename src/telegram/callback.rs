@@ -30,6 +30,10 @@ pub enum Callback {
     Solve(i64),
     /// 💡 hint number K (0-based) for submission N.
     Hint(i64, i64),
+    /// "Which language?" answered: run the program of message N in this language (only it).
+    RunAs(i32, String),
+    /// Make this language the default for code that does not say its own.
+    MakeDefault(String),
 }
 
 impl Callback {
@@ -48,6 +52,8 @@ impl Callback {
             Callback::Task(id) => format!("t:{id}"),
             Callback::Solve(id) => format!("o:{id}"),
             Callback::Hint(id, k) => format!("n:{id}:{k}"),
+            Callback::RunAs(mid, name) => format!("p:{mid}:{name}"),
+            Callback::MakeDefault(name) => format!("d:{name}"),
         }
     }
 
@@ -83,6 +89,15 @@ impl Callback {
                 let n = n.parse().ok().filter(|n: &i64| *n >= 0)?;
                 Callback::Hint(n, k.parse().ok().filter(|k: &i64| (0..100).contains(k))?)
             }
+            "p" => {
+                let (mid, name) = arg.split_once(':')?;
+                let mid = mid.parse().ok().filter(|n: &i32| *n >= 0)?;
+                if name.is_empty() || name.len() > 32 {
+                    return None;
+                }
+                Callback::RunAs(mid, name.to_string())
+            }
+            "d" if !arg.is_empty() && arg.len() <= 32 => Callback::MakeDefault(arg.to_string()),
             _ => return None,
         })
     }
@@ -109,12 +124,28 @@ mod tests {
             Callback::Task(7),
             Callback::Solve(7),
             Callback::Hint(i64::MAX, 99),
+            Callback::RunAs(i32::MAX, "typescript".into()),
+            Callback::MakeDefault("cpp".into()),
         ] {
             let s = c.encode();
             assert!(s.len() <= 64, "{s}");
             assert_eq!(Callback::parse(&s), Some(c));
         }
-        for bad in ["", "r:", "r:-1", "r:x", "v:1:2", "q:1", "s:de", "a:1", &"l:".repeat(40)] {
+        for bad in [
+            "",
+            "r:",
+            "r:-1",
+            "r:x",
+            "v:1:2",
+            "q:1",
+            "s:de",
+            "a:1",
+            &"l:".repeat(40),
+            "p:1",
+            "p:x:c",
+            "p:1:",
+            "d:",
+        ] {
             assert_eq!(Callback::parse(bad), None, "{bad}");
         }
     }

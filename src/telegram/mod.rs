@@ -4,6 +4,7 @@
 
 pub mod callback;
 pub mod code;
+pub mod detect;
 pub mod fake;
 pub mod html;
 pub mod limits;

@@ -432,6 +432,37 @@ pub fn visible_len(html: &str) -> usize {
     n
 }
 
+/// How much of the input a card echoes.
+const MAX_INPUT_ECHO_CHARS: usize = 300;
+const MAX_INPUT_ECHO_LINES: usize = 8;
+
+/// The card with what the program was given to read, so the student sees the run's input
+/// beside its output; `waited` (the program reads input and got none) says so instead. The
+/// block goes right after the card's first paragraph (its headline), and only when the card
+/// still fits Telegram's limit. Self-contained, so the card's own layout can change around it.
+pub fn with_input(mut card: Card, stdin: &[u8], waited: bool, locale: Locale) -> Card {
+    let block = if !stdin.is_empty() {
+        let text = clean(&String::from_utf8_lossy(stdin));
+        let (shown, cut) = head(text.trim_end_matches('\n'), MAX_INPUT_ECHO_CHARS, MAX_INPUT_ECHO_LINES);
+        let mut b = format!("\n\n<b>{}</b>", escape(&t(locale, "bot.card.input")));
+        if cut {
+            b.push_str(&format!(" <i>{}</i>", escape(&t(locale, "bot.card.input_cut"))));
+        }
+        b.push_str(&format!("\n<pre>{}</pre>", escape(shown.trim_end_matches('\n'))));
+        b
+    } else if waited {
+        format!("\n\n⌨️ {}", t(locale, "bot.card.waited_input"))
+    } else {
+        return card;
+    };
+    if visible_len(&card.html) + visible_len(&block) > TELEGRAM_TEXT_LIMIT {
+        return card;
+    }
+    let at = card.html.find("\n\n").unwrap_or(card.html.len());
+    card.html.insert_str(at, &block);
+    card
+}
+
 /// Whether the program seems to have waited for input it did not get (to offer ⌨️ at once).
 pub fn wanted_input(v: &CheckResult) -> bool {
     let e = v.explanation.as_ref().map(|e| e.error_type.as_str()).unwrap_or("");
@@ -460,6 +491,30 @@ mod tests {
             duration_ms: 1234,
             explanation: None,
         }
+    }
+
+    #[test]
+    fn the_input_is_echoed_after_the_headline() {
+        let card = card(9, &view("ok", "42\n", ""), Locale::En, "Python 3");
+        let headline = card.html.split("\n\n").next().unwrap().to_string();
+        let with = with_input(card.clone(), b"21\n<b>\n", false, Locale::En);
+        assert!(with.html.starts_with(&headline), "{}", with.html);
+        assert!(
+            with.html.contains("<b>Input</b>\n<pre>21\n&lt;b&gt;</pre>"),
+            "{}",
+            with.html
+        );
+        assert!(with.html.find("Input").unwrap() < with.html.find("42").unwrap());
+        assert_eq!(with.buttons, card.buttons);
+        // No input, and the program did not read any: the card is unchanged.
+        assert_eq!(with_input(card.clone(), b"", false, Locale::En), card);
+        // No input, but the program reads some: it is told it was waiting for input.
+        let waited = with_input(card.clone(), b"", true, Locale::Ru);
+        assert!(waited.html.contains("ввода не было"), "{}", waited.html);
+        // Long input is cut to its beginning.
+        let long: String = (0..100).map(|i| format!("{i}\n")).collect();
+        let cut = with_input(card, long.as_bytes(), false, Locale::En);
+        assert!(cut.html.contains("(the beginning)") && !cut.html.contains("\n99\n"));
     }
 
     #[test]

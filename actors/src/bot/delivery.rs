@@ -167,7 +167,12 @@ pub async fn deliver(ctx: &BotCtx, id: i64) -> anyhow::Result<()> {
         .result
         .clone()
         .unwrap_or_else(|| CheckResult::internal_error(&row.language, "the result was lost"));
+    // A program that reads input but got none (a C `scanf` goes on silently) is told so.
+    let waited = row.stdin.is_empty()
+        && result.verdict != devmentor::sandbox::Verdict::CompileError
+        && devmentor::telegram::detect::reads_input(&row.language, &row.code);
     let card = render::card(id, &result, row.locale, &ctx.display_name(&row.language));
+    let card = render::with_input(card, &row.stdin, waited && !render::wanted_input(&result), row.locale);
     // The "⏳" message may be gone (deleted by the student): then the card is sent anew.
     match ctx.edit_or_send(chat, message, &card.html, &card.buttons).await {
         Ok(()) | Err(SendError::Blocked) => {}
@@ -175,7 +180,7 @@ pub async fn deliver(ctx: &BotCtx, id: i64) -> anyhow::Result<()> {
     }
     checks::mark_delivered(&ctx.store.client().await?, id).await?;
     ctx.metrics.bot_delivered.fetch_add(1, Ordering::Relaxed);
-    let wants_input = render::wanted_input(&result) && row.stdin.is_empty();
+    let wants_input = (render::wanted_input(&result) || waited) && row.stdin.is_empty();
     session::tell(Delivered {
         user,
         chat,

@@ -1,12 +1,13 @@
 //! Buttons: the card's (re-run, input, full output, explain more, votes), history pages, the
-//! language and interface-language choices. Buttons about a check work for its owner only.
+//! language and interface-language choices. Buttons about a check work for its owner only. A
+//! button whose question has moved on (its program already ran, or was replaced) says so.
 
 use super::{commands, db, programs, say, send_err, SessionState, Who, R};
 use crate::bot::BotCtx;
 use devmentor::i18n::{t, tf};
 use devmentor::registry::Locale;
 use devmentor::store::checks;
-use devmentor::store::users::{self, Dialogue};
+use devmentor::store::users::{self, Dialogue, WaitingProgram};
 use devmentor::telegram::callback::Callback;
 use devmentor::telegram::code::Incoming;
 use devmentor::telegram::render::{self, escape};
@@ -146,21 +147,78 @@ pub(super) async fn on_callback(st: &mut SessionState, who: &Who, q: &teloxide::
                 &[("language", &ctx.display_name(&name))],
             );
             answer(&ctx, q, Some(&text)).await;
+            // A question sent before "which language?" named its program: the newest waiting
+            // program runs (this menu also sets the default, as it always did).
             if let Dialogue::Language {
                 code,
                 source_message_id,
+                stdin,
+                earlier,
             } = &who.user.dialogue
             {
-                users::set_dialogue(&client, who.user.id, &Dialogue::Idle).await?;
+                let rest = waiting_after(earlier.clone());
+                users::set_dialogue(&client, who.user.id, &rest).await?;
                 drop(client);
                 let incoming = Incoming {
                     code: code.clone(),
                     language: Some(name),
-                    unknown_tag: None,
+                    stdin: (!stdin.is_empty()).then(|| stdin.clone()),
+                    ..Incoming::default()
                 };
                 let src = (*source_message_id != 0).then_some(*source_message_id);
                 return programs::submit(st, who, incoming, Vec::new(), src, None, Instant::now()).await;
             }
+            if let Some(mid) = source_message {
+                ctx.edit(who.chat, mid, &escape(&text), &[]).await.ok();
+            }
+        }
+        Callback::RunAs(program, name) => {
+            let Some(pack) = ctx.languages.find(&name) else {
+                answer(&ctx, q, Some(&t(who.locale, "bot.callback.outdated"))).await;
+                return Ok(());
+            };
+            let name = pack.name.clone();
+            let Some((waiting, rest)) = take_waiting(&who.user.dialogue, program) else {
+                // Its program already ran or was replaced: say so, and take the buttons away.
+                let stale = t(who.locale, "bot.callback.stale");
+                answer(&ctx, q, Some(&stale)).await;
+                if let Some(mid) = source_message {
+                    ctx.edit(who.chat, mid, &escape(&stale), &[]).await.ok();
+                }
+                return Ok(());
+            };
+            users::set_dialogue(&db(&ctx).await?, who.user.id, &rest).await?;
+            answer(&ctx, q, None).await;
+            // This program only; making the language the default is its own, visible button.
+            if let Some(mid) = source_message {
+                let display = ctx.display_name(&name);
+                let text = escape(&tf(who.locale, "bot.run_as", &[("language", &display)]));
+                let label = tf(who.locale, "bot.button.make_default", &[("language", &display)]);
+                let buttons = vec![vec![(label, Callback::MakeDefault(name.clone()).encode())]];
+                ctx.edit(who.chat, mid, &text, &buttons).await.ok();
+            }
+            let incoming = Incoming {
+                code: waiting.code,
+                language: Some(name),
+                stdin: (!waiting.stdin.is_empty()).then_some(waiting.stdin),
+                ..Incoming::default()
+            };
+            let src = (waiting.source_message_id != 0).then_some(waiting.source_message_id);
+            return programs::submit(st, who, incoming, Vec::new(), src, None, Instant::now()).await;
+        }
+        Callback::MakeDefault(name) => {
+            let Some(pack) = ctx.languages.find(&name) else {
+                answer(&ctx, q, Some(&t(who.locale, "bot.callback.outdated"))).await;
+                return Ok(());
+            };
+            let name = pack.name.clone();
+            users::set_prog_language(&db(&ctx).await?, who.user.id, &name).await?;
+            let text = tf(
+                who.locale,
+                "bot.language_set",
+                &[("language", &ctx.display_name(&name))],
+            );
+            answer(&ctx, q, Some(&text)).await;
             if let Some(mid) = source_message {
                 ctx.edit(who.chat, mid, &escape(&text), &[]).await.ok();
             }
@@ -261,4 +319,40 @@ async fn explain_more(ctx: &BotCtx, who: &Who, row: checks::CheckRow, id: i64) -
     ]];
     ctx.edit(who.chat, thinking, &html, &buttons).await.ok();
     Ok(())
+}
+
+/// The program of message `program` among those waiting for a language, and the dialogue
+/// without it (the others keep waiting); `None` when it no longer waits.
+fn take_waiting(dialogue: &Dialogue, program: i32) -> Option<(WaitingProgram, Dialogue)> {
+    let Dialogue::Language {
+        code,
+        source_message_id,
+        stdin,
+        earlier,
+    } = dialogue
+    else {
+        return None;
+    };
+    let mut all = earlier.clone();
+    all.push(WaitingProgram {
+        code: code.clone(),
+        source_message_id: *source_message_id,
+        stdin: stdin.clone(),
+    });
+    let at = all.iter().position(|w| w.source_message_id == program)?;
+    let taken = all.remove(at);
+    Some((taken, waiting_after(all)))
+}
+
+/// The dialogue once the newest waiting program is taken: the rest still wait, else idle.
+fn waiting_after(mut rest: Vec<WaitingProgram>) -> Dialogue {
+    match rest.pop() {
+        None => Dialogue::Idle,
+        Some(newest) => Dialogue::Language {
+            code: newest.code,
+            source_message_id: newest.source_message_id,
+            stdin: newest.stdin,
+            earlier: rest,
+        },
+    }
 }

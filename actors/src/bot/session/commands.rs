@@ -183,6 +183,12 @@ pub(super) fn language_list(ctx: &BotCtx) -> String {
 }
 
 pub(super) fn language_buttons(ctx: &BotCtx) -> Vec<Vec<Button>> {
+    language_rows(ctx, |n| Callback::Language(n.to_string()))
+}
+
+/// The languages as rows of three buttons, the popular ones first; `callback` makes each
+/// button's action from the language's name.
+pub(super) fn language_rows(ctx: &BotCtx, callback: impl Fn(&str) -> Callback) -> Vec<Vec<Button>> {
     let mut names: Vec<String> = LANGUAGE_MENU
         .iter()
         .filter(|n| ctx.languages.find(n).is_some())
@@ -197,7 +203,7 @@ pub(super) fn language_buttons(ctx: &BotCtx) -> Vec<Vec<Button>> {
         .chunks(3)
         .map(|row| {
             row.iter()
-                .map(|n| (ctx.display_name(n), Callback::Language(n.clone()).encode()))
+                .map(|n| (ctx.display_name(n), callback(n).encode()))
                 .collect()
         })
         .collect()

@@ -5,10 +5,13 @@
 //! message that delivery edits into the result. The session owns the dialogue: the "typing…"
 //! indicator while its checks run, and the prompt for input when delivery tells it a program
 //! wanted some. Dialogue state lives in PostgreSQL (`users.state`), so a restart loses nothing.
+//! Before an update is handled, `intake` joins a long paste Telegram split and queues a
+//! program sent while the previous one runs.
 
 mod access;
 mod callbacks;
 pub mod commands;
+mod intake;
 mod programs;
 mod tasks;
 
@@ -20,7 +23,7 @@ use devmentor::store::users::{self, Contact, User};
 use devmentor::store::Client;
 use devmentor::telegram::render::escape;
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -185,6 +188,10 @@ pub enum SessionMsg {
     Delivered(Delivered),
     /// Time to refresh "typing…".
     Typing,
+    /// The joining window of held paste N ended.
+    Flush(u64),
+    /// Try the queued programs again.
+    Drain,
 }
 
 pub struct Session;
@@ -199,6 +206,17 @@ pub struct SessionState {
     /// This user's checks on their way: chat, and when to stop showing "typing…" regardless.
     running: HashMap<i64, (i64, Instant)>,
     typing_due: bool,
+    /// The update being handled (kept when admission says "busy", to run it later).
+    current: Option<(Box<Update>, Instant)>,
+    /// Programs waiting for the running one (see `intake`).
+    queue: VecDeque<(Box<Update>, Instant)>,
+    /// Handling a queued update again (a "busy" then keeps its place, silently).
+    replaying: bool,
+    /// The last handled update was refused as busy.
+    busy: bool,
+    /// A long paste being joined, and its generation (the window timer names it).
+    parts: Option<intake::Parts>,
+    parts_generation: u64,
 }
 
 impl SessionState {
@@ -241,6 +259,12 @@ impl Actor for Session {
             last_notice: None,
             running: HashMap::new(),
             typing_due: false,
+            current: None,
+            queue: VecDeque::new(),
+            replaying: false,
+            busy: false,
+            parts: None,
+            parts_generation: 0,
         })
     }
 
@@ -250,11 +274,20 @@ impl Actor for Session {
         msg: SessionMsg,
         st: &mut SessionState,
     ) -> Result<(), ActorProcessingErr> {
-        let (update, received) = match msg {
-            SessionMsg::Update(update, received) => (update, received),
+        let updates = match msg {
+            SessionMsg::Update(update, received) => intake::take(st, update, received),
+            SessionMsg::Flush(generation) => intake::flush(st, generation).into_iter().collect(),
+            SessionMsg::Drain => {
+                drain(st).await;
+                return Ok(());
+            }
             SessionMsg::Delivered(d) => {
                 st.running.remove(&d.check);
-                if d.wants_input {
+                if !st.queue.is_empty() {
+                    // The next program runs now; its own card offers ⌨️ if it needs input, and
+                    // a prompt here would take the queued program for this one's input.
+                    drain(st).await;
+                } else if d.wants_input {
                     if let Err(e) = callbacks::ask_stdin(&st.ctx, d.user, d.chat, d.locale, d.check, true).await {
                         tracing::warn!(user = st.user, error = %e, "offering to send input failed");
                     }
@@ -267,17 +300,40 @@ impl Actor for Session {
                 return Ok(());
             }
         };
-        st.ctx.metrics.bot_updates.fetch_add(1, Ordering::Relaxed);
-        // Boxed: the handler's state machine is large, and unboxed it would live inside every
-        // idle session's task (the difference between ~30 KiB and a few KiB per session).
-        if let Err(e) = Box::pin(handle_update(st, *update, received)).await {
-            tracing::warn!(user = st.user, error = %e, "handling an update failed");
-            let _ = st
-                .ctx
-                .send(st.user, &escape(&t(Locale::Ru, "bot.internal")), None, None)
-                .await;
+        for (update, received) in updates {
+            st.ctx.metrics.bot_updates.fetch_add(1, Ordering::Relaxed);
+            run_update(st, update, received).await;
         }
         Ok(())
+    }
+}
+
+/// Handles one update, keeping it at hand in case admission says "busy" (`intake`).
+async fn run_update(st: &mut SessionState, update: Box<Update>, received: Instant) {
+    st.current = Some((update.clone(), received));
+    st.busy = false;
+    // Boxed: the handler's state machine is large, and unboxed it would live inside every
+    // idle session's task (the difference between ~30 KiB and a few KiB per session).
+    if let Err(e) = Box::pin(handle_update(st, *update, received)).await {
+        tracing::warn!(user = st.user, error = %e, "handling an update failed");
+        let _ = st
+            .ctx
+            .send(st.user, &escape(&t(Locale::Ru, "bot.internal")), None, None)
+            .await;
+    }
+    st.current = None;
+}
+
+/// Runs queued programs while nothing of this session's runs; stops at the first that is
+/// still refused as busy (a timer tries again).
+async fn drain(st: &mut SessionState) {
+    while let Some((update, received)) = intake::next(st) {
+        st.replaying = true;
+        run_update(st, update, received).await;
+        st.replaying = false;
+        if st.busy {
+            break;
+        }
     }
 }
 

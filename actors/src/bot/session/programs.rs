@@ -1,5 +1,8 @@
-//! Programs in: a message, a document or an edited message becomes code and a language, then a
-//! check through admission (the one path shared with the API) — or a clear answer why not.
+//! Programs in: a message, a document or an edited message becomes code, a language and maybe
+//! its input, then a check through admission (the one path shared with the API) — or a clear
+//! answer why not: chat that is not code is answered and never run (nor counted), a paste that
+//! arrived cut short is asked for as a file, and a program whose language cannot be told waits
+//! for a button that runs just it.
 
 use super::{commands, db, notice, say, send_err, SessionState, Who, R};
 use crate::bot::session::commands::Command;
@@ -8,8 +11,10 @@ use devmentor::admission::{self, Application, Refusal, Submitter};
 use devmentor::check::{validate_source, CheckError};
 use devmentor::i18n::{t, tf};
 use devmentor::store::checks;
-use devmentor::store::users::{self, Dialogue};
+use devmentor::store::users::{self, Dialogue, WaitingProgram};
+use devmentor::telegram::callback::Callback;
 use devmentor::telegram::code::{self, Incoming};
+use devmentor::telegram::detect;
 use devmentor::telegram::render::escape;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Instant;
@@ -24,13 +29,25 @@ pub(super) async fn on_message(st: &mut SessionState, who: &Who, m: &Message, re
             return commands::on_command(st, who, m, cmd, received).await;
         }
     }
-    // Input for a check the student asked to re-run with stdin.
+    let replies_to_prompt = m
+        .reply_to_message()
+        .is_some_and(|r| r.from.as_ref().is_some_and(|f| f.is_bot) && r.text().is_some_and(is_input_prompt));
+    // Input for a check the student asked to re-run with stdin — unless, instead of answering,
+    // they sent a new program (fenced, or code that names its language).
     if let Dialogue::Stdin { check } = &who.user.dialogue {
         if let Some(text) = m.text() {
             let check = *check;
             users::set_dialogue(&db(&ctx).await?, who.user.id, &Dialogue::Idle).await?;
-            return rerun_with_stdin(st, who, check, text, m.id.0, received).await;
+            let new_program = !replies_to_prompt && (text.contains("```") || detect::detect(text).language.is_some());
+            if !new_program {
+                return rerun_with_stdin(st, who, check, text, m.id.0, received).await;
+            }
         }
+    } else if replies_to_prompt && m.text().is_some() {
+        // An answer to an input request that is no longer open (answered, or another came).
+        let html = escape(&t(who.locale, "bot.stdin_stale"));
+        ctx.send(who.chat, &html, None, Some(m.id.0)).await.ok();
+        return Ok(());
     }
     if let Some(doc) = m.document() {
         return on_document(st, who, m, doc, received).await;
@@ -38,15 +55,38 @@ pub(super) async fn on_message(st: &mut SessionState, who: &Who, m: &Message, re
     let Some(text) = m.text() else {
         return say(&ctx, who, "bot.unsupported").await;
     };
+    on_text(st, who, text, m.id.0, received).await
+}
+
+/// Whether a bot message is the input request (`bot.stdin_prompt`, in either language).
+fn is_input_prompt(text: &str) -> bool {
+    text.starts_with('⌨')
+}
+
+/// A text message (or a joined long paste) that is not a command: a program, or chat.
+pub(super) async fn on_text(st: &mut SessionState, who: &Who, text: &str, message_id: i32, received: Instant) -> R {
+    let ctx = st.ctx.clone();
     if matches!(who.user.dialogue, Dialogue::Code) {
         users::set_dialogue(&db(&ctx).await?, who.user.id, &Dialogue::Idle).await?;
     }
+    if super::intake::cut_off(text) {
+        let html = t(who.locale, "bot.cut_off");
+        ctx.send(who.chat, &html, None, Some(message_id)).await.ok();
+        return Ok(());
+    }
     let incoming = code::from_text(text, &ctx.languages);
+    if incoming.not_code {
+        // Chat is answered, never run: no check row, nothing in the analytics.
+        ctx.send(who.chat, &t(who.locale, "bot.not_code"), None, Some(message_id))
+            .await
+            .ok();
+        return Ok(());
+    }
     // Task mode: the code is a solution to the task.
     if let Dialogue::Task { task } = who.user.dialogue {
-        return super::tasks::submit(st, who, task, incoming, m.id.0).await;
+        return super::tasks::submit(st, who, task, incoming, message_id).await;
     }
-    submit(st, who, incoming, Vec::new(), Some(m.id.0), None, received).await
+    submit(st, who, incoming, Vec::new(), Some(message_id), None, received).await
 }
 
 pub(super) async fn on_document(
@@ -109,7 +149,9 @@ async fn refuse_source(ctx: &BotCtx, who: &Who, e: &CheckError, reply_to: i32) -
     Ok(())
 }
 
-/// Code in: resolve the language, apply the per-user limits, then start the check.
+/// Code in: resolve the language (the fence tag or extension, else what the code names itself,
+/// else the student's last language, else the default), apply the per-user limits, then start
+/// the check. Input sent along with the code (a second block) replaces `stdin`.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn submit(
     st: &mut SessionState,
@@ -125,9 +167,20 @@ pub(super) async fn submit(
     if let Err(e) = validate_source(incoming.code.as_bytes(), &ctx.limits) {
         return refuse_source(&ctx, who, &e, reply_to).await;
     }
+    let stdin = match &incoming.stdin {
+        Some(given) => {
+            let mut bytes = given.as_bytes().to_vec();
+            if !bytes.ends_with(b"\n") {
+                bytes.push(b'\n');
+            }
+            bytes
+        }
+        None => stdin,
+    };
     let language = incoming
         .language
         .clone()
+        .or_else(|| incoming.guessed.clone())
         .or_else(|| {
             incoming
                 .unknown_tag
@@ -140,10 +193,31 @@ pub(super) async fn submit(
             (incoming.unknown_tag.is_none() && ctx.languages.find(d).is_some()).then(|| d.clone())
         });
     let Some(language) = language else {
-        // Ask, keeping the code until a language button is pressed.
+        // Ask, keeping the code until a language button is pressed; programs already waiting
+        // keep waiting (each question's buttons name its own program).
+        let mut earlier = Vec::new();
+        if let Dialogue::Language {
+            code,
+            source_message_id,
+            stdin,
+            earlier: before,
+        } = &who.user.dialogue
+        {
+            earlier.extend(before.iter().cloned());
+            earlier.push(WaitingProgram {
+                code: code.clone(),
+                source_message_id: *source_message_id,
+                stdin: stdin.clone(),
+            });
+        }
+        // The oldest beyond the bound: its question's buttons then say it is out of date.
+        let keep = earlier.len().saturating_sub(WAITING_MAX);
+        earlier.drain(..keep);
         let d = Dialogue::Language {
             code: incoming.code.clone(),
             source_message_id: reply_to,
+            stdin: String::from_utf8_lossy(&stdin).into_owned(),
+            earlier,
         };
         users::set_dialogue(&db(&ctx).await?, who.user.id, &d).await?;
         let text = match &incoming.unknown_tag {
@@ -157,13 +231,21 @@ pub(super) async fn submit(
         ctx.send(
             who.chat,
             &escape(&text),
-            Some(&commands::language_buttons(&ctx)),
+            Some(&run_as_buttons(&ctx, reply_to)),
             Some(reply_to),
         )
         .await
         .ok();
         return Ok(());
     };
+    if incoming.spaces_fixed > 0 {
+        let html = escape(&tf(
+            who.locale,
+            "bot.spaces_fixed",
+            &[("count", &incoming.spaces_fixed.to_string())],
+        ));
+        ctx.send(who.chat, &html, None, source_message).await.ok();
+    }
     start_check(
         st,
         who,
@@ -246,7 +328,13 @@ pub(super) async fn start_check(
         }
         Err(Refusal::Invalid(e)) => refuse_source(&ctx, who, &e, source_message.unwrap_or(0)).await,
         Err(Refusal::Busy { .. }) => {
-            notice(st, who, &escape(&t(who.locale, "bot.busy")), source_message).await;
+            // Kept and run after the running one (`intake`); without an update at hand (a
+            // button's re-run is the update itself) it is the plain "busy".
+            if st.current.is_some() {
+                super::intake::queue_current(st, who, source_message).await;
+            } else {
+                notice(st, who, &escape(&t(who.locale, "bot.busy")), source_message).await;
+            }
             Ok(())
         }
         Err(Refusal::RateLimited { retry_after }) => {
@@ -291,8 +379,14 @@ pub(super) async fn on_edit(st: &mut SessionState, who: &Who, m: &Message) -> R 
         return Ok(());
     }
     let mut incoming = code::from_text(text, &ctx.languages);
+    if incoming.not_code {
+        ctx.send(who.chat, &t(who.locale, "bot.not_code"), None, Some(m.id.0))
+            .await
+            .ok();
+        return Ok(());
+    }
     if incoming.language.is_none() && incoming.unknown_tag.is_none() {
-        incoming.language = Some(prev.language.clone());
+        incoming.language = Some(incoming.guessed.clone().unwrap_or_else(|| prev.language.clone()));
     }
     submit(
         st,
@@ -326,4 +420,13 @@ pub(super) async fn rerun_with_stdin(
         stdin.push(b'\n');
     }
     start_check(st, who, &row.language, &row.code, stdin, Some(reply_to), None, received).await
+}
+
+/// Programs that may wait for a language at once (the newest plus this many earlier ones).
+const WAITING_MAX: usize = 4;
+
+/// The "which language?" buttons for the program of message `source_message_id`: each runs
+/// just that program in that language.
+pub(super) fn run_as_buttons(ctx: &BotCtx, source_message_id: i32) -> Vec<Vec<devmentor::telegram::render::Button>> {
+    commands::language_rows(ctx, |n| Callback::RunAs(source_message_id, n.to_string()))
 }
