@@ -30,6 +30,8 @@ pub enum Callback {
     Solve(i64),
     /// 💡 hint number K (0-based) for submission N.
     Hint(i64, i64),
+    /// 📖 the catalogue's example (wrong and right) for check N's error.
+    Example(i64),
 }
 
 impl Callback {
@@ -48,6 +50,7 @@ impl Callback {
             Callback::Task(id) => format!("t:{id}"),
             Callback::Solve(id) => format!("o:{id}"),
             Callback::Hint(id, k) => format!("n:{id}:{k}"),
+            Callback::Example(id) => format!("e:{id}"),
         }
     }
 
@@ -83,6 +86,7 @@ impl Callback {
                 let n = n.parse().ok().filter(|n: &i64| *n >= 0)?;
                 Callback::Hint(n, k.parse().ok().filter(|k: &i64| (0..100).contains(k))?)
             }
+            "e" => Callback::Example(id()?),
             _ => return None,
         })
     }
@@ -109,6 +113,7 @@ mod tests {
             Callback::Task(7),
             Callback::Solve(7),
             Callback::Hint(i64::MAX, 99),
+            Callback::Example(8),
         ] {
             let s = c.encode();
             assert!(s.len() <= 64, "{s}");

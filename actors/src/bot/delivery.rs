@@ -167,7 +167,8 @@ pub async fn deliver(ctx: &BotCtx, id: i64) -> anyhow::Result<()> {
         .result
         .clone()
         .unwrap_or_else(|| CheckResult::internal_error(&row.language, "the result was lost"));
-    let card = render::card(id, &result, row.locale, &ctx.display_name(&row.language));
+    let ai_available = ctx.ai.as_ref().is_some_and(|ai| ai.available());
+    let card = render::card(id, &result, row.locale, &ctx.display_name(&row.language), ai_available);
     // The "⏳" message may be gone (deleted by the student): then the card is sent anew.
     match ctx.edit_or_send(chat, message, &card.html, &card.buttons).await {
         Ok(()) | Err(SendError::Blocked) => {}
