@@ -72,6 +72,45 @@ impl CheckResult {
     }
 }
 
+/// What happened to the program, in a beginner's words: the card's headline. A compiler's
+/// error and a source the language refused to read both mean the program never started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Finished,
+    DidNotStart,
+    StoppedWithError,
+    TooSlow,
+    TooMuchMemory,
+    ServiceFailed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Finished => "finished",
+            Outcome::DidNotStart => "did_not_start",
+            Outcome::StoppedWithError => "stopped_with_error",
+            Outcome::TooSlow => "too_slow",
+            Outcome::TooMuchMemory => "too_much_memory",
+            Outcome::ServiceFailed => "service_failed",
+        }
+    }
+}
+
+impl CheckResult {
+    pub fn outcome(&self) -> Outcome {
+        match self.verdict {
+            Verdict::Ok => Outcome::Finished,
+            Verdict::CompileError => Outcome::DidNotStart,
+            Verdict::RuntimeError if self.explanation.as_ref().is_some_and(|e| e.before_start) => Outcome::DidNotStart,
+            Verdict::RuntimeError => Outcome::StoppedWithError,
+            Verdict::Timeout => Outcome::TooSlow,
+            Verdict::MemoryLimit => Outcome::TooMuchMemory,
+            Verdict::InternalError => Outcome::ServiceFailed,
+        }
+    }
+}
+
 /// Why a check could not run at all. Each message tells the student or operator what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {

@@ -38,6 +38,7 @@ fn error() -> ExtractedError {
         line: Some(3),
         source_line: Some("data = json.loads(text)".into()),
         suggestion: None,
+        ..Default::default()
     }
 }
 

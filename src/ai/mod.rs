@@ -126,6 +126,12 @@ impl AiClient {
         })
     }
 
+    /// Whether a call could be made now: false while the circuit breaker is open after repeated
+    /// failures, so the card does not offer 🧠 that would only answer "unavailable".
+    pub fn available(&self) -> bool {
+        !self.lock_breaker().is_open(Instant::now())
+    }
+
     pub fn model(&self) -> &str {
         &self.settings.model
     }

@@ -32,6 +32,13 @@ pub struct ExtractedError {
     pub line: Option<u32>,
     pub source_line: Option<String>,
     pub suggestion: Option<String>,
+    /// The line of the output the error was read from, as printed (`ZeroDivisionError: division
+    /// by zero`, `main.c:2:5: error: …`): what the card quotes first.
+    pub quote: Option<String>,
+    /// The program never started: the language rejected the source before running any of it
+    /// (Python's `SyntaxError`, PHP's `ParseError`…). A compiler's error is a `compile_error`
+    /// verdict already.
+    pub before_start: bool,
 }
 
 /// Removes the Python hook's report lines from what the student sees; returns the cleaned text
@@ -84,6 +91,13 @@ pub fn extract(
     if e.suggestion.is_none() {
         e.suggestion = suggestion;
     }
+    let scanned = if language == "csharp" {
+        head(whole, MAX_SCAN_BYTES)
+    } else {
+        output
+    };
+    e.quote = decisive_line(language, scanned, &e);
+    e.before_start = before_start(language, output, &e, file_name);
     if e.source_line.is_none() {
         e.source_line = e
             .line
@@ -91,6 +105,57 @@ pub fn extract(
             .map(|l| l.trim().to_string());
     }
     Some(e)
+}
+
+/// The printed line the extracted error came from. Tracebacks that end with the error (Python,
+/// Node, Ruby, bash) are read from the end; compilers print their first error first. Indented
+/// lines (a quoted source line, a stack frame) are passed over when a line of its own exists.
+fn decisive_line(language: &str, output: &str, e: &ExtractedError) -> Option<String> {
+    let message: String = e.message.lines().next().unwrap_or("").trim().chars().take(80).collect();
+    let needle = if message.is_empty() {
+        e.error_type.as_str()
+    } else {
+        message.as_str()
+    };
+    if needle.is_empty() {
+        return None;
+    }
+    let from_end =
+        matches!(language, "python" | "javascript" | "typescript" | "ruby" | "bash") && !e.error_type.starts_with("TS");
+    let candidates: Vec<&str> = output.lines().filter(|l| l.contains(needle)).collect();
+    let unindented: Vec<&str> = candidates
+        .iter()
+        .copied()
+        .filter(|l| !l.starts_with(char::is_whitespace))
+        .collect();
+    let pool = if unindented.is_empty() { candidates } else { unindented };
+    let typed: Vec<&str> = pool.iter().copied().filter(|l| l.contains(&e.error_type)).collect();
+    let pool = if typed.is_empty() { pool } else { typed };
+    let line = if from_end { pool.last() } else { pool.first() }?;
+    Some(truncate_chars(line.trim(), 300))
+}
+
+/// Whether the language refused the program before running any of it. Python, Node, PHP and
+/// Ruby read the whole file first; bash and SQLite run it statement by statement, so their
+/// syntax errors may come after work was done. A syntax error raised by running code (Python's
+/// `eval`, Node's `JSON.parse`) has a stack through the student's file.
+fn before_start(language: &str, output: &str, e: &ExtractedError, file_name: &str) -> bool {
+    let t = e.error_type.as_str();
+    match language {
+        "python" => {
+            matches!(t, "SyntaxError" | "IndentationError" | "TabError")
+                && !output.contains("Traceback (most recent call last):")
+        }
+        "javascript" => {
+            t == "SyntaxError"
+                && !output
+                    .lines()
+                    .any(|l| l.trim_start().starts_with("at ") && l.contains(file_name))
+        }
+        "php" => t == "ParseError",
+        "ruby" => t == "SyntaxError",
+        _ => false,
+    }
 }
 
 fn head(s: &str, max: usize) -> &str {
@@ -565,5 +630,186 @@ json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)\n";
         assert_eq!(e.message.chars().count(), MAX_MESSAGE_CHARS);
         assert!(t.elapsed() < std::time::Duration::from_secs(2));
         assert_eq!(extract("python", "\u{fffd}\u{fffd}", None, "", "main.py"), None);
+    }
+
+    /// The line each language's tools print to say what went wrong, as the card quotes it.
+    #[test]
+    fn the_decisive_line_of_each_language() {
+        let cases: &[(&str, &str, &str, &str, &str)] = &[
+            (
+                "python",
+                "main.py",
+                "print(10 / 0)\n",
+                "Traceback (most recent call last):\n  File \"/sandbox/main.py\", line 1, in <module>\n    print(10 / 0)\n          ~~~^~~\nZeroDivisionError: division by zero\n",
+                "ZeroDivisionError: division by zero",
+            ),
+            (
+                "python",
+                "main.py",
+                "raise ValueError(\"bad age\")\n",
+                "Traceback (most recent call last):\n  File \"/sandbox/main.py\", line 1, in <module>\n    raise ValueError(\"bad age\")\nValueError: bad age\n",
+                "ValueError: bad age",
+            ),
+            (
+                "python",
+                "main.py",
+                "print('hi'\n",
+                "  File \"/sandbox/main.py\", line 1\n    print('hi'\n         ^\nSyntaxError: '(' was never closed\n",
+                "SyntaxError: '(' was never closed",
+            ),
+            (
+                "java",
+                "Main.java",
+                "",
+                "Exception in thread \"main\" java.lang.ArithmeticException: / by zero\n\tat Main.main(Main.java:3)\n",
+                "Exception in thread \"main\" java.lang.ArithmeticException: / by zero",
+            ),
+            (
+                "java",
+                "Main.java",
+                "",
+                "Main.java:3: error: ';' expected\n        int x = 5\n                 ^\n1 error\n",
+                "Main.java:3: error: ';' expected",
+            ),
+            (
+                "c",
+                "main.c",
+                "",
+                "main.c: In function ‘main’:\nmain.c:3:5: error: ‘y’ undeclared (first use in this function)\n    3 |     y = 2;\n      |     ^\nmain.c:3:5: note: each undeclared identifier is reported only once\n",
+                "main.c:3:5: error: ‘y’ undeclared (first use in this function)",
+            ),
+            (
+                "cpp",
+                "main.cpp",
+                "",
+                "main.cpp: In function ‘int main()’:\nmain.cpp:4:5: error: ‘cout’ was not declared in this scope\n    4 |     cout << 1;\n",
+                "main.cpp:4:5: error: ‘cout’ was not declared in this scope",
+            ),
+            (
+                "rust",
+                "main.rs",
+                "",
+                "error[E0308]: mismatched types\n --> main.rs:2:18\n  |\n2 |     let x: i32 = \"text\";\n  |            ---   ^^^^^^ expected `i32`, found `&str`\n",
+                "error[E0308]: mismatched types",
+            ),
+            (
+                "go",
+                "main.go",
+                "",
+                "panic: runtime error: integer divide by zero\n\ngoroutine 1 [running]:\nmain.main()\n\t/sandbox/main.go:6 +0x1d\n",
+                "panic: runtime error: integer divide by zero",
+            ),
+            (
+                "go",
+                "main.go",
+                "",
+                "# command-line-arguments\n./main.go:3:5: declared and not used: x\n",
+                "./main.go:3:5: declared and not used: x",
+            ),
+            (
+                "javascript",
+                "main.js",
+                "",
+                "/sandbox/main.js:2\nconsole.log(user.name);\n                 ^\n\nTypeError: Cannot read properties of undefined (reading 'name')\n    at Object.<anonymous> (/sandbox/main.js:2:18)\n\nNode.js v20.19.2\n",
+                "TypeError: Cannot read properties of undefined (reading 'name')",
+            ),
+            (
+                "javascript",
+                "main.js",
+                "",
+                "/sandbox/main.js:1\nthrow new Error(\"boom\");\n^\n\nError: boom\n    at Object.<anonymous> (/sandbox/main.js:1:7)\n",
+                "Error: boom",
+            ),
+            (
+                "ruby",
+                "main.rb",
+                "",
+                "main.rb:1:in `/': divided by 0 (ZeroDivisionError)\n\tfrom main.rb:1:in `<main>'\n",
+                "main.rb:1:in `/': divided by 0 (ZeroDivisionError)",
+            ),
+            (
+                "php",
+                "main.php",
+                "",
+                "PHP Fatal error:  Uncaught DivisionByZeroError: Division by zero in /sandbox/main.php:2\nStack trace:\n#0 {main}\n  thrown in /sandbox/main.php on line 2\n",
+                "PHP Fatal error:  Uncaught DivisionByZeroError: Division by zero in /sandbox/main.php:2",
+            ),
+            (
+                "bash",
+                "main.sh",
+                "",
+                "main.sh: line 2: foo: command not found\n",
+                "main.sh: line 2: foo: command not found",
+            ),
+        ];
+        for (language, file, code, stderr, want) in cases {
+            let e = extract(language, stderr, None, code, file).unwrap_or_else(|| panic!("{language}: {stderr}"));
+            assert_eq!(e.quote.as_deref(), Some(*want), "{language}: {stderr}");
+        }
+    }
+
+    /// Which errors mean the program never started: the language refused to read it.
+    #[test]
+    fn a_source_the_language_refused_never_started() {
+        let cases: &[(&str, &str, &str, bool)] = &[
+            (
+                "python",
+                "main.py",
+                "  File \"/sandbox/main.py\", line 1\n    print('hi'\n         ^\nSyntaxError: '(' was never closed\n",
+                true,
+            ),
+            (
+                "python",
+                "main.py",
+                "  File \"/sandbox/main.py\", line 2\n    print(1)\nIndentationError: unexpected indent\n",
+                true,
+            ),
+            (
+                "python",
+                "main.py",
+                "Traceback (most recent call last):\n  File \"/sandbox/main.py\", line 1, in <module>\n    eval('1 +')\n  File \"<string>\", line 1\n    1 +\n       ^\nSyntaxError: invalid syntax\n",
+                false,
+            ),
+            (
+                "python",
+                "main.py",
+                "Traceback (most recent call last):\n  File \"/sandbox/main.py\", line 1, in <module>\nZeroDivisionError: division by zero\n",
+                false,
+            ),
+            (
+                "javascript",
+                "main.js",
+                "/sandbox/main.js:1\nlet x = ;\n        ^\n\nSyntaxError: Unexpected token ';'\n    at internalCompileFunction (node:internal/vm:76:18)\n    at wrapSafe (node:internal/modules/cjs/loader:1283:20)\n",
+                true,
+            ),
+            (
+                "javascript",
+                "main.js",
+                "undefined:1\n{\n \n\nSyntaxError: Unexpected end of JSON input\n    at JSON.parse (<anonymous>)\n    at Object.<anonymous> (/sandbox/main.js:1:6)\n",
+                false,
+            ),
+            (
+                "php",
+                "main.php",
+                "PHP Parse error:  syntax error, unexpected token \"echo\" in /sandbox/main.php on line 3\n",
+                true,
+            ),
+            (
+                "ruby",
+                "main.rb",
+                "main.rb:2: syntax error, unexpected end-of-input (SyntaxError)\n",
+                true,
+            ),
+            (
+                "bash",
+                "main.sh",
+                "main.sh: line 3: syntax error near unexpected token `fi'\n",
+                false,
+            ),
+        ];
+        for (language, file, stderr, want) in cases {
+            let e = extract(language, stderr, None, "", file).unwrap_or_else(|| panic!("{language}: {stderr}"));
+            assert_eq!(e.before_start, *want, "{language}: {stderr}");
+        }
     }
 }

@@ -37,6 +37,10 @@ pub struct Explanation {
     pub suggestion: Option<String>,
     pub example_bad: Option<String>,
     pub example_good: Option<String>,
+    /// The output's line that says what went wrong, as printed: the card leads with it.
+    pub error_line: Option<String>,
+    /// The language refused the program before running it (see `extract::ExtractedError`).
+    pub before_start: bool,
 }
 
 /// Everything the analyzer needs to know about a finished check.
@@ -167,6 +171,8 @@ impl Analyzer {
                     suggestion: error.suggestion.clone(),
                     example_bad: Some(r.example_bad).filter(|s| !s.is_empty()),
                     example_good: Some(r.example_good).filter(|s| !s.is_empty()),
+                    error_line: error.quote.clone(),
+                    before_start: error.before_start,
                 }
             }
             None => self.explain_unmatched(f, &error).await,
@@ -188,6 +194,8 @@ impl Analyzer {
             suggestion: error.suggestion.clone(),
             example_bad: None,
             example_good: None,
+            error_line: error.quote.clone(),
+            before_start: error.before_start,
         };
         let Some(ai) = &self.ai else {
             return plain("analyzer.unmatched.no_ai");

@@ -163,21 +163,69 @@ impl Entry {
     }
 }
 
-/// `{name}` placeholders in a text.
-pub fn placeholders(text: &str) -> Vec<&str> {
+/// A piece of an entry's text: literal text, a `{name}` placeholder, or a number placeholder
+/// with the word forms that agree with it, `{length:элемент|элемента|элементов}` (Russian:
+/// one|few|many, English: one|other; CLDR's categories in that order).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Piece<'a> {
+    Text(&'a str),
+    Value(&'a str),
+    Plural(&'a str, Vec<&'a str>),
+}
+
+fn is_name(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A text split into its pieces; braces that are not placeholders stay text.
+pub fn pieces(text: &str) -> Vec<Piece<'_>> {
     let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find('{') {
-        let after = &rest[start + 1..];
-        match after.find('}') {
-            Some(end) if after[..end].chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && end > 0 => {
-                out.push(&after[..end]);
-                rest = &after[end + 1..];
+    let mut literal_from = 0;
+    let mut i = 0;
+    while let Some(offset) = text[i..].find('{') {
+        let open = i + offset;
+        let after = &text[open + 1..];
+        let found = after
+            .find(['}', '{'])
+            .filter(|&end| after.as_bytes()[end] == b'}')
+            .and_then(|end| {
+                let inner = &after[..end];
+                let piece = match inner.split_once(':') {
+                    None if is_name(inner) => Piece::Value(inner),
+                    Some((name, forms)) if is_name(name) && forms.contains('|') => {
+                        Piece::Plural(name, forms.split('|').collect())
+                    }
+                    _ => return None,
+                };
+                Some((piece, open + 1 + end + 1))
+            });
+        match found {
+            Some((piece, close)) => {
+                if open > literal_from {
+                    out.push(Piece::Text(&text[literal_from..open]));
+                }
+                out.push(piece);
+                literal_from = close;
+                i = close;
             }
-            _ => rest = after,
+            None => i = open + 1,
         }
     }
+    if literal_from < text.len() {
+        out.push(Piece::Text(&text[literal_from..]));
+    }
     out
+}
+
+/// `{name}` placeholders in a text (plain and plural ones).
+pub fn placeholders(text: &str) -> Vec<&str> {
+    pieces(text)
+        .into_iter()
+        .filter_map(|p| match p {
+            Piece::Value(n) | Piece::Plural(n, _) => Some(n),
+            Piece::Text(_) => None,
+        })
+        .collect()
 }
 
 /// Parses one catalogue file; `language` is its folder's name (`*` for the common file).

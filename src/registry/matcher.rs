@@ -4,7 +4,7 @@
 //! over the message finds every candidate, and the highest-priority candidate whose optional
 //! source-line pattern also matches wins. Invalid rows are skipped with a warning, never loaded.
 
-use super::catalogue::{placeholders, Entry, EntryTexts};
+use super::catalogue::{pieces, Entry, EntryTexts, Piece};
 use super::Locale;
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use std::collections::{BTreeMap, HashMap};
@@ -150,34 +150,70 @@ impl Match {
     pub fn render(&self, locale: Locale) -> EntryTexts {
         let own = self.entry.texts(locale);
         let en = &self.entry.en;
+        // A field missing in `locale` is the English one, filled by English rules.
         let pick = |f: fn(&EntryTexts) -> &String| {
             let v = f(own);
             if v.trim().is_empty() {
-                f(en).clone()
+                (f(en).clone(), Locale::En)
             } else {
-                v.clone()
+                (v.clone(), locale)
             }
         };
-        let fill = |s: String| fill(&s, &self.captures);
+        let fill = |(s, l): (String, Locale)| fill(&s, &self.captures, l);
         EntryTexts {
             title: fill(pick(|t| &t.title)),
             what: fill(pick(|t| &t.what)),
             why: fill(pick(|t| &t.why)),
             hint: fill(pick(|t| &t.hint)),
-            example_bad: pick(|t| &t.example_bad),
-            example_good: pick(|t| &t.example_good),
+            example_bad: pick(|t| &t.example_bad).0,
+            example_good: pick(|t| &t.example_good).0,
         }
     }
 }
 
-/// Replaces `{name}` with its captured value (a missing capture becomes an empty string).
-pub fn fill(text: &str, captures: &BTreeMap<String, String>) -> String {
-    let mut out = text.to_string();
-    for name in placeholders(text) {
-        let value = captures.get(name).map(String::as_str).unwrap_or("");
-        out = out.replace(&format!("{{{name}}}"), value);
+/// Fills `{name}` with its captured value (a missing capture becomes an empty string) and
+/// `{name:form|form…}` with the number and the form its plural category takes in `locale`.
+/// In English an "a"/"an" right before a value is made to agree with it ("an int").
+pub fn fill(text: &str, captures: &BTreeMap<String, String>, locale: Locale) -> String {
+    let mut out = String::with_capacity(text.len() + 32);
+    for piece in pieces(text) {
+        match piece {
+            Piece::Text(t) => out.push_str(t),
+            Piece::Value(name) => {
+                let value = captures.get(name).map(String::as_str).unwrap_or("");
+                if locale == Locale::En {
+                    crate::i18n::fix_article(&mut out, value);
+                }
+                out.push_str(value);
+            }
+            Piece::Plural(name, forms) => {
+                let value = captures.get(name).map(String::as_str).unwrap_or("");
+                out.push_str(value);
+                out.push(' ');
+                out.push_str(plural_form(locale, value, &forms));
+            }
+        }
     }
     out
+}
+
+/// The form for `number` among `forms`, listed in the locale's CLDR order (ru: one, few,
+/// many, other; en: one, other); a missing form is the last one given.
+fn plural_form<'a>(locale: Locale, number: &str, forms: &[&'a str]) -> &'a str {
+    use intl_pluralrules::PluralCategory as C;
+    let order: &[C] = match locale {
+        Locale::Ru => &[C::ONE, C::FEW, C::MANY, C::OTHER],
+        Locale::En => &[C::ONE, C::OTHER],
+    };
+    // Russian fractions ("2,5 секунды") take the genitive singular, which is the "few" form.
+    let category = crate::i18n::plural_category(locale, number).unwrap_or(C::OTHER);
+    let index = order.iter().position(|c| *c == category).unwrap_or(order.len() - 1);
+    let index = if locale == Locale::Ru && category == C::OTHER && forms.len() < 4 {
+        1
+    } else {
+        index
+    };
+    forms.get(index).or(forms.last()).copied().unwrap_or("")
 }
 
 fn cut(s: &str, max: usize) -> &str {
@@ -259,5 +295,47 @@ title = "Did you mean print?"
         assert_eq!(m.len(), 1);
         assert_eq!(skipped.len(), 1);
         assert!(skipped[0].1.contains("does not compile"), "{}", skipped[0].1);
+    }
+
+    #[test]
+    fn fill_agrees_numbers_and_articles() {
+        let caps = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        let ru = "в массиве всего {n:элемент|элемента|элементов}";
+        for (n, want) in [
+            ("1", "1 элемент"),
+            ("2", "2 элемента"),
+            ("5", "5 элементов"),
+            ("11", "11 элементов"),
+            ("21", "21 элемент"),
+            ("22", "22 элемента"),
+            ("25", "25 элементов"),
+            ("101", "101 элемент"),
+            ("111", "111 элементов"),
+        ] {
+            assert_eq!(
+                fill(ru, &caps(&[("n", n)]), Locale::Ru),
+                format!("в массиве всего {want}")
+            );
+        }
+        // A fraction takes the fourth form when one is given, else the "few" one.
+        let secs = "дольше {s:секунды|секунд|секунд|секунды}";
+        assert_eq!(fill(secs, &caps(&[("s", "2.5")]), Locale::Ru), "дольше 2.5 секунды");
+        assert_eq!(fill(secs, &caps(&[("s", "5")]), Locale::Ru), "дольше 5 секунд");
+        let en = "only {n:element|elements}";
+        assert_eq!(fill(en, &caps(&[("n", "1")]), Locale::En), "only 1 element");
+        assert_eq!(fill(en, &caps(&[("n", "11")]), Locale::En), "only 11 elements");
+        let t = "A {type} value met a {other}; use an {type} here";
+        assert_eq!(
+            fill(t, &caps(&[("type", "int"), ("other", "str")]), Locale::En),
+            "An int value met a str; use an int here"
+        );
+        assert_eq!(
+            fill(t, &caps(&[("type", "NoneType"), ("other", "object")]), Locale::En),
+            "A NoneType value met an object; use a NoneType here"
+        );
+        // Russian has no articles: the text is left alone; code braces stay text.
+        assert_eq!(fill("a {x} {y: 1}", &caps(&[("x", "int")]), Locale::Ru), "a int {y: 1}");
     }
 }

@@ -34,6 +34,8 @@ pub enum Callback {
     RunAs(i32, String),
     /// Make this language the default for code that does not say its own.
     MakeDefault(String),
+    /// 📖 the catalogue's example (wrong and right) for check N's error.
+    Example(i64),
 }
 
 impl Callback {
@@ -54,6 +56,7 @@ impl Callback {
             Callback::Hint(id, k) => format!("n:{id}:{k}"),
             Callback::RunAs(mid, name) => format!("p:{mid}:{name}"),
             Callback::MakeDefault(name) => format!("d:{name}"),
+            Callback::Example(id) => format!("e:{id}"),
         }
     }
 
@@ -98,6 +101,7 @@ impl Callback {
                 Callback::RunAs(mid, name.to_string())
             }
             "d" if !arg.is_empty() && arg.len() <= 32 => Callback::MakeDefault(arg.to_string()),
+            "e" => Callback::Example(id()?),
             _ => return None,
         })
     }
@@ -126,6 +130,7 @@ mod tests {
             Callback::Hint(i64::MAX, 99),
             Callback::RunAs(i32::MAX, "typescript".into()),
             Callback::MakeDefault("cpp".into()),
+            Callback::Example(8),
         ] {
             let s = c.encode();
             assert!(s.len() <= 64, "{s}");

@@ -11,3 +11,6 @@ pub mod limits;
 pub mod playground;
 pub mod render;
 pub mod task_card;
+
+#[cfg(test)]
+mod card_tests;

@@ -6,8 +6,8 @@
 
 use super::callback::Callback;
 use crate::analyzer::Explanation;
-use crate::check::CheckResult;
-use crate::i18n::{t, tf};
+use crate::check::{CheckResult, Outcome};
+use crate::i18n::{t, tf, tp};
 use crate::registry::Locale;
 use crate::sandbox::Verdict;
 
@@ -132,10 +132,14 @@ fn tail(s: &str, max_chars: usize, max_lines: usize) -> (String, bool) {
     (out.concat(), cut)
 }
 
+/// The headline: what happened in a beginner's words (did not start, stopped with an error,
+/// too slow, too much memory), then the signal or exit code when the program ran, and the time.
 fn status_line(v: &CheckResult, locale: Locale) -> String {
-    let key = format!("bot.verdict.{}", v.verdict.as_str());
+    let outcome = v.outcome();
+    let key = format!("bot.outcome.{}", outcome.as_str());
     let mut parts = vec![format!("<b>{}</b>", escape(&t(locale, &key)))];
-    if let Some(sig) = &v.signal {
+    let ran = !matches!(outcome, Outcome::DidNotStart | Outcome::ServiceFailed);
+    if let Some(sig) = v.signal.as_ref().filter(|_| ran) {
         let words = t(locale, &format!("bot.signal.{sig}"));
         let words = if words.starts_with("bot.signal.") {
             tf(locale, "bot.signal.other", &[("signal", sig)])
@@ -145,7 +149,7 @@ fn status_line(v: &CheckResult, locale: Locale) -> String {
         parts.push(escape(&words));
     } else if let Some(code) = v
         .exit_code
-        .filter(|_| v.verdict != Verdict::Ok || v.exit_code != Some(0))
+        .filter(|_| ran && (v.verdict != Verdict::Ok || v.exit_code != Some(0)))
     {
         parts.push(escape(&tf(locale, "bot.exit_code", &[("code", &code.to_string())])));
     }
@@ -176,11 +180,12 @@ fn code_class(language: &str) -> &str {
     }
 }
 
-/// Renders the card. `check_id` goes into the buttons.
-pub fn card(check_id: i64, v: &CheckResult, locale: Locale, display_language: &str) -> Card {
+/// Renders the card. `check_id` goes into the buttons; 🧠 "explain more" is offered only when
+/// `ai_available` (an AI is configured and its breaker lets calls through).
+pub fn card(check_id: i64, v: &CheckResult, locale: Locale, display_language: &str, ai_available: bool) -> Card {
     let mut budget = MAX_OUTPUT_CHARS;
     loop {
-        let c = card_with_budget(check_id, v, locale, display_language, budget);
+        let c = card_with_budget(check_id, v, locale, display_language, budget, ai_available);
         if visible_len(&c.html) <= TELEGRAM_TEXT_LIMIT || budget < 200 {
             return c;
         }
@@ -188,11 +193,18 @@ pub fn card(check_id: i64, v: &CheckResult, locale: Locale, display_language: &s
     }
 }
 
-fn card_with_budget(check_id: i64, v: &CheckResult, locale: Locale, display_language: &str, budget: usize) -> Card {
+fn card_with_budget(
+    check_id: i64,
+    v: &CheckResult,
+    locale: Locale,
+    display_language: &str,
+    budget: usize,
+    ai_available: bool,
+) -> Card {
     let mut html = String::new();
     html.push_str(&format!(
         "{} {}\n{}",
-        emoji(v.verdict),
+        outcome_emoji(v.outcome()),
         status_line(v, locale),
         escape(&tf(locale, "bot.card.language", &[("language", display_language)]))
     ));
@@ -212,9 +224,12 @@ fn card_with_budget(check_id: i64, v: &CheckResult, locale: Locale, display_lang
                     "bot.card.output_cut",
                     &[
                         ("shown", &shown.lines().count().to_string()),
-                        ("total", &total_lines.to_string()),
+                        ("of_lines", &tp(locale, "bot.plural.of_lines", total_lines as u64, &[]),),
                         ("chars", &shown.chars().count().to_string()),
-                        ("total_chars", &stdout.chars().count().to_string()),
+                        (
+                            "of_chars",
+                            &tp(locale, "bot.plural.of_chars", stdout.chars().count() as u64, &[]),
+                        ),
                     ]
                 ))
             ));
@@ -231,21 +246,40 @@ fn card_with_budget(check_id: i64, v: &CheckResult, locale: Locale, display_lang
         html.push_str(&format!("\n<i>{}</i>", escape(&t(locale, "bot.card.truncated"))));
     }
     if !stderr.trim().is_empty() {
-        let (shown, cut) = tail(&stderr, MAX_STDERR_CHARS.min(budget), MAX_STDERR_LINES);
-        cut_any |= cut;
         let label = if v.verdict == Verdict::CompileError {
             "bot.card.compiler"
         } else {
             "bot.card.errors"
         };
         html.push_str(&format!("\n\n<b>{}</b>", escape(&t(locale, label))));
-        if cut {
-            html.push_str(&format!(" <i>{}</i>", escape(&t(locale, "bot.card.errors_cut"))));
+        // The line that says what went wrong comes first; the rest is a tap away.
+        let decisive = v
+            .explanation
+            .as_ref()
+            .and_then(|e| e.error_line.as_deref())
+            .map(clean)
+            .filter(|l| !l.trim().is_empty() && stderr.contains(l.trim()));
+        let only_that = decisive.as_deref().is_some_and(|l| stderr.trim() == l.trim());
+        if let Some(line) = &decisive {
+            html.push_str(&format!(
+                "\n<blockquote><code>{}</code></blockquote>",
+                escape(&head(line.trim(), 300, 1).0)
+            ));
         }
-        html.push_str(&format!(
-            "\n<blockquote expandable>{}</blockquote>",
-            escape(shown.trim_matches('\n'))
-        ));
+        if !only_that {
+            let (shown, cut) = tail(&stderr, MAX_STDERR_CHARS.min(budget), MAX_STDERR_LINES);
+            cut_any |= cut;
+            if decisive.is_some() {
+                html.push_str(&format!("\n<i>{}</i>", escape(&t(locale, "bot.card.errors_full"))));
+            }
+            if cut {
+                html.push_str(&format!(" <i>{}</i>", escape(&t(locale, "bot.card.errors_cut"))));
+            }
+            html.push_str(&format!(
+                "\n<blockquote expandable>{}</blockquote>",
+                escape(shown.trim_matches('\n'))
+            ));
+        }
     }
     if let Some(e) = &v.explanation {
         html.push_str("\n\n");
@@ -253,7 +287,7 @@ fn card_with_budget(check_id: i64, v: &CheckResult, locale: Locale, display_lang
     }
     Card {
         html,
-        buttons: buttons(check_id, v, locale, cut_any),
+        buttons: buttons(check_id, v, locale, cut_any, ai_available),
     }
 }
 
@@ -314,6 +348,18 @@ pub fn inline_code(escaped: &str) -> String {
     out
 }
 
+/// The card's emoji: what happened, as the headline says it.
+pub fn outcome_emoji(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Finished => "✅",
+        Outcome::DidNotStart => "🛠",
+        Outcome::StoppedWithError => "❌",
+        Outcome::TooSlow => "⏱",
+        Outcome::TooMuchMemory => "💾",
+        Outcome::ServiceFailed => "⚠️",
+    }
+}
+
 /// The one verdict-to-emoji table (cards, history, the admin's check log).
 pub fn emoji(verdict: Verdict) -> &'static str {
     match verdict {
@@ -326,7 +372,7 @@ pub fn emoji(verdict: Verdict) -> &'static str {
     }
 }
 
-fn buttons(id: i64, v: &CheckResult, locale: Locale, cut: bool) -> Vec<Vec<Button>> {
+fn buttons(id: i64, v: &CheckResult, locale: Locale, cut: bool, ai_available: bool) -> Vec<Vec<Button>> {
     let b = |key: &str, c: Callback| (t(locale, key), c.encode());
     let mut rows = vec![vec![
         b("bot.button.rerun", Callback::Rerun(id)),
@@ -334,7 +380,10 @@ fn buttons(id: i64, v: &CheckResult, locale: Locale, cut: bool) -> Vec<Vec<Butto
     ]];
     let failed = !matches!(v.verdict, Verdict::Ok | Verdict::InternalError);
     let mut second = Vec::new();
-    if failed {
+    if v.explanation.as_ref().is_some_and(has_example) {
+        second.push(b("bot.button.example", Callback::Example(id)));
+    }
+    if failed && ai_available {
         second.push(b("bot.button.explain", Callback::Explain(id)));
     }
     if cut {
@@ -353,6 +402,38 @@ fn buttons(id: i64, v: &CheckResult, locale: Locale, cut: bool) -> Vec<Vec<Butto
         rows[0].push(b("bot.button.history", Callback::History(0)));
     }
     rows
+}
+
+fn has_example(e: &Explanation) -> bool {
+    [&e.example_bad, &e.example_good]
+        .iter()
+        .any(|x| x.as_deref().is_some_and(|s| !s.trim().is_empty()))
+}
+
+/// 📖 The catalogue's example for an explanation: a small program with the same mistake and the
+/// same program done right (never the student's own code). `None` when the entry has none.
+pub fn example(e: &Explanation, language: &str, locale: Locale) -> Option<String> {
+    if !has_example(e) {
+        return None;
+    }
+    let mut html = format!(
+        "📖 <b>{}</b>",
+        escape(&tf(locale, "bot.example.title", &[("title", &e.title)]))
+    );
+    for (key, code) in [
+        ("bot.example.bad", &e.example_bad),
+        ("bot.example.good", &e.example_good),
+    ] {
+        if let Some(code) = code.as_deref().filter(|c| !c.trim().is_empty()) {
+            html.push_str(&format!(
+                "\n\n{}\n<pre><code class=\"language-{}\">{}</code></pre>",
+                escape(&t(locale, key)),
+                code_class(language),
+                escape(&head(code.trim_matches('\n'), 1_500, 40).0)
+            ));
+        }
+    }
+    Some(html)
 }
 
 /// One line of `/history`.
@@ -520,7 +601,7 @@ mod tests {
     #[test]
     fn hostile_output_is_escaped_and_cleaned() {
         let v = view("ok", "<script>alert(1)</script>\u{1b}[31mred\u{1b}[0m\0!", "");
-        let c = card(5, &v, Locale::En, "Python");
+        let c = card(5, &v, Locale::En, "Python", false);
         assert!(
             c.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;red!"),
             "{}",
@@ -535,13 +616,13 @@ mod tests {
     fn long_output_is_cut_and_offers_the_full_document() {
         let out: String = (0..1000).map(|i| format!("line {i}\n")).collect();
         let v = view("ok", &out, "");
-        let c = card(9, &v, Locale::Ru, "Python");
+        let c = card(9, &v, Locale::Ru, "Python", false);
         assert!(visible_len(&c.html) <= TELEGRAM_TEXT_LIMIT);
         assert!(c.html.contains("line 39") && !c.html.contains("line 40\n"));
         assert!(c.html.contains("40") && c.html.contains("1000"), "{}", c.html);
         assert!(c.buttons.iter().flatten().any(|(_, d)| d == "f:9"));
         let wide = "x".repeat(20_000);
-        let c = card(9, &view("runtime_error", &wide, &wide), Locale::Ru, "Python");
+        let c = card(9, &view("runtime_error", &wide, &wide), Locale::Ru, "Python", false);
         assert!(visible_len(&c.html) <= TELEGRAM_TEXT_LIMIT, "{}", visible_len(&c.html));
     }
 
@@ -558,7 +639,7 @@ mod tests {
             source_line: Some("print(1/0)".into()),
             ..Default::default()
         });
-        let c = card(1, &v, Locale::Ru, "Python");
+        let c = card(1, &v, Locale::Ru, "Python", true);
         assert!(c.html.contains("<blockquote expandable>"));
         assert!(c.html.contains("<code>print(1/0)</code>"));
         assert!(c.html.contains(&t(Locale::Ru, "bot.source.registry")));

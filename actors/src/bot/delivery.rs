@@ -171,7 +171,8 @@ pub async fn deliver(ctx: &BotCtx, id: i64) -> anyhow::Result<()> {
     let waited = row.stdin.is_empty()
         && result.verdict != devmentor::sandbox::Verdict::CompileError
         && devmentor::telegram::detect::reads_input(&row.language, &row.code);
-    let card = render::card(id, &result, row.locale, &ctx.display_name(&row.language));
+    let ai_available = ctx.ai.as_ref().is_some_and(|ai| ai.available());
+    let card = render::card(id, &result, row.locale, &ctx.display_name(&row.language), ai_available);
     let card = render::with_input(card, &row.stdin, waited && !render::wanted_input(&result), row.locale);
     // The "⏳" message may be gone (deleted by the student): then the card is sent anew.
     match ctx.edit_or_send(chat, message, &card.html, &card.buttons).await {

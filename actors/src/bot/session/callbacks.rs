@@ -1,6 +1,7 @@
-//! Buttons: the card's (re-run, input, full output, explain more, votes), history pages, the
-//! language and interface-language choices. Buttons about a check work for its owner only. A
-//! button whose question has moved on (its program already ran, or was replaced) says so.
+//! Buttons: the card's (re-run, input, full output, explain more, the catalogue's example, votes),
+//! history pages, the language and interface-language choices. Buttons about a check work for its
+//! owner only. A button whose question has moved on (its program already ran, or was replaced) says
+//! so.
 
 use super::{commands, db, programs, say, send_err, SessionState, Who, R};
 use crate::bot::BotCtx;
@@ -48,7 +49,11 @@ pub(super) async fn on_callback(st: &mut SessionState, who: &Who, q: &teloxide::
         }
     };
     let check_id = match &cb {
-        Callback::Rerun(id) | Callback::Explain(id) | Callback::FullOutput(id) | Callback::Input(id) => Some(*id),
+        Callback::Rerun(id)
+        | Callback::Explain(id)
+        | Callback::FullOutput(id)
+        | Callback::Input(id)
+        | Callback::Example(id) => Some(*id),
         Callback::Vote(id, _) => Some(*id),
         _ => None,
     };
@@ -116,6 +121,20 @@ pub(super) async fn on_callback(st: &mut SessionState, who: &Who, q: &teloxide::
                 .unwrap_or_default();
             users::vote(&db(&ctx).await?, id, who.user.id, if up { 1 } else { -1 }, &source).await?;
             answer(&ctx, q, Some(&t(who.locale, "bot.callback.vote_thanks"))).await;
+        }
+        Callback::Example(_) => {
+            let r = row.expect("owned row");
+            let html = r
+                .result
+                .as_ref()
+                .and_then(|x| x.explanation.as_ref())
+                .and_then(|e| render::example(e, &r.language, who.locale));
+            let Some(html) = html else {
+                answer(&ctx, q, Some(&t(who.locale, "bot.example.none"))).await;
+                return Ok(());
+            };
+            answer(&ctx, q, None).await;
+            ctx.send(who.chat, &html, None, r.message_id).await.ok();
         }
         Callback::Explain(id) => {
             answer(&ctx, q, None).await;

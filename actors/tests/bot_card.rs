@@ -1,0 +1,211 @@
+//! The result card a student reads (issue 15): the real `devmentor run` against real
+//! PostgreSQL, Redis and Docker and the fake Telegram Bot API. A failed program's card leads
+//! with the line that says what went wrong; a program the language refused says it did not
+//! start; 🧠 is offered only when an AI can answer; 📖 shows the catalogue's example.
+
+mod common;
+
+use common::Env;
+use devmentor::ai::fake::{FakeMode, FakeOpenAi};
+use devmentor::i18n::t;
+use devmentor::registry::{catalogue, Locale};
+use devmentor::telegram::fake::{ChatMessage, FakeTelegram, TgUser};
+use devmentor::telegram::render::escape;
+use std::process::Child;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(90);
+
+struct Service {
+    fake: FakeTelegram,
+    env: Env,
+    child: Child,
+    _ai: Option<FakeOpenAi>,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        common::stop(&mut self.child);
+    }
+}
+
+/// The bot and a worker; with `ai`, an AI (the fake OpenAI-compatible server) is configured,
+/// without it `AI_API_KEY` is empty.
+async fn service(tag: &str, users: &[i64], ai: bool) -> Service {
+    let fake = FakeTelegram::start().await.unwrap();
+    let url = fake.url();
+    let fake_ai = if ai {
+        Some(FakeOpenAi::start(FakeMode::Normal).await.unwrap())
+    } else {
+        None
+    };
+    let ai_url = fake_ai.as_ref().map(|a| a.base_url()).unwrap_or_default();
+    let mut vars = vec![("BOT_TOKEN", "123456:TEST-TOKEN"), ("TELEGRAM_API_URL", url.as_str())];
+    if ai {
+        vars.push(("AI_API_KEY", "test-key"));
+        vars.push(("AI_BASE_URL", ai_url.as_str()));
+    }
+    let env = Env::new(tag, &vars);
+    for id in users {
+        let out = env.command(&["whitelist", "add", &id.to_string()]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let child = env.spawn("bot,worker", "p0");
+    let s = Service {
+        fake,
+        env,
+        child,
+        _ai: fake_ai,
+    };
+    let until = std::time::Instant::now() + WAIT;
+    while s.fake.calls("setMyCommands").len() < 2 {
+        assert!(
+            std::time::Instant::now() < until,
+            "the bot did not start: {}",
+            s.env.log("p0")
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    s
+}
+
+impl Service {
+    /// The "⏳" reply to message `to`, once edited into a card (it has the 🔁 button).
+    async fn card(&self, user: &TgUser, to: i32) -> ChatMessage {
+        self.fake
+            .wait_for(user.id, WAIT, |chat| {
+                chat.iter()
+                    .find(|m| {
+                        m.from_bot
+                            && m.reply_to == Some(to)
+                            && m.edits >= 1
+                            && m.buttons.iter().flatten().any(|(_, d)| d.starts_with("r:"))
+                    })
+                    .cloned()
+            })
+            .await
+            .unwrap_or_else(|| {
+                panic!(
+                    "no card for {to}: {:#?}\n{}",
+                    self.fake.chat(user.id),
+                    self.env.log("p0")
+                )
+            })
+    }
+
+    async fn said_after(&self, user: &TgUser, after: i32, needle: &str) -> ChatMessage {
+        self.fake
+            .wait_for(user.id, WAIT, |chat| {
+                chat.iter()
+                    .find(|m| m.from_bot && m.message_id > after && m.text.contains(needle))
+                    .cloned()
+            })
+            .await
+            .unwrap_or_else(|| {
+                panic!(
+                    "the bot never said {needle:?}: {:#?}\n{}",
+                    self.fake.chat(user.id),
+                    self.env.log("p0")
+                )
+            })
+    }
+}
+
+fn data(m: &ChatMessage) -> Vec<String> {
+    m.buttons.iter().flatten().map(|(_, d)| d.clone()).collect()
+}
+
+fn first_line(m: &ChatMessage) -> &str {
+    m.text.lines().next().unwrap_or("")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn without_an_ai_the_card_leads_with_the_error_and_offers_the_example_not_the_brain() {
+    let s = service("card_noai", &[1501, 1502], false).await;
+    let anna = TgUser::new(1501, "Анна");
+
+    // ZeroDivisionError: the decisive line first, the traceback after it, folded.
+    let m = s.fake.send_text(&anna, "```python\na = 10\nb = 0\nprint(a / b)\n```");
+    let card = s.card(&anna, m).await;
+    let quote = "<blockquote><code>ZeroDivisionError: division by zero</code></blockquote>";
+    let at = card.text.find(quote).unwrap_or_else(|| panic!("{}", card.text));
+    let traceback = card
+        .text
+        .find("<blockquote expandable>Traceback (most recent call last):")
+        .unwrap_or_else(|| panic!("{}", card.text));
+    assert!(at < traceback, "{}", card.text);
+    assert!(
+        first_line(&card).contains(&t(Locale::Ru, "bot.outcome.stopped_with_error")),
+        "{}",
+        card.text
+    );
+    let buttons = data(&card);
+    assert!(
+        !buttons.iter().any(|d| d.starts_with("x:")),
+        "no 🧠 without an AI: {buttons:?}"
+    );
+
+    // 📖: the catalogue entry's own wrong and right examples, as a separate message.
+    let example = buttons
+        .iter()
+        .find(|d| d.starts_with("e:"))
+        .unwrap_or_else(|| panic!("no 📖 button: {buttons:?}"))
+        .clone();
+    let slug = s.env.psql(&format!(
+        "SELECT result->'explanation'->>'slug' FROM checks WHERE message_id = {} AND chat_id = {}",
+        card.message_id, anna.id
+    ));
+    let entry = catalogue::builtin()
+        .unwrap()
+        .into_iter()
+        .find(|e| e.slug == slug)
+        .unwrap_or_else(|| panic!("the card's entry {slug:?} is in the catalogue"));
+    let last = s.fake.chat(anna.id).last().map(|m| m.message_id).unwrap_or(0);
+    s.fake.press(&anna, card.message_id, &example);
+    let shown = s.said_after(&anna, last, &escape(entry.ru.example_bad.trim())).await;
+    assert!(
+        shown.text.contains(&escape(entry.ru.example_good.trim())),
+        "{}",
+        shown.text
+    );
+    assert!(shown.text.contains(&t(Locale::Ru, "bot.example.bad")), "{}", shown.text);
+
+    // A SyntaxError: the program did not start, as its explanation says too.
+    let boris = TgUser::new(1502, "Boris").with_language("en");
+    let m = s.fake.send_text(&boris, "```python\nprint('hi'\n```");
+    let card = s.card(&boris, m).await;
+    let head = first_line(&card);
+    assert!(
+        head.contains(&t(Locale::En, "bot.outcome.did_not_start")),
+        "{}",
+        card.text
+    );
+    assert!(!head.contains(&t(Locale::En, "bot.verdict.runtime_error")), "{head}");
+    assert!(!head.contains("exit code"), "{head}");
+    assert!(
+        card.text.contains("did not even start") || card.text.contains("did not start"),
+        "{}",
+        card.text
+    );
+    assert!(!data(&card).iter().any(|d| d.starts_with("x:")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_an_ai_the_card_offers_explain_more() {
+    let s = service("card_ai", &[1511], true).await;
+    let vera = TgUser::new(1511, "Вера");
+    let m = s.fake.send_text(&vera, "```python\nprint(1 / 0)\n```");
+    let card = s.card(&vera, m).await;
+    let explain = data(&card)
+        .into_iter()
+        .find(|d| d.starts_with("x:"))
+        .unwrap_or_else(|| panic!("🧠 with an AI: {:?}", card.buttons));
+    let last = s.fake.chat(vera.id).last().map(|m| m.message_id).unwrap_or(0);
+    s.fake.press(&vera, card.message_id, &explain);
+    let answer = s.said_after(&vera, last, &t(Locale::Ru, "analyzer.ai.title")).await;
+    assert!(
+        !answer.text.contains(&t(Locale::Ru, "bot.ai_unavailable")),
+        "{}",
+        answer.text
+    );
+}
