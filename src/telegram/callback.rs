@@ -30,6 +30,14 @@ pub enum Callback {
     Solve(i64),
     /// 💡 hint number K (0-based) for submission N.
     Hint(i64, i64),
+    /// ⏹ stop check N while it runs.
+    Stop(i64),
+    /// 📋 check N's card again (from `/history`).
+    Card(i64),
+    /// FAQ entry N's answer.
+    Faq(i64),
+    /// FAQ question list page N (0 = first).
+    FaqPage(i64),
 }
 
 impl Callback {
@@ -48,6 +56,10 @@ impl Callback {
             Callback::Task(id) => format!("t:{id}"),
             Callback::Solve(id) => format!("o:{id}"),
             Callback::Hint(id, k) => format!("n:{id}:{k}"),
+            Callback::Stop(id) => format!("c:{id}"),
+            Callback::Card(id) => format!("k:{id}"),
+            Callback::Faq(id) => format!("q:{id}"),
+            Callback::FaqPage(page) => format!("Q:{page}"),
         }
     }
 
@@ -78,6 +90,10 @@ impl Callback {
             "T" if arg.is_empty() => Callback::Tasks,
             "t" => Callback::Task(id()?),
             "o" => Callback::Solve(id()?),
+            "c" => Callback::Stop(id()?),
+            "k" => Callback::Card(id()?),
+            "q" => Callback::Faq(id()?),
+            "Q" => Callback::FaqPage(id()?),
             "n" => {
                 let (n, k) = arg.split_once(':')?;
                 let n = n.parse().ok().filter(|n: &i64| *n >= 0)?;
@@ -109,12 +125,30 @@ mod tests {
             Callback::Task(7),
             Callback::Solve(7),
             Callback::Hint(i64::MAX, 99),
+            Callback::Stop(i64::MAX),
+            Callback::Card(5),
+            Callback::Faq(6),
+            Callback::FaqPage(0),
         ] {
             let s = c.encode();
             assert!(s.len() <= 64, "{s}");
             assert_eq!(Callback::parse(&s), Some(c));
         }
-        for bad in ["", "r:", "r:-1", "r:x", "v:1:2", "q:1", "s:de", "a:1", &"l:".repeat(40)] {
+        for bad in [
+            "",
+            "r:",
+            "r:-1",
+            "c:",
+            "k:x",
+            "q:-2",
+            "Q:",
+            "r:x",
+            "v:1:2",
+            "q:1",
+            "s:de",
+            "a:1",
+            &"l:".repeat(40),
+        ] {
             assert_eq!(Callback::parse(bad), None, "{bad}");
         }
     }

@@ -9,7 +9,10 @@
 mod access;
 mod callbacks;
 pub mod commands;
+mod faq;
+mod history;
 mod programs;
+mod progress;
 mod tasks;
 
 use super::{BotCtx, SendError};
@@ -185,6 +188,8 @@ pub enum SessionMsg {
     Delivered(Delivered),
     /// Time to refresh "typing…".
     Typing,
+    /// Time to show how long check N has been running.
+    Elapsed(i64),
 }
 
 pub struct Session;
@@ -199,6 +204,8 @@ pub struct SessionState {
     /// This user's checks on their way: chat, and when to stop showing "typing…" regardless.
     running: HashMap<i64, (i64, Instant)>,
     typing_due: bool,
+    /// Running checks whose "⏳" message shows the elapsed time and ⏹ (see `progress`).
+    ticking: HashMap<i64, progress::Ticking>,
 }
 
 impl SessionState {
@@ -241,6 +248,7 @@ impl Actor for Session {
             last_notice: None,
             running: HashMap::new(),
             typing_due: false,
+            ticking: HashMap::new(),
         })
     }
 
@@ -254,6 +262,7 @@ impl Actor for Session {
             SessionMsg::Update(update, received) => (update, received),
             SessionMsg::Delivered(d) => {
                 st.running.remove(&d.check);
+                st.ticking.remove(&d.check);
                 if d.wants_input {
                     if let Err(e) = callbacks::ask_stdin(&st.ctx, d.user, d.chat, d.locale, d.check, true).await {
                         tracing::warn!(user = st.user, error = %e, "offering to send input failed");
@@ -264,6 +273,10 @@ impl Actor for Session {
             SessionMsg::Typing => {
                 st.typing_due = false;
                 st.keep_typing().await;
+                return Ok(());
+            }
+            SessionMsg::Elapsed(check) => {
+                progress::tick(st, check).await;
                 return Ok(());
             }
         };
