@@ -58,7 +58,7 @@ impl Callback {
             Callback::Hint(id, k) => format!("n:{id}:{k}"),
             Callback::Stop(id) => format!("c:{id}"),
             Callback::Card(id) => format!("k:{id}"),
-            Callback::Faq(id) => format!("q:{id}"),
+            Callback::Faq(id) => format!("A:{id}"),
             Callback::FaqPage(page) => format!("Q:{page}"),
         }
     }
@@ -92,7 +92,7 @@ impl Callback {
             "o" => Callback::Solve(id()?),
             "c" => Callback::Stop(id()?),
             "k" => Callback::Card(id()?),
-            "q" => Callback::Faq(id()?),
+            "A" => Callback::Faq(id()?),
             "Q" => Callback::FaqPage(id()?),
             "n" => {
                 let (n, k) = arg.split_once(':')?;

@@ -242,10 +242,10 @@ mod tests {
         let entries: Vec<(i64, String)> = (1..=10).map(|i| (i, format!("Question {i}?"))).collect();
         let c = list(&entries, 0, Locale::En);
         assert_eq!(c.buttons.len(), PAGE + 1);
-        assert_eq!(c.buttons[0][0].1, "q:1");
+        assert_eq!(c.buttons[0][0].1, "A:1");
         assert!(c.buttons[PAGE].iter().any(|(_, d)| d == "Q:1"));
         let c = list(&entries, 1, Locale::En);
-        assert_eq!(c.buttons[0][0].1, "q:9");
+        assert_eq!(c.buttons[0][0].1, "A:9");
         assert!(c.buttons.last().unwrap().iter().any(|(_, d)| d == "Q:0"));
     }
 }
