@@ -160,6 +160,18 @@ pub async fn run_check(
     request: &CheckRequest,
     limits: &InputLimits,
 ) -> Result<CheckResult, CheckError> {
+    run_check_until(sandbox, analyzer, request, limits, None).await
+}
+
+/// [`run_check`] that the student can stop: when `stop` is cancelled the program is killed at
+/// once and the result's verdict is `stopped` (nothing to explain).
+pub async fn run_check_until(
+    sandbox: &Sandbox,
+    analyzer: Option<&Analyzer>,
+    request: &CheckRequest,
+    limits: &InputLimits,
+    stop: Option<&tokio_util::sync::CancellationToken>,
+) -> Result<CheckResult, CheckError> {
     let pack = sandbox
         .languages()
         .find(&request.language)
@@ -174,7 +186,7 @@ pub async fn run_check(
             limit: limits.max_stdin_bytes,
         });
     }
-    let run = match sandbox.run(pack, &code, &request.stdin).await {
+    let run = match sandbox.run_until(pack, &code, &request.stdin, stop).await {
         Ok(run) => run,
         Err(
             e @ (SandboxError::DockerUnavailable { .. }
@@ -225,8 +237,12 @@ pub async fn judge(
     let mut result = CheckResult {
         language: pack.name.clone(),
         verdict,
-        exit_code: step.exit_code,
-        signal: step.signal().map(str::to_string),
+        // A run the student stopped was killed by us: its SIGKILL is not the program's doing.
+        exit_code: step.exit_code.filter(|_| verdict != Verdict::Stopped),
+        signal: step
+            .signal()
+            .filter(|_| verdict != Verdict::Stopped)
+            .map(str::to_string),
         stdout: String::from_utf8_lossy(&step.stdout).into_owned(),
         stderr,
         truncated: step.truncated,

@@ -297,6 +297,29 @@ impl Queue {
         Ok(())
     }
 
+    /// The key that says "the student pressed ⏹ on check `check_id`". A key, not a pub/sub
+    /// message: the worker that runs the check (on whatever machine) sees it however late it
+    /// looks, also when the press came while the check still waited in the queue.
+    fn stop_key(&self, check_id: i64) -> String {
+        format!("{}:stop:{check_id}", self.checks)
+    }
+
+    /// Asks whichever worker runs check `check_id` to stop it (the key expires after an hour).
+    pub async fn request_stop(&self, check_id: i64) -> Result<(), QueueError> {
+        let args: Vec<Value> = vec![self.stop_key(check_id).into(), "1".into(), "EX".into(), 3600.into()];
+        let _: Value = self.client.custom(cmd("SET", false), args).await?;
+        Ok(())
+    }
+
+    /// Whether the student asked to stop check `check_id`.
+    pub async fn stop_requested(&self, check_id: i64) -> Result<bool, QueueError> {
+        let n: Value = self
+            .client
+            .custom(cmd("EXISTS", false), vec![Value::from(self.stop_key(check_id))])
+            .await?;
+        Ok(n.as_i64().unwrap_or(0) > 0)
+    }
+
     /// Tells the bot role a check is done.
     pub async fn publish_done(&self, check_id: i64) -> Result<(), QueueError> {
         self.publish(JobKind::Check, check_id).await

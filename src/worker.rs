@@ -5,7 +5,7 @@
 //! the result is stored. A re-delivered job therefore never yields two results or two messages.
 
 use crate::analyzer::Analyzer;
-use crate::check::{run_check, CheckError, CheckRequest, CheckResult, InputLimits};
+use crate::check::{run_check_until, CheckError, CheckRequest, CheckResult, InputLimits};
 use crate::metrics::Metrics;
 use crate::queue::{Job, JobKind, Queue};
 use crate::sandbox::{Sandbox, Verdict};
@@ -101,7 +101,15 @@ impl Worker {
             check_id: Some(row.id),
         };
         let started = Instant::now();
-        let result = match run_check(&self.sandbox, Some(&self.analyzer), &request, &self.limits).await {
+        // ⏹ from the student, wherever the bot runs: a key in Redis this run watches.
+        let stop = tokio_util::sync::CancellationToken::new();
+        let watch = self.watch_stop(row.id, stop.clone());
+        let run = run_check_until(&self.sandbox, Some(&self.analyzer), &request, &self.limits, Some(&stop));
+        let result = tokio::select! {
+            r = run => r,
+            never = watch => match never {},
+        };
+        let result = match result {
             Ok(r) => r,
             // The input was validated when the check was accepted; anything here is ours.
             Err(e @ CheckError::Sandbox(_)) => CheckResult::internal_error(&row.language, &e.to_string()),
@@ -123,7 +131,22 @@ impl Worker {
     }
 }
 
+/// How often a running check looks whether its student pressed ⏹ (one `EXISTS` each time).
+const STOP_POLL: std::time::Duration = std::time::Duration::from_millis(300);
+
 impl Worker {
+    /// Cancels `stop` once the student asked to stop check `id`; runs until dropped. A Redis
+    /// hiccup only delays the stop: the program still has its own time limit.
+    async fn watch_stop(&self, id: i64, stop: tokio_util::sync::CancellationToken) -> std::convert::Infallible {
+        loop {
+            if !stop.is_cancelled() && self.queue.stop_requested(id).await.unwrap_or(false) {
+                tracing::info!(check = id, "the student stopped the check");
+                stop.cancel();
+            }
+            tokio::time::sleep(STOP_POLL).await;
+        }
+    }
+
     /// A task submission: the same guarded start, idempotent finish and ack-after-store as a
     /// check; the grading compiles once and runs each test in a fresh container.
     async fn process_submission(&self, job: &Job) -> Result<Outcome, WorkerError> {

@@ -162,6 +162,7 @@ fn verdict_words(v: Verdict) -> (&'static str, &'static str, &'static str) {
         Verdict::CompileError => ("✘", "Compilation error", term::RED),
         Verdict::Timeout => ("⏱", "Time limit exceeded", term::YELLOW),
         Verdict::MemoryLimit => ("▲", "Memory limit exceeded", term::YELLOW),
+        Verdict::Stopped => ("■", "Stopped before it ended", term::YELLOW),
         Verdict::InternalError => ("!", "Internal error (not your program's fault)", term::RED),
     }
 }

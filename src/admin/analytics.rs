@@ -10,12 +10,13 @@ use crate::store::broadcasts::Broadcast;
 use crate::store::stats::{self, Dashboard, Timing, VerdictCount, Votes};
 use serde::Serialize;
 
-const VERDICTS: [&str; 6] = [
+const VERDICTS: [&str; 7] = [
     "ok",
     "runtime_error",
     "compile_error",
     "timeout",
     "memory_limit",
+    "stopped",
     "internal_error",
 ];
 

@@ -133,7 +133,12 @@ struct FaqForm {
     item: FaqItem,
     action: String,
     errors: Vec<String>,
+    /// Which markup an answer may use, in the admin's language.
+    markup_hint: String,
 }
+
+/// The longest answer the form takes (the bot sends a long one in several messages).
+const MAX_ANSWER_CHARS: usize = 20_000;
 
 async fn faq_form(state: &AdminState, s: &Session, item: FaqItem, errors: Vec<String>) -> R {
     let c = state.store.client().await?;
@@ -153,7 +158,12 @@ async fn faq_form(state: &AdminState, s: &Session, item: FaqItem, errors: Vec<St
         s,
         "faq_form",
         &l,
-        &FaqForm { item, action, errors },
+        &FaqForm {
+            item,
+            action,
+            errors,
+            markup_hint: tr(s, "admin.faq.markup_hint").replace("{tags}", crate::telegram::faq::ALLOWED),
+        },
         status,
     ))
 }
@@ -198,8 +208,11 @@ pub async fn faq_save(state: &AdminState, req: &Req, s: &Session, id: Option<i64
     if item.question.is_empty() || item.question.chars().count() > 300 {
         errors.push(tr(s, "admin.faq.err_question"));
     }
-    if item.answer.is_empty() || item.answer.chars().count() > 3000 {
+    if item.answer.is_empty() || item.answer.chars().count() > MAX_ANSWER_CHARS {
         errors.push(tr(s, "admin.faq.err_answer"));
+    } else if let Err(why) = crate::telegram::html::check_markup(&item.answer) {
+        // Refused, not stored: the bot would have to show it as broken text.
+        errors.push(format!("{}: {why}", tr(s, "admin.faq.err_markup")));
     }
     if position.is_none() {
         errors.push(tr(s, "admin.faq.err_position"));

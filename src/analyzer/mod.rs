@@ -116,7 +116,7 @@ impl Analyzer {
             })
         };
         match f.verdict {
-            Verdict::Ok | Verdict::InternalError => None,
+            Verdict::Ok | Verdict::InternalError | Verdict::Stopped => None,
             Verdict::Timeout => verdict_error("Timeout", format_number(f.timeout_s)),
             Verdict::MemoryLimit => verdict_error("MemoryLimit", f.memory_mb.to_string()),
             _ if f.output_limit_hit => verdict_error("OutputLimit", f.output_kb.to_string()),

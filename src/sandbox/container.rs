@@ -224,7 +224,21 @@ impl Prepared {
     /// (at once for a SIGKILL, else when the container is removed). Without a valid pair of
     /// trailers (a kill, a crash) Docker's record is all there is, and it never counts as
     /// success on its own.
-    pub async fn execute(mut self, key: &RunKey, payload: Vec<u8>, caps: Caps) -> Result<StepOutcome, SandboxError> {
+    pub async fn execute(self, key: &RunKey, payload: Vec<u8>, caps: Caps) -> Result<StepOutcome, SandboxError> {
+        self.execute_until(key, payload, caps, None).await
+    }
+
+    /// [`Prepared::execute`], and `stop` (when given) kills the program at once when it is
+    /// cancelled: the student pressed ⏹. The outcome then says `stopped`.
+    pub async fn execute_until(
+        mut self,
+        key: &RunKey,
+        payload: Vec<u8>,
+        caps: Caps,
+        stop: Option<&tokio_util::sync::CancellationToken>,
+    ) -> Result<StepOutcome, SandboxError> {
+        let never = tokio_util::sync::CancellationToken::new();
+        let stop = stop.unwrap_or(&never);
         let (Some(mut output), Some(mut input)) = (self.output.take(), self.input.take()) else {
             return Err(SandboxError::Internal("container used twice".into()));
         };
@@ -272,6 +286,13 @@ impl Prepared {
                         break;
                     }
                     out.timed_out = true;
+                    ended_at = Some(started.elapsed());
+                    spawn_kill(&docker, &id);
+                    killed = true;
+                    deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+                }
+                _ = stop.cancelled(), if !killed => {
+                    out.stopped = true;
                     ended_at = Some(started.elapsed());
                     spawn_kill(&docker, &id);
                     killed = true;

@@ -80,10 +80,20 @@ pub enum Build {
     Failed(SandboxRun),
 }
 
+/// A step the student stopped before it began (⏹ pressed while compiling, or while queued).
+fn stopped_before_start() -> StepOutcome {
+    StepOutcome {
+        stopped: true,
+        ..Default::default()
+    }
+}
+
 /// A compile step that stopped the check: timeout, memory, or a compiler that failed (or
 /// printed, or produced, more than we carry).
 fn compile_verdict(compiled: &StepOutcome) -> Option<Verdict> {
-    if compiled.timed_out {
+    if compiled.stopped {
+        Some(Verdict::Stopped)
+    } else if compiled.timed_out {
         Some(Verdict::Timeout)
     } else if compiled.oom_killed {
         Some(Verdict::MemoryLimit)
@@ -216,6 +226,18 @@ impl Sandbox {
 
     /// Runs `code` with `stdin`: compile step first for compiled languages, then the run.
     pub async fn run(&self, pack: &LanguagePack, code: &str, stdin: &[u8]) -> Result<SandboxRun, SandboxError> {
+        self.run_until(pack, code, stdin, None).await
+    }
+
+    /// [`Sandbox::run`] that ends early when `stop` is cancelled (the student pressed ⏹): the
+    /// running step's container is killed at once and the verdict is `stopped`.
+    pub async fn run_until(
+        &self,
+        pack: &LanguagePack,
+        code: &str,
+        stdin: &[u8],
+        stop: Option<&tokio_util::sync::CancellationToken>,
+    ) -> Result<SandboxRun, SandboxError> {
         self.ensure_image_once(pack).await?;
         let file_name = pack.file_name_for(code);
         if !pack.is_compiled() {
@@ -228,6 +250,7 @@ impl Sandbox {
                     code.as_bytes(),
                     stdin,
                     None,
+                    stop,
                 )
                 .await?;
             return Ok(SandboxRun {
@@ -247,6 +270,7 @@ impl Sandbox {
             code.as_bytes(),
             b"",
             Some(MAX_ARTIFACT_BYTES),
+            stop,
         );
         let (run_container, compiled) = tokio::join!(run_container, compile);
         let compiled = compiled?;
@@ -261,12 +285,21 @@ impl Sandbox {
         let artifact = std::mem::take(&mut compile.stdout);
         let outcome = match run_container {
             Ok(c) => {
-                self.execute_in(pack, Step::Run, c, &file_name, &artifact, stdin)
+                self.execute_in(pack, Step::Run, c, &file_name, &artifact, stdin, stop)
                     .await?
             }
             Err(_) => {
-                self.execute(pack, Step::Run, PayloadKind::Tar, &file_name, &artifact, stdin, None)
-                    .await?
+                self.execute(
+                    pack,
+                    Step::Run,
+                    PayloadKind::Tar,
+                    &file_name,
+                    &artifact,
+                    stdin,
+                    None,
+                    stop,
+                )
+                .await?
             }
         };
         Ok(SandboxRun {
@@ -301,6 +334,7 @@ impl Sandbox {
                 code.as_bytes(),
                 b"",
                 Some(MAX_ARTIFACT_BYTES),
+                None,
             )
             .await?;
         if let Some(verdict) = compile_verdict(&compiled) {
@@ -335,6 +369,7 @@ impl Sandbox {
             &program.file_name,
             &program.bytes,
             stdin,
+            None,
             None,
         )
         .await
@@ -373,13 +408,17 @@ impl Sandbox {
         code: &[u8],
         stdin: &[u8],
         stdout_cap: Option<usize>,
+        stop: Option<&tokio_util::sync::CancellationToken>,
     ) -> Result<StepOutcome, SandboxError> {
+        if stop.is_some_and(|s| s.is_cancelled()) {
+            return Ok(stopped_before_start());
+        }
         let container = self.take(pack, step).await?;
         let caps = self.caps(pack, step, stdout_cap);
         let from_pool = self.pool.is_some();
         let key = run_key()?;
         match container
-            .execute(&key, payload(&key, kind, file_name, code, stdin), caps)
+            .execute_until(&key, payload(&key, kind, file_name, code, stdin), caps, stop)
             .await
         {
             // A warm container may have died while it waited (Docker restarted, say): retry
@@ -389,7 +428,7 @@ impl Sandbox {
                 let key = run_key()?;
                 self.create(pack, step)
                     .await?
-                    .execute(&key, payload(&key, kind, file_name, code, stdin), caps)
+                    .execute_until(&key, payload(&key, kind, file_name, code, stdin), caps, stop)
                     .await
             }
             other => other,
@@ -405,18 +444,29 @@ impl Sandbox {
         file_name: &str,
         artifact: &[u8],
         stdin: &[u8],
+        stop: Option<&tokio_util::sync::CancellationToken>,
     ) -> Result<StepOutcome, SandboxError> {
+        if stop.is_some_and(|s| s.is_cancelled()) {
+            // Dropping the container removes it.
+            drop(container);
+            return Ok(stopped_before_start());
+        }
         let caps = self.caps(pack, step, None);
         let key = run_key()?;
         match container
-            .execute(&key, payload(&key, PayloadKind::Tar, file_name, artifact, stdin), caps)
+            .execute_until(
+                &key,
+                payload(&key, PayloadKind::Tar, file_name, artifact, stdin),
+                caps,
+                stop,
+            )
             .await
         {
             Err(SandboxError::Docker(e)) => {
                 tracing::warn!(language = %pack.name, error = %e, "container failed; retrying in a fresh one");
                 let key = run_key()?;
                 let p = payload(&key, PayloadKind::Tar, file_name, artifact, stdin);
-                self.create(pack, step).await?.execute(&key, p, caps).await
+                self.create(pack, step).await?.execute_until(&key, p, caps, stop).await
             }
             other => other,
         }

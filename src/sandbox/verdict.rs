@@ -11,6 +11,8 @@ pub enum Verdict {
     CompileError,
     Timeout,
     MemoryLimit,
+    /// The student stopped the run (⏹) before it ended: not the program's failure, not ours.
+    Stopped,
     /// Also what a stored result without a verdict reads as: never `ok` by default.
     #[default]
     InternalError,
@@ -24,6 +26,7 @@ impl Verdict {
             Verdict::CompileError => "compile_error",
             Verdict::Timeout => "timeout",
             Verdict::MemoryLimit => "memory_limit",
+            Verdict::Stopped => "stopped",
             Verdict::InternalError => "internal_error",
         }
     }
@@ -51,6 +54,8 @@ pub struct StepOutcome {
     pub signal: Option<i64>,
     pub oom_killed: bool,
     pub timed_out: bool,
+    /// Killed because the student asked to stop it (see `Sandbox::run_until`).
+    pub stopped: bool,
     pub duration: Duration,
 }
 
@@ -62,6 +67,9 @@ impl StepOutcome {
 
     /// Judges a run step. `memory_patterns` are a language's own out-of-memory messages.
     pub fn run_verdict(&self, memory_patterns: &[String]) -> Verdict {
+        if self.stopped {
+            return Verdict::Stopped;
+        }
         if self.timed_out {
             return Verdict::Timeout;
         }
@@ -178,6 +186,12 @@ mod tests {
         assert_eq!(o.run_verdict(&[]), Verdict::MemoryLimit);
         o.timed_out = true;
         assert_eq!(o.run_verdict(&[]), Verdict::Timeout);
+        o.stopped = true;
+        assert_eq!(
+            o.run_verdict(&[]),
+            Verdict::Stopped,
+            "a stop pressed wins over what the kill looks like"
+        );
         let mut j = outcome(Some(1));
         j.stderr = b"Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space".to_vec();
         assert_eq!(
@@ -204,5 +218,6 @@ mod tests {
             serde_json::to_string(&Verdict::MemoryLimit).unwrap(),
             "\"memory_limit\""
         );
+        assert_eq!(serde_json::to_string(&Verdict::Stopped).unwrap(), "\"stopped\"");
     }
 }

@@ -34,6 +34,19 @@ pub async fn get(c: &Client, id: i64) -> Result<Option<FaqItem>, StoreError> {
     .map(row_to_item))
 }
 
+/// The published items of `locale`, in their order (what the bot's `/faq` lists).
+pub async fn published(c: &Client, locale: &str) -> Result<Vec<FaqItem>, StoreError> {
+    Ok(c.query(
+        "SELECT id, locale, question, answer, position, published FROM faq
+          WHERE published AND locale = $1 ORDER BY position, id",
+        &[&locale],
+    )
+    .await?
+    .iter()
+    .map(row_to_item)
+    .collect())
+}
+
 /// Every item, by locale and position.
 pub async fn list(c: &Client) -> Result<Vec<FaqItem>, StoreError> {
     Ok(c.query(

@@ -191,7 +191,8 @@ fn judge_test(
         }
         Verdict::Timeout => TestVerdict::Timeout,
         Verdict::MemoryLimit => TestVerdict::MemoryLimit,
-        Verdict::InternalError => TestVerdict::InternalError,
+        // Task submissions are not stopped by the student; a stop can only be ours.
+        Verdict::InternalError | Verdict::Stopped => TestVerdict::InternalError,
         Verdict::RuntimeError | Verdict::CompileError => TestVerdict::RuntimeError,
     };
     r.verdict = Some(verdict);

@@ -36,6 +36,14 @@ pub enum Callback {
     MakeDefault(String),
     /// 📖 the catalogue's example (wrong and right) for check N's error.
     Example(i64),
+    /// ⏹ stop check N while it runs.
+    Stop(i64),
+    /// 📋 check N's card again (from `/history`).
+    Card(i64),
+    /// FAQ entry N's answer.
+    Faq(i64),
+    /// FAQ question list page N (0 = first).
+    FaqPage(i64),
 }
 
 impl Callback {
@@ -57,6 +65,10 @@ impl Callback {
             Callback::RunAs(mid, name) => format!("p:{mid}:{name}"),
             Callback::MakeDefault(name) => format!("d:{name}"),
             Callback::Example(id) => format!("e:{id}"),
+            Callback::Stop(id) => format!("c:{id}"),
+            Callback::Card(id) => format!("k:{id}"),
+            Callback::Faq(id) => format!("A:{id}"),
+            Callback::FaqPage(page) => format!("Q:{page}"),
         }
     }
 
@@ -87,6 +99,10 @@ impl Callback {
             "T" if arg.is_empty() => Callback::Tasks,
             "t" => Callback::Task(id()?),
             "o" => Callback::Solve(id()?),
+            "c" => Callback::Stop(id()?),
+            "k" => Callback::Card(id()?),
+            "A" => Callback::Faq(id()?),
+            "Q" => Callback::FaqPage(id()?),
             "n" => {
                 let (n, k) = arg.split_once(':')?;
                 let n = n.parse().ok().filter(|n: &i64| *n >= 0)?;
@@ -131,6 +147,10 @@ mod tests {
             Callback::RunAs(i32::MAX, "typescript".into()),
             Callback::MakeDefault("cpp".into()),
             Callback::Example(8),
+            Callback::Stop(i64::MAX),
+            Callback::Card(5),
+            Callback::Faq(6),
+            Callback::FaqPage(0),
         ] {
             let s = c.encode();
             assert!(s.len() <= 64, "{s}");
@@ -140,6 +160,10 @@ mod tests {
             "",
             "r:",
             "r:-1",
+            "c:",
+            "k:x",
+            "q:-2",
+            "Q:",
             "r:x",
             "v:1:2",
             "q:1",

@@ -23,6 +23,17 @@ const TAGS: &[&str] = &[
 
 /// Why the text is not valid Telegram HTML (or too long), if it is not.
 pub fn check(text: &str) -> Result<(), String> {
+    check_markup(text)?;
+    let n = visible_len(text);
+    if n > super::render::TELEGRAM_TEXT_LIMIT {
+        return Err(format!("{n} characters: Telegram allows 4096 in one message"));
+    }
+    Ok(())
+}
+
+/// Why the text is not valid Telegram HTML, if it is not, whatever its length (an FAQ answer
+/// may take several messages).
+pub fn check_markup(text: &str) -> Result<(), String> {
     if text.trim().is_empty() {
         return Err("empty".into());
     }
@@ -80,10 +91,6 @@ pub fn check(text: &str) -> Result<(), String> {
     }
     if let Some(open) = stack.pop() {
         return Err(format!("<{open}> is never closed"));
-    }
-    let n = visible_len(text);
-    if n > super::render::TELEGRAM_TEXT_LIMIT {
-        return Err(format!("{n} characters: Telegram allows 4096 in one message"));
     }
     Ok(())
 }

@@ -6,6 +6,8 @@ pub mod callback;
 pub mod code;
 pub mod detect;
 pub mod fake;
+pub mod faq;
+pub mod history;
 pub mod html;
 pub mod limits;
 pub mod playground;

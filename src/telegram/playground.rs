@@ -9,7 +9,7 @@
 //! | `POST /playground/api/document` `{"user","file_name","text"}` | the user sends a file |
 //! | `POST /playground/api/press` `{"user","message_id","data"}` | the user presses a button |
 //! | `POST /playground/api/edit` `{"user","message_id","text"}` | the user edits a message |
-//! | `GET /playground/api/chat?user=ID` | the chat, as it looks now |
+//! | `GET /playground/api/chat?user=ID` | the chat, as it looks now, and the bot's answers to button presses (`notices`: a toast, or a dialog for `show_alert`) |
 //! | `GET /playground/api/file?user=ID&message=N` | a document the bot sent |
 
 use super::fake::{ChatMessage, FakeTelegram, TgUser};
@@ -105,7 +105,12 @@ pub async fn handle(
                 return bad("?user=ID is required");
             };
             let chat: Vec<Value> = fake.chat(id).iter().map(message_json).collect();
-            warp::reply::json(&json!({"messages": chat})).into_response()
+            let notices: Vec<Value> = fake
+                .notices(id)
+                .iter()
+                .map(|n| json!({"id": n.id, "text": n.text, "alert": n.show_alert}))
+                .collect();
+            warp::reply::json(&json!({"messages": chat, "notices": notices})).into_response()
         }
         ("GET", "api/file") => {
             let user = query.get("user").and_then(|v| v.parse::<i64>().ok());

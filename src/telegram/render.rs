@@ -368,6 +368,7 @@ pub fn emoji(verdict: Verdict) -> &'static str {
         Verdict::CompileError => "🛠",
         Verdict::Timeout => "⏱",
         Verdict::MemoryLimit => "💾",
+        Verdict::Stopped => "⏹",
         Verdict::InternalError => "⚠️",
     }
 }
@@ -378,7 +379,7 @@ fn buttons(id: i64, v: &CheckResult, locale: Locale, cut: bool, ai_available: bo
         b("bot.button.rerun", Callback::Rerun(id)),
         b("bot.button.input", Callback::Input(id)),
     ]];
-    let failed = !matches!(v.verdict, Verdict::Ok | Verdict::InternalError);
+    let failed = !matches!(v.verdict, Verdict::Ok | Verdict::InternalError | Verdict::Stopped);
     let mut second = Vec::new();
     if v.explanation.as_ref().is_some_and(has_example) {
         second.push(b("bot.button.example", Callback::Example(id)));
@@ -434,61 +435,6 @@ pub fn example(e: &Explanation, language: &str, locale: Locale) -> Option<String
         }
     }
     Some(html)
-}
-
-/// One line of `/history`.
-pub struct HistoryItem<'a> {
-    pub id: i64,
-    /// `None` while the check runs.
-    pub verdict: Option<Verdict>,
-    /// The language's display name.
-    pub language: String,
-    pub code: &'a str,
-}
-
-/// A page of `/history`: a line per check, a re-run button each, and paging buttons.
-pub fn history(items: &[HistoryItem], page: i64, more: bool, locale: Locale) -> Card {
-    let mut html = escape(&tf(locale, "bot.history.title", &[("page", &(page + 1).to_string())]));
-    let mut buttons: Vec<Vec<Button>> = Vec::new();
-    for r in items {
-        let emoji = r.verdict.map(emoji).unwrap_or("⏳");
-        let first = r.code.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-        let first: String = first.chars().take(40).collect();
-        html.push_str(&format!(
-            "\n{emoji} <b>#{}</b> · {} · <code>{}</code>",
-            r.id,
-            escape(&r.language),
-            escape(&first)
-        ));
-        buttons.push(vec![(
-            format!("🔁 #{} {}", r.id, r.language),
-            Callback::Rerun(r.id).encode(),
-        )]);
-    }
-    let mut nav = Vec::new();
-    if page > 0 {
-        nav.push((t(locale, "bot.button.newer"), Callback::History(page - 1).encode()));
-    }
-    if more {
-        nav.push((t(locale, "bot.button.more"), Callback::History(page + 1).encode()));
-    }
-    if !nav.is_empty() {
-        buttons.push(nav);
-    }
-    Card { html, buttons }
-}
-
-/// `/faq`: the questions and answers that fit one message.
-pub fn faq(entries: &[(String, String)], locale: Locale) -> String {
-    let mut html = format!("<b>{}</b>", escape(&t(locale, "bot.faq.title")));
-    for (q, a) in entries {
-        let item = format!("\n\n<b>{}</b>\n{}", escape(q), escape(a));
-        if visible_len(&html) + visible_len(&item) > 4000 {
-            break;
-        }
-        html.push_str(&item);
-    }
-    html
 }
 
 /// The characters Telegram counts: the text without tags, entities decoded.

@@ -167,13 +167,7 @@ pub async fn deliver(ctx: &BotCtx, id: i64) -> anyhow::Result<()> {
         .result
         .clone()
         .unwrap_or_else(|| CheckResult::internal_error(&row.language, "the result was lost"));
-    // A program that reads input but got none (a C `scanf` goes on silently) is told so.
-    let waited = row.stdin.is_empty()
-        && result.verdict != devmentor::sandbox::Verdict::CompileError
-        && devmentor::telegram::detect::reads_input(&row.language, &row.code);
-    let ai_available = ctx.ai.as_ref().is_some_and(|ai| ai.available());
-    let card = render::card(id, &result, row.locale, &ctx.display_name(&row.language), ai_available);
-    let card = render::with_input(card, &row.stdin, waited && !render::wanted_input(&result), row.locale);
+    let card = card_of(ctx, &row);
     // The "⏳" message may be gone (deleted by the student): then the card is sent anew.
     match ctx.edit_or_send(chat, message, &card.html, &card.buttons).await {
         Ok(()) | Err(SendError::Blocked) => {}
@@ -190,6 +184,40 @@ pub async fn deliver(ctx: &BotCtx, id: i64) -> anyhow::Result<()> {
         wants_input,
     });
     Ok(())
+}
+
+/// A finished check's card, drawn from its stored result (a lost result reads as our failure).
+pub fn card_of(ctx: &BotCtx, row: &checks::CheckRow) -> render::Card {
+    let result = row
+        .result
+        .clone()
+        .unwrap_or_else(|| CheckResult::internal_error(&row.language, "the result was lost"));
+    // A program that reads input but got none (a C `scanf` goes on silently) is told so.
+    let waited = row.stdin.is_empty()
+        && result.verdict != devmentor::sandbox::Verdict::CompileError
+        && devmentor::telegram::detect::reads_input(&row.language, &row.code);
+    let ai_available = ctx.ai.as_ref().is_some_and(|ai| ai.available());
+    let card = render::card(row.id, &result, row.locale, &ctx.display_name(&row.language), ai_available);
+    render::with_input(card, &row.stdin, waited && !render::wanted_input(&result), row.locale)
+}
+
+/// Draws finished check `id`'s card on its message again: a progress tick may have edited the
+/// message after delivery did. Not a delivery: nothing is marked or told.
+pub async fn redraw(ctx: &BotCtx, id: i64) -> anyhow::Result<()> {
+    let Some(row) = checks::get(&ctx.store.client().await?, id).await? else {
+        return Ok(());
+    };
+    let (Some(chat), Some(message)) = (row.chat_id, row.message_id) else {
+        return Ok(());
+    };
+    if row.status != "done" || row.source != "bot" {
+        return Ok(());
+    }
+    let card = card_of(ctx, &row);
+    match ctx.edit_or_send(chat, message, &card.html, &card.buttons).await {
+        Ok(()) | Err(SendError::Blocked) => Ok(()),
+        Err(e) => anyhow::bail!("redrawing the card: {e}"),
+    }
 }
 
 /// Edits a bot submission's "⏳" message into its graded card, once.

@@ -1,6 +1,6 @@
 //! The fake's stateless answers: getMe (who the bot is) and the calls whose only effect in real
 //! Telegram is outside any chat the tests read (setMyCommands, deleteMyCommands,
-//! sendChatAction, answerCallbackQuery). They are recorded like every call, so a test can still
+//! sendChatAction). They are recorded like every call, so a test can still
 //! see that the bot made them.
 
 use super::{ok, Answer, BOT_ID, BOT_USERNAME};

@@ -4,7 +4,8 @@
 //! the chat as the student would see it.
 //!
 //! Bot side: getMe, getUpdates (long poll), sendMessage, editMessageText, editMessageReplyMarkup,
-//! sendDocument (multipart), sendChatAction, answerCallbackQuery, setMyCommands, getFile and the
+//! sendDocument (multipart), sendChatAction, answerCallbackQuery (shown to the student who pressed:
+//! `notices`), setMyCommands, getFile and the
 //! file download, deleteWebhook/setWebhook. Every call is recorded. A test can make the next call
 //! of a method answer 429 with `retry_after`, or make a chat answer 403 ("bot was blocked").
 //!
@@ -17,11 +18,13 @@
 mod commands;
 mod files;
 mod messages;
+mod notices;
 mod params;
 mod student;
 mod updates;
 
 pub use messages::{ChatMessage, Document};
+pub use notices::Notice;
 pub use student::TgUser;
 
 use serde_json::{json, Value};
@@ -64,6 +67,10 @@ struct State {
     failures: HashMap<String, VecDeque<Failure>>,
     blocked: HashSet<i64>,
     next_callback: u64,
+    /// Who pressed each button (callback query id → user), for its answer.
+    callback_users: HashMap<String, i64>,
+    next_notice: u64,
+    notices: Vec<Notice>,
     webhook: Option<String>,
 }
 
@@ -223,9 +230,8 @@ impl FakeTelegram {
             }
         }
         match method {
-            "getMe" | "setMyCommands" | "sendChatAction" | "answerCallbackQuery" | "deleteMyCommands" => {
-                commands::answer(method)
-            }
+            "answerCallbackQuery" => notices::answer_callback(&mut st, p),
+            "getMe" | "setMyCommands" | "sendChatAction" | "deleteMyCommands" => commands::answer(method),
             "deleteWebhook" | "setWebhook" => updates::set_webhook(&mut st, method, p),
             "sendMessage" | "sendDocument" => messages::send(&mut st, method, chat_id, p),
             "editMessageText" | "editMessageReplyMarkup" => messages::edit(&mut st, method, chat_id, p),

@@ -170,6 +170,7 @@ impl FakeTelegram {
         let mut st = self.lock();
         st.next_callback += 1;
         let id = format!("cb{}", st.next_callback);
+        st.callback_users.insert(id.clone(), user.id);
         let mut q = json!({"id": id, "from": user.json(), "chat_instance": format!("ci{}", user.id), "data": data});
         if let Some(m) = st.messages.get(&(user.id, message_id)) {
             q["message"] = message_json(m, None);

@@ -55,6 +55,7 @@ pub(super) async fn on_callback(st: &mut SessionState, who: &Who, q: &teloxide::
         | Callback::Input(id)
         | Callback::Example(id) => Some(*id),
         Callback::Vote(id, _) => Some(*id),
+        Callback::Stop(id) | Callback::Card(id) => Some(*id),
         _ => None,
     };
     let row = match check_id {
@@ -266,6 +267,10 @@ pub(super) async fn on_callback(st: &mut SessionState, who: &Who, q: &teloxide::
             answer(&ctx, q, None).await;
             super::tasks::hint(&ctx, who, submission, k).await?;
         }
+        Callback::Stop(_) => super::progress::stop(st, who, q, row.expect("owned row")).await?,
+        Callback::Card(id) => super::history::reopen(&ctx, who, q, row.expect("owned row"), id).await?,
+        Callback::Faq(id) => super::faq::answer(&ctx, who, q, id).await?,
+        Callback::FaqPage(page) => super::faq::page(&ctx, who, q, page).await?,
         Callback::RequestAccess => {
             // Already allowed in: nothing to request.
             answer(&ctx, q, Some(&t(who.locale, "bot.access.approved"))).await;

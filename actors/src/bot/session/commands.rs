@@ -7,11 +7,10 @@ use super::{db, programs, say, SessionState, Who, R};
 use crate::bot::BotCtx;
 use devmentor::i18n::{t, tf};
 use devmentor::registry::Locale;
-use devmentor::store::checks;
 use devmentor::store::users::{self, Dialogue};
 use devmentor::telegram::callback::Callback;
 use devmentor::telegram::code;
-use devmentor::telegram::render::{self, escape, Button};
+use devmentor::telegram::render::{escape, Button};
 use std::time::Instant;
 use teloxide::types::{KeyboardButton, KeyboardMarkup, Message, ReplyMarkup};
 
@@ -146,14 +145,7 @@ pub(super) async fn on_command(st: &mut SessionState, who: &Who, m: &Message, cm
                 .ok();
         }
         Command::History => history(&ctx, who, 0, None).await?,
-        Command::Faq => {
-            let entries = devmentor::store::settings::faq(&db(&ctx).await?, who.locale).await?;
-            if entries.is_empty() {
-                return say(&ctx, who, "bot.faq.empty").await;
-            }
-            let html = render::faq(&entries, who.locale);
-            ctx.send(chat, &html, None, None).await.ok();
-        }
+        Command::Faq => super::faq::list(&ctx, who, 0, None).await?,
         Command::Cancel => {
             let key = if who.user.dialogue == Dialogue::Idle {
                 "bot.nothing_to_cancel"
@@ -210,26 +202,5 @@ pub(super) fn language_rows(ctx: &BotCtx, callback: impl Fn(&str) -> Callback) -
 }
 
 pub(super) async fn history(ctx: &BotCtx, who: &Who, page: i64, edit: Option<i32>) -> R {
-    let page = page.clamp(0, 10_000);
-    let rows = checks::history(&db(ctx).await?, who.user.id, page * HISTORY_PAGE, HISTORY_PAGE + 1).await?;
-    if rows.is_empty() && page == 0 {
-        return say(ctx, who, "bot.history.empty").await;
-    }
-    let more = rows.len() as i64 > HISTORY_PAGE;
-    let items: Vec<render::HistoryItem> = rows
-        .iter()
-        .take(HISTORY_PAGE as usize)
-        .map(|r| render::HistoryItem {
-            id: r.id,
-            verdict: r.result.as_ref().map(|x| x.verdict),
-            language: ctx.display_name(&r.language),
-            code: &r.code,
-        })
-        .collect();
-    let render::Card { html, buttons } = render::history(&items, page, more, who.locale);
-    match edit {
-        Some(mid) => ctx.edit(who.chat, mid, &html, &buttons).await.ok(),
-        None => ctx.send(who.chat, &html, Some(&buttons), None).await.ok().map(|_| ()),
-    };
-    Ok(())
+    super::history::show(ctx, who, page, edit).await
 }

@@ -12,7 +12,10 @@ mod access;
 mod callbacks;
 pub mod commands;
 mod intake;
+mod faq;
+mod history;
 mod programs;
+mod progress;
 mod tasks;
 
 use super::{BotCtx, SendError};
@@ -192,6 +195,8 @@ pub enum SessionMsg {
     Flush(u64),
     /// Try the queued programs again.
     Drain,
+    /// Time to show how long check N has been running.
+    Elapsed(i64),
 }
 
 pub struct Session;
@@ -217,6 +222,8 @@ pub struct SessionState {
     /// A long paste being joined, and its generation (the window timer names it).
     parts: Option<intake::Parts>,
     parts_generation: u64,
+    /// Running checks whose "⏳" message shows the elapsed time and ⏹ (see `progress`).
+    ticking: HashMap<i64, progress::Ticking>,
 }
 
 impl SessionState {
@@ -265,6 +272,7 @@ impl Actor for Session {
             busy: false,
             parts: None,
             parts_generation: 0,
+            ticking: HashMap::new(),
         })
     }
 
@@ -283,6 +291,7 @@ impl Actor for Session {
             }
             SessionMsg::Delivered(d) => {
                 st.running.remove(&d.check);
+                st.ticking.remove(&d.check);
                 if !st.queue.is_empty() {
                     // The next program runs now; its own card offers ⌨️ if it needs input, and
                     // a prompt here would take the queued program for this one's input.
@@ -297,6 +306,10 @@ impl Actor for Session {
             SessionMsg::Typing => {
                 st.typing_due = false;
                 st.keep_typing().await;
+                return Ok(());
+            }
+            SessionMsg::Elapsed(check) => {
+                progress::tick(st, check).await;
                 return Ok(());
             }
         };

@@ -315,6 +315,8 @@ pub(super) async fn start_check(
         Ok(id) => {
             ctx.metrics.bot_ack_seconds.observe(received.elapsed().as_secs_f64());
             st.started(id, who.chat);
+            let message = i32::try_from(shown.load(Ordering::Relaxed)).unwrap_or(0);
+            super::progress::watch(st, who, id, message, language);
             st.keep_typing().await;
             Ok(())
         }
