@@ -138,7 +138,7 @@ mod tests {
         assert!(svg.contains("&lt;Error&gt;"));
         let long = "python · ModuleNotFoundError: No module named 'a_really_long_package_name'";
         assert!(
-            ranked(&[(long.into(), 1.0)]).contains(long),
+            ranked(&[(long.into(), 1.0)]).contains(&format!(">{}</text>", html_escape(long))),
             "a long name is shown whole"
         );
     }

@@ -28,8 +28,9 @@ static VARYING: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r#"(?P<q>\B'[^'\n]*'\B|\B"[^"\n]*"\B|‘[^’\n]*’|“[^”\n]*”|«[^»\n]*»|\B`[^`\n]*`\B)"#,
         r"|(?P<path>(?:[A-Za-z]:)?[\w.~-]*(?:[/\\][\w.~-]+)+[/\\]?)",
-        r"|(?P<hex>\b0x[0-9a-fA-F]+\b)",
-        r"|(?P<num>-?\b\d+(?:\.\d+)?\b)",
+        // Every word (dots inside allowed), sorted out below: a word with letters and digits
+        // (`python3.12`, `E0308`) is a name, not a number.
+        r"|(?P<word>\b\w+(?:\.\w+)*\b)",
     ))
     .expect("static regex")
 });
@@ -39,21 +40,29 @@ fn pieces(message: &str) -> Vec<Piece<'_>> {
     let mut at = 0;
     for c in VARYING.captures_iter(message) {
         let Some(whole) = c.get(0) else { continue };
-        if whole.start() > at {
-            out.push(Piece::Text(&message[at..whole.start()]));
-        }
-        out.push(if let Some(q) = c.name("q") {
+        let piece = if let Some(q) = c.name("q") {
             let mut chars = q.as_str().chars();
             let open = chars.next().unwrap_or('\'');
             let close = chars.next_back().unwrap_or(open);
             Piece::Quoted(open, close)
         } else if c.name("path").is_some() {
             Piece::Path
-        } else if c.name("hex").is_some() {
-            Piece::Hex
         } else {
-            Piece::Number
-        });
+            let w = whole.as_str();
+            let parts: Vec<&str> = w.split('.').collect();
+            let number = parts.len() <= 2 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+            let hex = w.len() > 2 && w.starts_with("0x") && w[2..].bytes().all(|b| b.is_ascii_hexdigit());
+            match (number, hex) {
+                (true, _) => Piece::Number,
+                (_, true) => Piece::Hex,
+                // A word as written: it stays in the text around it.
+                _ => continue,
+            }
+        };
+        if whole.start() > at {
+            out.push(Piece::Text(&message[at..whole.start()]));
+        }
+        out.push(piece);
         at = whole.end();
     }
     if at < message.len() {
@@ -116,7 +125,7 @@ pub fn pattern(message: &str) -> String {
             }
             Piece::Path => out.push_str(r"\S+"),
             Piece::Hex => out.push_str(r"0x[0-9a-fA-F]+"),
-            Piece::Number => out.push_str(r"-?\d+(?:\.\d+)?"),
+            Piece::Number => out.push_str(r"\d+(?:\.\d+)?"),
         }
     }
     out.push('$');
