@@ -31,6 +31,34 @@ pub fn rfc3339(t: SystemTime) -> String {
     )
 }
 
+/// An instant for people, to the second, in UTC: `1 дек 2026, 15:33:19 UTC` (`ru`) or
+/// `1 Dec 2026, 15:33:19 UTC` (`en`). No fractions: nobody reads microseconds.
+pub fn human(t: SystemTime, locale: crate::registry::Locale) -> String {
+    const RU: [&str; 12] = [
+        "янв", "фев", "мар", "апр", "мая", "июн", "июл", "авг", "сен", "окт", "ноя", "дек",
+    ];
+    const EN: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let secs = match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs_f64().ceil() as i64),
+    };
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    let months = match locale {
+        crate::registry::Locale::Ru => RU,
+        crate::registry::Locale::En => EN,
+    };
+    format!(
+        "{d} {} {y}, {:02}:{:02}:{:02} UTC",
+        months[(m as usize).saturating_sub(1) % 12],
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 /// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian calendar
 /// (Howard Hinnant's `civil_from_days`).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {

@@ -66,6 +66,10 @@ pub async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
         }
     }
     let mut client = store.client().await?;
+    let kinds = devmentor::analyzer::kind::backfill(&client).await?;
+    if kinds > 0 {
+        println!("backlog: {kinds} earlier explanation events grouped by the kind of their error");
+    }
     if registry::store::count(&client).await? == 0 {
         let entries = shipped_catalogue(config)?;
         let report = registry::store::import(&mut client, &entries).await?;

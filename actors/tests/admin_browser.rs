@@ -87,7 +87,7 @@ async fn an_admin_works_through_the_panel_in_a_browser() {
     d.click("form[action$='/start'] button").await;
     d.wait_for(
         "the broadcast finished",
-        "return document.getElementById('status') && document.getElementById('status').innerText === 'done'",
+        "return document.getElementById('status') && document.getElementById('status').dataset.status === 'done'",
     )
     .await;
     d.screenshot("admin-7-broadcast-done").await;

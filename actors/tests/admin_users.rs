@@ -39,7 +39,10 @@ async fn blocking_needs_the_csrf_token_and_is_audited() {
         "root_admin user.block false true"
     );
     let p = panel.b.get("/admin/users/501").await;
-    assert!(p.body.contains("user.block"), "the user's history shows the action");
+    assert!(
+        p.body.contains("<td>пользователь заблокирован</td>"),
+        "the user's history shows the action"
+    );
     assert_eq!(panel.post("/admin/users/501/unblock", &[]).await.status, 303);
     assert_eq!(panel.env.psql("SELECT blocked FROM users WHERE id = 501"), "f");
     assert_eq!(

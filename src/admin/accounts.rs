@@ -2,10 +2,10 @@
 //! tokens (create — shown once —, revoke; superusers), the audit log, one's own password and
 //! the panel's language.
 
-use super::page::{form_status, layout, not_found, pager, render, render_status, tr, Pager, PER_PAGE};
+use super::page::{form_status, layout, not_found, render_status, tr};
 use super::request::{redirect, Req, R};
 use super::state::AdminState;
-use crate::store::admins::{self, AccountLine, AuditRow, Session};
+use crate::store::admins::{self, AccountLine, Session};
 use crate::store::tokens::{self, TokenLine};
 use serde::Serialize;
 use serde_json::json;
@@ -159,27 +159,6 @@ pub async fn revoke_token(state: &AdminState, req: &Req, s: &Session, id: &str) 
         .await?;
     }
     Ok(redirect("/admin/tokens"))
-}
-
-#[derive(Serialize)]
-struct AuditPage {
-    rows: Vec<AuditRow>,
-    pages: Pager,
-}
-
-/// The audit log, newest first; `?object_type=…&object_id=…` is the history of one object.
-pub async fn audit(state: &AdminState, req: &Req, s: &Session) -> R {
-    let c = state.reader.client().await?;
-    let object = Some((req.q("object_type"), req.q("object_id"))).filter(|(t, _)| !t.is_empty());
-    let (_, total) = admins::audit_rows(&c, object, 0, 1).await?;
-    let (offset, pages) = pager(req, total, "/admin/audit");
-    let (rows, _) = admins::audit_rows(&c, object, offset, PER_PAGE).await?;
-    let title = match object {
-        Some((t, o)) => format!("{} · {t} {o}", tr(s, "admin.history")),
-        None => tr(s, "admin.nav.audit"),
-    };
-    let l = layout(&c, s, "audit", title).await?;
-    Ok(render(state, s, "audit", &l, &AuditPage { rows, pages }))
 }
 
 #[derive(Serialize)]

@@ -24,6 +24,8 @@ const VERDICTS: [&str; 7] = [
 struct DashboardPage {
     stats: Dashboard,
     verdicts: Vec<VerdictCount>,
+    /// Today (UTC), for the cards' links to today's checks.
+    today: String,
 }
 
 pub async fn dashboard(state: &AdminState, s: &Session) -> R {
@@ -32,6 +34,7 @@ pub async fn dashboard(state: &AdminState, s: &Session) -> R {
     let data = DashboardPage {
         stats: stats::dashboard(&c).await?,
         verdicts: stats::verdicts(&c).await?,
+        today: crate::time::rfc3339(std::time::SystemTime::now())[..10].to_string(),
     };
     let l = layout(&c, s, "dashboard", tr(s, "admin.nav.dashboard")).await?;
     Ok(render(state, s, "dashboard", &l, &data))
@@ -81,11 +84,15 @@ pub async fn page(state: &AdminState, s: &Session) -> R {
         .into_iter()
         .map(|(l, n)| (l, n as f64))
         .collect();
+    let verdict_names: Vec<String> = VERDICTS
+        .iter()
+        .map(|v| tr(s, &format!("admin.code.verdict.{v}")))
+        .collect();
     let src = stats::sources(&c).await?;
     let total = (src.registry + src.ai + src.cache + src.none).max(1) as f64;
     let pct = |n: i64| format!("{:.0}%", n as f64 * 100.0 / total);
     let data = AnalyticsPage {
-        checks_chart: stacked(&by_day, &VERDICTS),
+        checks_chart: stacked(&by_day, &verdict_names.iter().map(String::as_str).collect::<Vec<_>>()),
         active_chart: stacked(&active, &[&tr(s, "admin.analytics.active")]),
         top_chart: ranked(&top),
         sources: SourcesView {

@@ -3,7 +3,7 @@
 //! does the sending.
 
 use super::page::{form_status, layout, not_found, render, render_status, tr};
-use super::request::{redirect, Req, R};
+use super::request::{redirect, redirect_with, Flash, Req, R};
 use super::state::AdminState;
 use crate::store::admins::{self, Session};
 use crate::store::broadcasts::{self, Broadcast};
@@ -127,9 +127,11 @@ struct DetailPage {
     b: Broadcast,
     telegram_id: Option<i64>,
     bot_here: bool,
+    start_confirm: String,
 }
 
-pub async fn detail(state: &AdminState, s: &Session, id: &str, flash: Option<String>) -> R {
+/// One broadcast; `flash` is a message about the last action (`true`: an error).
+pub async fn detail(state: &AdminState, s: &Session, id: &str, flash: Option<(String, bool)>) -> R {
     let Ok(id) = id.parse::<i64>() else {
         return Ok(not_found(state, s));
     };
@@ -138,9 +140,20 @@ pub async fn detail(state: &AdminState, s: &Session, id: &str, flash: Option<Str
         return Ok(not_found(state, s));
     };
     let telegram_id = admins::telegram_id(&c, s.admin.id).await?;
-    let mut l = layout(&c, s, "broadcasts", format!("{} #{id}", tr(s, "admin.nav.broadcasts"))).await?;
-    l.flash = flash;
+    let locale = super::page::locale_of(s);
+    let title = crate::i18n::tf(locale, "admin.broadcast.title_one", &[("id", &id.to_string())]);
+    let mut l = layout(&c, s, "broadcasts", title).await?;
+    if let Some((text, error)) = flash {
+        l.say(text, error);
+    }
+    // The confirmation names how many people the message would reach now.
+    let recipients = if b.status == "draft" {
+        broadcasts::audience_size(&c, &b.audience, b.active_days, &b.locale).await?
+    } else {
+        b.total
+    };
     let data = DetailPage {
+        start_confirm: crate::i18n::tf(locale, "admin.confirm.start", &[("n", &recipients.to_string())]),
         preview: b.text.clone(),
         refresh: b.status == "sending",
         b,
@@ -161,14 +174,14 @@ pub async fn act(state: &AdminState, req: &Req, s: &Session, id: &str, action: &
     let done = match action {
         "test" => {
             let Ok(tid) = req.f("telegram_id").trim().parse::<i64>() else {
-                return detail(state, s, id, Some(tr(s, "admin.broadcast.err_telegram_id"))).await;
+                return detail(state, s, id, Some((tr(s, "admin.broadcast.err_telegram_id"), true))).await;
             };
             admins::set_telegram_id(&c, s.admin.id, tid).await?;
             let Some(notify) = &state.notify else {
-                return detail(state, s, id, Some(tr(s, "admin.broadcast.err_no_bot"))).await;
+                return detail(state, s, id, Some((tr(s, "admin.broadcast.err_no_bot"), true))).await;
             };
             notify(tid, b.text.clone());
-            return detail(state, s, id, Some(tr(s, "admin.broadcast.tested"))).await;
+            return detail(state, s, id, Some((tr(s, "admin.broadcast.tested"), false))).await;
         }
         "start" => broadcasts::start(&mut c, bid).await?,
         "pause" => broadcasts::set_status(&c, bid, &["sending"], "paused").await?,
@@ -191,5 +204,9 @@ pub async fn act(state: &AdminState, req: &Req, s: &Session, id: &str, action: &
         )
         .await?;
     }
-    Ok(redirect(&format!("/admin/broadcasts/{bid}")))
+    let to = format!("/admin/broadcasts/{bid}");
+    Ok(match action {
+        "start" if done => redirect_with(&to, Flash::ok("started"), req.https),
+        _ => redirect(&to),
+    })
 }

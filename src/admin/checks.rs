@@ -123,6 +123,8 @@ struct CheckView {
 #[derive(Serialize)]
 struct ExplanationView {
     source: String,
+    /// The registry entry that explained it, linked from the page.
+    slug: String,
     title: String,
     text: String,
     hint: String,
@@ -137,6 +139,7 @@ impl ExplanationView {
         };
         ExplanationView {
             source: field("source"),
+            slug: field("slug"),
             title: field("title"),
             text: field("text"),
             hint: field("hint"),
@@ -157,7 +160,8 @@ pub async fn detail(state: &AdminState, s: &Session, id: &str) -> R {
     let Some(row) = check_log::get(&c, id).await? else {
         return Ok(not_found(state, s));
     };
-    let ts = |t: Option<std::time::SystemTime>| t.map(crate::time::rfc3339).unwrap_or_default();
+    let locale = super::page::locale_of(s);
+    let ts = |t: Option<std::time::SystemTime>| t.map(|t| crate::time::human(t, locale)).unwrap_or_default();
     let check = CheckView {
         id: row.id,
         language: row.language,
@@ -166,7 +170,7 @@ pub async fn detail(state: &AdminState, s: &Session, id: &str) -> R {
         signal: row.signal,
         user_id: row.user_id,
         source: row.source,
-        created: crate::time::rfc3339(row.created_at),
+        created: crate::time::human(row.created_at, locale),
         started: ts(row.started_at),
         finished: ts(row.finished_at),
         duration: row.duration_ms,
@@ -176,6 +180,16 @@ pub async fn detail(state: &AdminState, s: &Session, id: &str) -> R {
         stderr: row.stderr,
         explanation: row.explanation.as_ref().map(ExplanationView::from_json),
     };
-    let l = layout(&c, s, "checks", format!("{} #{id}", tr(s, "admin.check.title"))).await?;
+    let l = layout(
+        &c,
+        s,
+        "checks",
+        crate::i18n::tf(
+            super::page::locale_of(s),
+            "admin.check.title_one",
+            &[("id", &id.to_string())],
+        ),
+    )
+    .await?;
     Ok(render(state, s, "check", &l, &DetailPage { check }))
 }

@@ -14,6 +14,7 @@
 mod access;
 mod accounts;
 mod analytics;
+mod audit;
 mod broadcasts;
 mod charts;
 mod checks;
@@ -33,7 +34,10 @@ mod users;
 mod zip;
 
 use crate::store::admins::{self, Session};
-use request::{constant_time_eq, cookie_header, cookies, plain, with_cookie, COOKIE, LOGIN_COOKIE, R};
+use request::{
+    constant_time_eq, cookie_header, cookies, plain, sets_flash, with_cookie, Flash, COOKIE, FLASH_COOKIE,
+    LOGIN_COOKIE, R,
+};
 use state::MAX_FAILURES;
 use std::collections::HashMap;
 use warp::http::{HeaderMap, Method, StatusCode};
@@ -149,7 +153,18 @@ async fn dispatch(state: &AdminState, req: &Req) -> R {
                     cookie_header(COOKIE, "", req.https, Some(0)),
                 ));
             }
-            routes::route(state, req, &session).await
+            // The message a redirect left for this page is shown once, then cleared; every
+            // change that ends in a redirect leaves one ("saved" unless it chose its own).
+            let flash = req.cookies.get(FLASH_COOKIE).and_then(|v| Flash::parse(v));
+            let had_cookie = req.cookies.contains_key(FLASH_COOKIE);
+            let mut r = page::FLASH.scope(flash, routes::route(state, req, &session)).await?;
+            let redirected = r.status() == StatusCode::SEE_OTHER;
+            if req.method == Method::POST && redirected && !sets_flash(&r) && req.path != "locale" {
+                r = with_cookie(r, cookie_header(FLASH_COOKIE, "ok.saved", req.https, Some(60)));
+            } else if had_cookie && !redirected && !sets_flash(&r) {
+                r = with_cookie(r, cookie_header(FLASH_COOKIE, "", req.https, Some(0)));
+            }
+            Ok(r)
         }
     }
 }

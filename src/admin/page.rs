@@ -14,9 +14,34 @@ use warp::Reply;
 
 pub(super) const PER_PAGE: i64 = 25;
 
+tokio::task_local! {
+    /// The message the request's flash cookie asks its page to show (see `admin::dispatch`).
+    pub(super) static FLASH: Option<super::request::Flash>;
+}
+
+/// The flash of this request, in the admin's language, and its kind (`""` or `error`).
+fn current_flash(s: &Session) -> (Option<String>, &'static str) {
+    let Some(f) = FLASH.try_with(|f| f.clone()).ok().flatten() else {
+        return (None, "");
+    };
+    let key = format!("admin.flash.{}", f.key);
+    let text = match f.n {
+        Some(n) => crate::i18n::tf(locale_of(s), &key, &[("n", &n.to_string())]),
+        None => tr(s, &key),
+    };
+    (Some(text), if f.error { "error" } else { "" })
+}
+
+pub(super) fn locale_of(s: &Session) -> Locale {
+    if s.admin.locale == "en" {
+        Locale::En
+    } else {
+        Locale::Ru
+    }
+}
+
 pub(super) fn tr(s: &Session, key: &str) -> String {
-    let locale = if s.admin.locale == "en" { Locale::En } else { Locale::Ru };
-    crate::i18n::t(locale, key)
+    crate::i18n::t(locale_of(s), key)
 }
 
 #[derive(Serialize)]
@@ -48,7 +73,16 @@ struct Page<'a, T: Serialize> {
 }
 
 pub(super) async fn layout(c: &Client, s: &Session, nav: &'static str, title: String) -> Result<Layout, StoreError> {
-    Ok(Layout {
+    let mut l = bare_layout(s, nav, title);
+    l.pending = access::pending_count(c).await?;
+    Ok(l)
+}
+
+/// The layout without the database's part (the pending badge): for error pages, which must
+/// render even when the database is what failed.
+pub(super) fn bare_layout(s: &Session, nav: &'static str, title: String) -> Layout {
+    let (flash, flash_kind) = current_flash(s);
+    Layout {
         me: Me {
             username: s.admin.username.clone(),
             superuser: s.admin.superuser,
@@ -56,10 +90,18 @@ pub(super) async fn layout(c: &Client, s: &Session, nav: &'static str, title: St
         csrf_token: s.csrf.clone(),
         nav,
         title,
-        pending: access::pending_count(c).await?,
-        flash: None,
-        flash_kind: "",
-    })
+        pending: 0,
+        flash,
+        flash_kind,
+    }
+}
+
+impl Layout {
+    /// Shows `text` as this page's message (an error when `error`).
+    pub fn say(&mut self, text: String, error: bool) {
+        self.flash = Some(text);
+        self.flash_kind = if error { "error" } else { "" };
+    }
 }
 
 /// 200 with the page, or 500 when its template does not render (strict mode: a variable the
@@ -112,12 +154,11 @@ struct ErrorPage<'a> {
     back: &'a str,
 }
 
-/// A short page with one message (`key`, translated) and a link back.
+/// A page with one message (`key`, translated) and a link back, inside the layout (menu
+/// included), titled by the message.
 pub(super) fn message(state: &AdminState, s: &Session, key: &str, back: &str, status: StatusCode) -> Response {
-    html(
-        state.templates.page("error", &s.admin.locale, &ErrorPage { key, back }),
-        status,
-    )
+    let l = bare_layout(s, "", tr(s, &format!("{key}_title")));
+    render_status(state, s, "error", &l, &ErrorPage { key, back }, status)
 }
 
 pub(super) fn not_found(state: &AdminState, s: &Session) -> Response {

@@ -4,8 +4,9 @@
 use super::page::{choices, form_status, layout, not_found, pager, render, render_status, tr, Choice, Pager, PER_PAGE};
 use super::request::{redirect, Req, R};
 use super::state::AdminState;
-use crate::registry::catalogue::{Entry, EntryTexts};
-use crate::registry::{Locale, Matcher};
+use crate::registry::catalogue::{message_of, Entry, EntryTexts};
+use crate::registry::matcher::sample_check;
+use crate::registry::{Locale, Matcher, Problem, RegistryError};
 use crate::store::admins::{self, Session};
 use crate::store::catalogue::{self, EntryLine};
 use serde::Serialize;
@@ -81,16 +82,24 @@ async fn form(state: &AdminState, s: &Session, entry: &Entry, editing: Option<&s
 }
 
 pub async fn new_form(state: &AdminState, req: &Req, s: &Session) -> R {
-    // Prefilled from the unmatched backlog ("create an entry from this").
+    // Prefilled from the unmatched backlog ("create an entry from this"): the sample is the
+    // message as the matcher sees it (no `Type:` prefix, even from an older link), and the
+    // pattern matches every message of its kind (`analyzer::kind`), numbers and names free.
+    let error_type = req.q("error_type").trim();
+    let sample = message_of(error_type, req.q("sample_error")).to_string();
     let e = Entry {
         slug: String::new(),
         language: req.q("language").to_string(),
-        error_type: req.q("error_type").to_string(),
-        pattern: regex::escape(req.q("sample_error")),
+        error_type: error_type.to_string(),
+        pattern: if sample.is_empty() {
+            String::new()
+        } else {
+            crate::analyzer::kind::pattern(&sample)
+        },
         line_pattern: None,
         priority: 50,
         enabled: true,
-        sample_error: req.q("sample_error").to_string(),
+        sample_error: sample,
         sample_program: None,
         sample_stdin: None,
         sample_line: None,
@@ -156,8 +165,24 @@ pub async fn save(state: &AdminState, req: &Req, s: &Session, editing: Option<&s
     if editing.is_none() && find(state, &entry.slug).await?.is_some() {
         errors.push(format!("{} ({})", tr(s, "admin.registry.err_duplicate"), entry.slug));
     }
-    if let Err(e) = entry.validate() {
-        errors.push(e.to_string());
+    match entry.validate() {
+        Err(RegistryError::Invalid { problem, .. }) => errors.push(problem_text(s, &problem)),
+        Err(e) => errors.push(e.to_string()),
+        Ok(()) if errors.is_empty() => {
+            // The same test the live matcher will make: the whole registry, this entry in it,
+            // the sample read as a real error is read.
+            let registry = crate::registry::store::load(&state.store.client().await?).await?;
+            match sample_check(registry, &entry) {
+                Ok(()) => {}
+                Err(None) => errors.push(tr(s, "admin.registry.err_live")),
+                Err(Some(other)) => errors.push(crate::i18n::tf(
+                    locale(s),
+                    "admin.registry.err_shadowed",
+                    &[("slug", &other)],
+                )),
+            }
+        }
+        Ok(()) => {}
     }
     if !errors.is_empty() {
         return form(state, s, &entry, editing, errors).await;
@@ -183,6 +208,36 @@ pub async fn save(state: &AdminState, req: &Req, s: &Session, editing: Option<&s
     )
     .await?;
     Ok(redirect(&format!("/admin/registry/{}", entry.slug)))
+}
+
+fn locale(s: &Session) -> Locale {
+    if s.admin.locale == "en" {
+        Locale::En
+    } else {
+        Locale::Ru
+    }
+}
+
+/// A validation problem in the admin's language.
+fn problem_text(s: &Session, p: &Problem) -> String {
+    let l = locale(s);
+    let t = |key: &str| tr(s, key);
+    match p {
+        Problem::Slug => t("admin.registry.err_slug"),
+        Problem::Required => t("admin.registry.err_required"),
+        Problem::Pattern(_) => t("admin.registry.err_pattern"),
+        Problem::LinePattern(_) => t("admin.registry.err_line_pattern"),
+        Problem::SampleUnmatched { sample, .. } => {
+            crate::i18n::tf(l, "admin.registry.err_sample", &[("sample", sample)])
+        }
+        Problem::Title => t("admin.registry.err_title"),
+        Problem::Placeholder { locale, name } => crate::i18n::tf(
+            l,
+            "admin.registry.err_placeholder",
+            &[("locale", locale), ("name", &format!("{{{name}}}"))],
+        ),
+        Problem::Duplicate => t("admin.registry.err_duplicate"),
+    }
 }
 
 pub async fn delete(state: &AdminState, req: &Req, s: &Session, slug: &str) -> R {
@@ -313,6 +368,8 @@ struct UnmatchedLine {
     error_type: String,
     message: String,
     count: i64,
+    variants: i64,
+    many: bool,
     last: String,
     ai: Option<String>,
     up: i64,
@@ -336,17 +393,13 @@ pub async fn unmatched(state: &AdminState, req: &Req, s: &Session) -> R {
         .await?
         .into_iter()
         .map(|u| {
-            let sample = if u.message.is_empty() {
-                u.error_type.clone()
-            } else {
-                format!("{}: {}", u.error_type, u.message)
-            };
+            // The message alone: what the matcher will be given (never `Type: message`).
             let create = format!(
                 "/admin/registry/new?{}",
                 serde_urlencoded::to_string([
                     ("language", u.language.as_str()),
                     ("error_type", u.error_type.as_str()),
-                    ("sample_error", sample.as_str())
+                    ("sample_error", u.message.as_str())
                 ])
                 .unwrap_or_default()
             );
@@ -355,6 +408,8 @@ pub async fn unmatched(state: &AdminState, req: &Req, s: &Session) -> R {
                 error_type: u.error_type,
                 message: u.message,
                 count: u.count,
+                many: u.variants > 1,
+                variants: u.variants,
                 last: u.last,
                 ai: u.ai,
                 up: u.up,

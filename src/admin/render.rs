@@ -21,6 +21,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("faq", include_str!("../../templates/admin/faq.hbs")),
     ("faq_form", include_str!("../../templates/admin/faq_form.hbs")),
     ("audit", include_str!("../../templates/admin/audit.hbs")),
+    ("audit_rows", include_str!("../../templates/admin/audit_rows.hbs")),
     ("password", include_str!("../../templates/admin/password.hbs")),
     ("registry", include_str!("../../templates/admin/registry.hbs")),
     ("registry_form", include_str!("../../templates/admin/registry_form.hbs")),
@@ -62,6 +63,44 @@ fn t_helper(h: &Helper, _: &Handlebars, ctx: &Context, _: &mut RenderContext, ou
     Ok(())
 }
 
+/// `{{code "verdict" value}}`: a stored code (`runtime_error`, `registry`, `draft`,
+/// `admin.login` …) in the page's language (`admin.code.<group>.<value>`); a code without a
+/// translation shows as it is, so a new one is never a blank.
+fn code_helper(h: &Helper, _: &Handlebars, ctx: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
+    let group = h
+        .param(0)
+        .and_then(|p| p.value().as_str())
+        .ok_or(RenderErrorReason::ParamNotFoundForIndex("code", 0))?;
+    let value = match h.param(1).map(|p| p.value()) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    };
+    if value.is_empty() {
+        return Ok(());
+    }
+    out.write(&handlebars::html_escape(&code_text(ctx, group, &value)))?;
+    Ok(())
+}
+
+fn locale_in(ctx: &Context) -> crate::registry::Locale {
+    match ctx.data().get("locale").and_then(|l| l.as_str()) {
+        Some("en") => crate::registry::Locale::En,
+        _ => crate::registry::Locale::Ru,
+    }
+}
+
+/// The translation of a code, or the code itself.
+fn code_text(ctx: &Context, group: &str, value: &str) -> String {
+    let key = format!("admin.code.{group}.{value}");
+    let text = crate::i18n::t(locale_in(ctx), &key);
+    if text == key {
+        value.to_string()
+    } else {
+        text
+    }
+}
+
 /// `{{#if (eq a b)}}`.
 fn eq_helper(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
     let a = h.param(0).map(|p| p.value().clone()).unwrap_or(Value::Null);
@@ -87,6 +126,7 @@ impl Templates {
         }
         hb.register_helper("t", Box::new(t_helper));
         hb.register_helper("eq", Box::new(eq_helper));
+        hb.register_helper("code", Box::new(code_helper));
         Templates { hb }
     }
 
@@ -121,18 +161,16 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
         }
         let t = Templates::new();
-        let html = t
-            .page(
-                "error",
-                "en",
-                &serde_json::json!({"key": "admin.not_found", "back": "/admin/<x>"}),
-            )
-            .unwrap();
+        let layout = serde_json::json!({"me": {"username": "a", "superuser": false}, "csrf_token": "t",
+            "nav": "", "title": "x", "pending": 0, "flash": null, "flash_kind": ""});
+        let mut data = layout.clone();
+        data["key"] = "admin.not_found".into();
+        data["back"] = "/admin/<x>".into();
+        let html = t.page("error", "en", &data).unwrap();
         assert!(html.contains("/admin/&lt;x&gt;"));
-        assert!(
-            t.page("error", "en", &serde_json::json!({"key": "admin.not_found"}))
-                .is_err(),
-            "strict: `back` is missing"
-        );
+        assert!(html.contains("<nav"), "an error page keeps the menu");
+        let mut data = layout;
+        data["key"] = "admin.not_found".into();
+        assert!(t.page("error", "en", &data).is_err(), "strict: `back` is missing");
     }
 }

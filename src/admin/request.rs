@@ -11,6 +11,87 @@ pub(super) type R = Result<Response, crate::store::StoreError>;
 
 pub(super) const COOKIE: &str = "dm_admin";
 pub(super) const LOGIN_COOKIE: &str = "dm_login_csrf";
+/// The one-shot message the next page shows after a change ("Saved", "Applied to 3").
+pub(super) const FLASH_COOKIE: &str = "dm_flash";
+
+/// Messages a page can be asked to show after a redirect: only these keys are ever read from
+/// the cookie, so it cannot carry text of its own onto a page.
+pub(super) const FLASHES: [&str; 7] = [
+    "saved",
+    "deleted",
+    "started",
+    "applied",
+    "bulk_none",
+    "bulk_no_action",
+    "revoked",
+];
+
+/// The message after a change: `ok` or `error`, one of [`FLASHES`], and a count for those that
+/// take one.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Flash {
+    pub error: bool,
+    pub key: &'static str,
+    pub n: Option<i64>,
+}
+
+impl Flash {
+    pub fn ok(key: &'static str) -> Flash {
+        Flash {
+            error: false,
+            key,
+            n: None,
+        }
+    }
+
+    pub fn error(key: &'static str) -> Flash {
+        Flash {
+            error: true,
+            key,
+            n: None,
+        }
+    }
+
+    fn cookie_value(&self) -> String {
+        let kind = if self.error { "error" } else { "ok" };
+        match self.n {
+            Some(n) => format!("{kind}.{}.{n}", self.key),
+            None => format!("{kind}.{}", self.key),
+        }
+    }
+
+    pub fn parse(v: &str) -> Option<Flash> {
+        let mut parts = v.split('.');
+        let error = match parts.next()? {
+            "ok" => false,
+            "error" => true,
+            _ => return None,
+        };
+        let key = parts.next()?;
+        let key = FLASHES.iter().copied().find(|k| *k == key)?;
+        let n = match parts.next() {
+            Some(n) => Some(n.parse().ok()?),
+            None => None,
+        };
+        Some(Flash { error, key, n })
+    }
+}
+
+/// A redirect that shows `flash` on the page it leads to.
+pub(super) fn redirect_with(to: &str, flash: Flash, https: bool) -> Response {
+    with_cookie(
+        redirect(to),
+        cookie_header(FLASH_COOKIE, &flash.cookie_value(), https, Some(60)),
+    )
+}
+
+/// Whether the response already sets the flash cookie.
+pub(super) fn sets_flash(r: &Response) -> bool {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|v| v.starts_with(&format!("{FLASH_COOKIE}="))))
+}
 
 /// One request, as the pages see it.
 pub struct Req {

@@ -4,7 +4,7 @@ use super::page::{forbidden, not_found};
 use super::request::{Req, R};
 use super::state::AdminState;
 use super::{
-    access, accounts, analytics, broadcasts, checks, content, registry, submissions, task_tests, tasks, users,
+    access, accounts, analytics, audit, broadcasts, checks, content, registry, submissions, task_tests, tasks, users,
 };
 use crate::store::admins::Session;
 use warp::http::Method;
@@ -38,7 +38,7 @@ pub async fn route(state: &AdminState, req: &Req, s: &Session) -> R {
             Err(_) => Ok(not_found(state, s)),
         },
         (true, ["faq", id, "delete"]) => content::faq_delete(state, req, s, id).await,
-        (false, ["audit"]) => accounts::audit(state, req, s).await,
+        (false, ["audit"]) => audit::page(state, req, s).await,
         (false, ["registry"]) => registry::list(state, req, s).await,
         (false, ["registry", "new"]) => registry::new_form(state, req, s).await,
         (true, ["registry", "new"]) => registry::save(state, req, s, None).await,

@@ -3,9 +3,9 @@
 //! state before and after), and the CSV export.
 
 use super::page::{csv_field, csv_stream, layout, not_found, pager, render, tr, url_with, Pager, PER_PAGE};
-use super::request::{redirect, Req, R};
+use super::request::{redirect, redirect_with, Flash, Req, R};
 use super::state::AdminState;
-use crate::store::admins::{self, AuditRow, Session};
+use crate::store::admins::{self, Session};
 use crate::store::user_list::{self, RecentCheck, Sort, UserDetail, UserRow, STATUSES};
 use crate::store::{access, StoreError};
 use serde::Serialize;
@@ -29,6 +29,8 @@ struct Column {
 #[derive(Serialize)]
 struct ListPage {
     users: Vec<UserRow>,
+    /// This list's URL, for the bulk form to come back to.
+    here: String,
     q: String,
     status: &'static str,
     sort: String,
@@ -101,6 +103,7 @@ pub async fn list(state: &AdminState, req: &Req, s: &Session) -> R {
     let l = layout(&c, s, "users", tr(s, "admin.nav.users")).await?;
     let data = ListPage {
         users,
+        here: url_with(req, "/admin/users", &[]),
         q,
         status: if status == "all" { "" } else { status },
         sort: req.q("sort").to_string(),
@@ -141,7 +144,8 @@ pub async fn csv(state: &AdminState) -> R {
 struct DetailPage {
     user: UserDetail,
     checks: Vec<RecentCheck>,
-    history: Vec<AuditRow>,
+    /// This student's audit history, as the audit log shows it.
+    rows: Vec<super::audit::AuditLine>,
 }
 
 pub async fn detail(state: &AdminState, s: &Session, id: &str) -> R {
@@ -156,15 +160,35 @@ pub async fn detail(state: &AdminState, s: &Session, id: &str) -> R {
     let (history, _) = admins::audit_rows(&c, Some(("user", &id.to_string())), 0, 50).await?;
     let title = format!("{} · {}", tr(s, "admin.nav.users"), user.row.name);
     let l = layout(&c, s, "users", title).await?;
-    Ok(render(state, s, "user", &l, &DetailPage { user, checks, history }))
+    let rows = super::audit::lines(history);
+    Ok(render(state, s, "user", &l, &DetailPage { user, checks, rows }))
 }
+
+/// The actions a list's bulk form may ask for (no default: the admin chooses one).
+const BULK: [&str; 4] = ["whitelist", "unwhitelist", "block", "unblock"];
 
 pub async fn bulk(state: &AdminState, req: &Req, s: &Session) -> R {
     let ids: Vec<i64> = req.f_all("ids").iter().filter_map(|i| i.parse().ok()).collect();
-    for id in &ids {
-        apply(state, req, s, *id, req.f("action")).await?;
+    let action = req.f("action");
+    // Back to the list as it was (its search and filters), with what happened.
+    let back = match req.f("back") {
+        b if b.starts_with("/admin/users") && !b.starts_with("/admin/users/") => b,
+        _ => "/admin/users",
+    };
+    if ids.is_empty() {
+        return Ok(redirect_with(back, Flash::error("bulk_none"), req.https));
     }
-    Ok(redirect("/admin/users"))
+    if !BULK.contains(&action) {
+        return Ok(redirect_with(back, Flash::error("bulk_no_action"), req.https));
+    }
+    for id in &ids {
+        apply(state, req, s, *id, action).await?;
+    }
+    let flash = Flash {
+        n: Some(ids.len() as i64),
+        ..Flash::ok("applied")
+    };
+    Ok(redirect_with(back, flash, req.https))
 }
 
 pub async fn act(state: &AdminState, req: &Req, s: &Session, id: &str, action: &str) -> R {

@@ -6,6 +6,7 @@
 //! attached.
 
 pub mod extract;
+pub mod kind;
 pub mod more;
 
 use crate::ai::AiClient;
@@ -217,6 +218,7 @@ impl Analyzer {
 
     async fn record(&self, f: &Failure<'_>, error: &ExtractedError, fingerprint: &str, e: &Explanation) {
         let Some(store) = &self.store else { return };
+        let kind_fingerprint = kind::fingerprint(f.language, &error.error_type, &error.message);
         let event = ExplanationEvent {
             check_id: f.check_id,
             language: f.language,
@@ -224,6 +226,7 @@ impl Analyzer {
             message: &error.message,
             source_line: error.source_line.as_deref(),
             fingerprint,
+            kind_fingerprint: &kind_fingerprint,
             entry_slug: e.slug.as_deref(),
             source: &e.source,
             locale: f.locale,

@@ -1,6 +1,6 @@
 //! Registry entries and the catalogue files they come from.
 
-use super::{Locale, RegistryError};
+use super::{Locale, Problem, RegistryError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -110,12 +110,18 @@ impl Entry {
         }
     }
 
+    /// The sample as the live matcher would see it: the message, without a `Type:` prefix
+    /// (see [`message_of`]).
+    pub fn sample_message(&self) -> &str {
+        message_of(&self.error_type, &self.sample_error)
+    }
+
     /// Checks what an admin or a catalogue author could get wrong: the regexes compile, the
     /// sample matches, every `{capture}` used in a text exists. The reason names the field.
     pub fn validate(&self) -> Result<(), RegistryError> {
-        let invalid = |message: String| RegistryError::Invalid {
+        let invalid = |problem: Problem| RegistryError::Invalid {
             slug: self.slug.clone(),
-            message,
+            problem,
         };
         if self.slug.is_empty()
             || !self
@@ -123,43 +129,63 @@ impl Entry {
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         {
-            return Err(invalid("slug must be lowercase letters, digits and dashes".into()));
+            return Err(invalid(Problem::Slug));
         }
         if self.language.is_empty() || self.error_type.trim().is_empty() {
-            return Err(invalid("language and error_type are required".into()));
+            return Err(invalid(Problem::Required));
         }
         let re = regex::RegexBuilder::new(&self.pattern)
             .size_limit(1 << 20)
             .build()
-            .map_err(|e| invalid(format!("pattern does not compile: {e}")))?;
+            .map_err(|e| invalid(Problem::Pattern(e.to_string())))?;
         if let Some(lp) = self.line_pattern.as_deref().filter(|p| !p.is_empty()) {
             regex::RegexBuilder::new(lp)
                 .size_limit(1 << 20)
                 .build()
-                .map_err(|e| invalid(format!("line_pattern does not compile: {e}")))?;
+                .map_err(|e| invalid(Problem::LinePattern(e.to_string())))?;
         }
-        if !re.is_match(&self.sample_error) {
-            return Err(invalid(format!(
-                "pattern {:?} does not match its sample error {:?}",
-                self.pattern, self.sample_error
-            )));
+        if !re.is_match(self.sample_message()) {
+            return Err(invalid(Problem::SampleUnmatched {
+                pattern: self.pattern.clone(),
+                sample: self.sample_message().to_string(),
+            }));
         }
         if self.en.title.trim().is_empty() && self.ru.title.trim().is_empty() {
-            return Err(invalid("a title is required in at least one locale".into()));
+            return Err(invalid(Problem::Title));
         }
         let names: Vec<&str> = re.capture_names().flatten().collect();
         for (locale, t) in [("ru", &self.ru), ("en", &self.en)] {
             for text in [&t.title, &t.what, &t.why, &t.hint] {
                 for placeholder in placeholders(text) {
                     if !names.contains(&placeholder) {
-                        return Err(invalid(format!(
-                            "{locale} text uses {{{placeholder}}}, which the pattern does not capture"
-                        )));
+                        return Err(invalid(Problem::Placeholder {
+                            locale: locale.into(),
+                            name: placeholder.into(),
+                        }));
                     }
                 }
             }
         }
         Ok(())
+    }
+}
+
+/// The message the matcher sees in an error line someone typed or pasted: the extractors hand
+/// the matcher `Expecting value…` out of `json.decoder.JSONDecodeError: Expecting value…`, so
+/// a sample written with its type (`JSONDecodeError: …`, with or without the module path) is
+/// read without it. Any other text is the message as it stands.
+pub fn message_of<'a>(error_type: &str, text: &'a str) -> &'a str {
+    let t = text.trim();
+    let Some((head, rest)) = t.split_once(':') else {
+        return t;
+    };
+    let head = head.trim();
+    let named = !error_type.is_empty()
+        && (head == error_type || head.strip_suffix(error_type).is_some_and(|m| m.ends_with('.')));
+    if named {
+        rest.trim()
+    } else {
+        t
     }
 }
 
@@ -335,7 +361,7 @@ fn check_unique(entries: &[Entry]) -> Result<(), RegistryError> {
         if seen.insert(e.slug.as_str(), ()).is_some() {
             return Err(RegistryError::Invalid {
                 slug: e.slug.clone(),
-                message: "duplicate slug".into(),
+                problem: Problem::Duplicate,
             });
         }
     }

@@ -144,6 +144,34 @@ impl Matcher {
     }
 }
 
+/// What the live matcher makes of `entry`'s own sample once `entry` joins `registry` (in place
+/// of the entry with its slug): `Ok` when it picks `entry`; otherwise the slug that wins
+/// instead, or `None` when nothing matches. The sample is read as the matcher reads a real
+/// error ([`Entry::sample_message`]), and the failing line is the sample program's
+/// `sample_line` when there is one.
+pub fn sample_check(registry: Vec<Entry>, entry: &Entry) -> Result<(), Option<String>> {
+    let line = entry
+        .sample_program
+        .as_deref()
+        .zip(entry.sample_line)
+        .and_then(|(p, n)| p.lines().nth(n.saturating_sub(1) as usize))
+        .map(str::trim);
+    let mut candidate = entry.clone();
+    candidate.enabled = true;
+    if line.is_none() {
+        // A line pattern with no sample line to try it on: check the message alone.
+        candidate.line_pattern = None;
+    }
+    let mut all: Vec<Entry> = registry.into_iter().filter(|e| e.slug != entry.slug).collect();
+    all.push(candidate);
+    let (matcher, _) = Matcher::build(all);
+    match matcher.find(&entry.language, &entry.error_type, entry.sample_message(), line) {
+        Some(m) if m.entry.slug == entry.slug => Ok(()),
+        Some(m) => Err(Some(m.entry.slug.clone())),
+        None => Err(None),
+    }
+}
+
 impl Match {
     /// The texts in `locale`, each field falling back to English where the locale's is empty.
     /// The entry's texts for `locale`, placeholders filled in.
@@ -285,6 +313,59 @@ title = "Did you mean print?"
         assert!(m
             .find("javascript", "NameError", "name 'x' is not defined", None)
             .is_none());
+    }
+
+    #[test]
+    fn a_sample_with_its_type_is_read_as_the_matcher_reads_a_real_error() {
+        use crate::registry::catalogue::message_of;
+        assert_eq!(
+            message_of("JSONDecodeError", "JSONDecodeError: Expecting value: line 1"),
+            "Expecting value: line 1"
+        );
+        assert_eq!(
+            message_of("JSONDecodeError", "json.decoder.JSONDecodeError: Expecting value"),
+            "Expecting value"
+        );
+        assert_eq!(message_of("KeyError", "name 'x': y"), "name 'x': y");
+        assert_eq!(
+            message_of("NameError", "name 'x' is not defined"),
+            "name 'x' is not defined"
+        );
+        let mut entries = parse(SAMPLE, "test", "python").unwrap();
+        // The backlog's old pre-fill: the pattern and the sample both carry the type.
+        let mut e = entries[0].clone();
+        e.slug = "python-json".into();
+        e.error_type = "JSONDecodeError".into();
+        e.pattern = "^JSONDecodeError: Expecting".into();
+        e.sample_error = "JSONDecodeError: Expecting value: line 1 column 1 (char 0)".into();
+        e.ru.title = "JSON".into();
+        e.en.title = "JSON".into();
+        e.ru.what = String::new();
+        e.en.what = String::new();
+        assert!(
+            e.validate().is_err(),
+            "the matcher never sees the type, so neither does the check"
+        );
+        assert_eq!(sample_check(entries.clone(), &e), Err(None));
+        e.pattern = "^Expecting value".into();
+        assert!(e.validate().is_ok());
+        assert_eq!(sample_check(entries.clone(), &e), Ok(()));
+        let (m, _) = Matcher::build(vec![e.clone()]);
+        assert!(m
+            .find(
+                "python",
+                "JSONDecodeError",
+                "Expecting value: line 1 column 1 (char 0)",
+                None
+            )
+            .is_some());
+        // Shadowed by a higher-priority entry of the same kind: the check names it.
+        entries[1].pattern = "^name '(?P<name>[^']+)' is not defined".into();
+        entries[0].priority = 10;
+        assert_eq!(
+            sample_check(entries.clone(), &entries[0]),
+            Err(Some("python-name-error-print".into()))
+        );
     }
 
     #[test]

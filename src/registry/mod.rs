@@ -39,10 +39,32 @@ impl Locale {
     }
 }
 
+/// What is wrong with an entry. The text is for logs and the command line; the admin panel
+/// says each in the admin's language, by its variant.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Problem {
+    #[error("slug must be lowercase letters, digits and dashes")]
+    Slug,
+    #[error("language and error_type are required")]
+    Required,
+    #[error("pattern does not compile: {0}")]
+    Pattern(String),
+    #[error("line_pattern does not compile: {0}")]
+    LinePattern(String),
+    #[error("pattern {pattern:?} does not match its sample error {sample:?}")]
+    SampleUnmatched { pattern: String, sample: String },
+    #[error("a title is required in at least one locale")]
+    Title,
+    #[error("{locale} text uses {{{name}}}, which the pattern does not capture")]
+    Placeholder { locale: String, name: String },
+    #[error("duplicate slug")]
+    Duplicate,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
-    #[error("entry {slug}: {message}")]
-    Invalid { slug: String, message: String },
+    #[error("entry {slug}: {problem}")]
+    Invalid { slug: String, problem: Problem },
     #[error("catalogue {path}: {message}")]
     Catalogue { path: String, message: String },
     #[error("database: {0}")]

@@ -187,6 +187,8 @@ pub struct ExplanationEvent<'a> {
     pub message: &'a str,
     pub source_line: Option<&'a str>,
     pub fingerprint: &'a str,
+    /// The error's kind (`analyzer::kind::fingerprint`): what the backlog groups by.
+    pub kind_fingerprint: &'a str,
     pub entry_slug: Option<&'a str>,
     pub source: &'a str,
     pub locale: Locale,
@@ -196,8 +198,8 @@ pub async fn record_event(client: &Client, ev: &ExplanationEvent<'_>) -> Result<
     client
         .execute(
             "INSERT INTO explanation_events (check_id, language, error_type, message, source_line, fingerprint,
-                    entry_slug, source, locale)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    entry_slug, source, locale, kind_fingerprint)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             &[
                 &ev.check_id,
                 &ev.language,
@@ -208,6 +210,7 @@ pub async fn record_event(client: &Client, ev: &ExplanationEvent<'_>) -> Result<
                 &ev.entry_slug,
                 &ev.source,
                 &ev.locale.as_str(),
+                &ev.kind_fingerprint,
             ],
         )
         .await?;

@@ -253,7 +253,7 @@ pub struct AuditRow {
     pub after: String,
 }
 
-/// Audit rows, newest first, optionally of one object.
+/// Audit rows, newest first, optionally of one object (its whole history, logins included).
 pub async fn audit_rows(
     client: &Client,
     object: Option<(&str, &str)>,
@@ -261,22 +261,72 @@ pub async fn audit_rows(
     limit: i64,
 ) -> Result<(Vec<AuditRow>, i64), StoreError> {
     let (t, o) = object.unwrap_or(("", ""));
+    let f = AuditFilter {
+        object_type: t.to_string(),
+        object_id: o.to_string(),
+        logins: true,
+        ..AuditFilter::default()
+    };
+    audit_filtered(client, &f, offset, limit).await
+}
+
+/// The audit log's filters (`''`/`None` = any). Logins are a security record, not a change:
+/// they are kept, and shown only when asked for (`logins`, or the action `admin.login`).
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub admin: String,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    /// Dates, `YYYY-MM-DD` (UTC), both ends included.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub logins: bool,
+}
+
+macro_rules! audit_where {
+    ($select:literal, $tail:literal) => {
+        concat!(
+            $select,
+            " FROM audit_log WHERE ($1 = '' OR admin_name = $1) AND ($2 = '' OR action = $2)
+                 AND ($3 = '' OR object_type = $3) AND ($4 = '' OR object_id = $4)
+                 AND ($5::text IS NULL OR at >= $5::date) AND ($6::text IS NULL OR at < $6::date + 1)
+                 AND ($7 OR $2 = 'admin.login' OR action <> 'admin.login') ",
+            $tail
+        )
+    };
+}
+
+/// Audit rows matching `f`, newest first, and how many match.
+pub async fn audit_filtered(
+    client: &Client,
+    f: &AuditFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<AuditRow>, i64), StoreError> {
+    let p: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
+        &f.admin,
+        &f.action,
+        &f.object_type,
+        &f.object_id,
+        &f.from,
+        &f.to,
+        &f.logins,
+    ];
+    let mut with_page = p.to_vec();
+    with_page.push(&offset);
+    with_page.push(&limit);
     let rows = client
         .query(
-            "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), admin_name, action, object_type,
-                    object_id, COALESCE(before::text, ''), COALESCE(after::text, '')
-               FROM audit_log WHERE ($1 = '' OR (object_type = $1 AND object_id = $2))
-              ORDER BY at DESC, id DESC OFFSET $3 LIMIT $4",
-            &[&t, &o, &offset, &limit],
+            audit_where!(
+                "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), admin_name, action, object_type,
+                        object_id, COALESCE(before::text, ''), COALESCE(after::text, '')",
+                "ORDER BY at DESC, id DESC OFFSET $8 LIMIT $9"
+            ),
+            &with_page,
         )
         .await?;
-    let total: i64 = client
-        .query_one(
-            "SELECT count(*) FROM audit_log WHERE ($1 = '' OR (object_type = $1 AND object_id = $2))",
-            &[&t, &o],
-        )
-        .await?
-        .get(0);
+    let total: i64 = client.query_one(audit_where!("SELECT count(*)", ""), &p).await?.get(0);
     Ok((
         rows.iter()
             .map(|r| AuditRow {
@@ -291,6 +341,18 @@ pub async fn audit_rows(
             })
             .collect(),
         total,
+    ))
+}
+
+/// The values the audit log's filters offer: admins, actions, object types.
+pub async fn audit_facets(client: &Client) -> Result<(Vec<String>, Vec<String>, Vec<String>), StoreError> {
+    let column = |sql: &'static str| async move {
+        Ok::<Vec<String>, StoreError>(client.query(sql, &[]).await?.iter().map(|r| r.get(0)).collect())
+    };
+    Ok((
+        column("SELECT DISTINCT admin_name FROM audit_log ORDER BY 1").await?,
+        column("SELECT DISTINCT action FROM audit_log ORDER BY 1").await?,
+        column("SELECT DISTINCT object_type FROM audit_log ORDER BY 1").await?,
     ))
 }
 

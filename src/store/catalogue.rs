@@ -90,10 +90,11 @@ pub async fn delete(c: &Client, slug: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// How many different errors nothing in the registry explained.
+/// How many kinds of error nothing in the registry explained (an event recorded before kinds
+/// existed and not yet backfilled counts by its old fingerprint).
 pub async fn unmatched_count(c: &Client) -> Result<i64, StoreError> {
     Ok(c.query_one(
-        "SELECT count(DISTINCT fingerprint) FROM explanation_events WHERE entry_slug IS NULL",
+        "SELECT count(DISTINCT COALESCE(kind_fingerprint, fingerprint)) FROM explanation_events WHERE entry_slug IS NULL",
         &[],
     )
     .await?
@@ -105,30 +106,35 @@ pub async fn unmatched_count(c: &Client) -> Result<i64, StoreError> {
 pub struct Unmatched {
     pub language: String,
     pub error_type: String,
+    /// The latest message of the kind.
     pub message: String,
     pub count: i64,
+    /// Different messages of the kind (`'a'`, `'b'` …).
+    pub variants: i64,
     pub last: String,
     pub ai: Option<String>,
     pub up: i64,
     pub down: i64,
 }
 
-/// Most frequent first.
+/// Grouped by the error's kind (`analyzer::kind`), most frequent first.
 pub async fn unmatched(c: &Client, offset: i64, limit: i64) -> Result<Vec<Unmatched>, StoreError> {
     let rows = c
         .query(
             "WITH g AS (
-                 SELECT fingerprint, min(language) AS language, min(error_type) AS error_type,
-                        min(message) AS message, count(*) AS n, max(created_at) AS last,
+                 SELECT COALESCE(kind_fingerprint, fingerprint) AS kind, min(language) AS language,
+                        min(error_type) AS error_type, (array_agg(message ORDER BY id DESC))[1] AS message,
+                        count(*) AS n, count(DISTINCT message) AS variants, max(created_at) AS last,
                         array_agg(check_id) FILTER (WHERE check_id IS NOT NULL) AS checks
-                   FROM explanation_events WHERE entry_slug IS NULL GROUP BY fingerprint)
-             SELECT g.fingerprint, g.language, g.error_type, g.message, g.n,
+                   FROM explanation_events WHERE entry_slug IS NULL GROUP BY 1)
+             SELECT g.kind, g.language, g.error_type, g.message, g.n,
                     to_char(g.last AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),
                     (SELECT c.result->'explanation'->>'text' FROM checks c
                       WHERE c.id = ANY(g.checks) AND c.result->'explanation'->>'source' IN ('ai', 'cache')
                       ORDER BY c.id DESC LIMIT 1),
                     (SELECT count(*) FROM feedback f WHERE f.check_id = ANY(g.checks) AND f.vote > 0),
-                    (SELECT count(*) FROM feedback f WHERE f.check_id = ANY(g.checks) AND f.vote < 0)
+                    (SELECT count(*) FROM feedback f WHERE f.check_id = ANY(g.checks) AND f.vote < 0),
+                    g.variants
                FROM g ORDER BY g.n DESC, g.last DESC OFFSET $1 LIMIT $2",
             &[&offset, &limit],
         )
@@ -144,6 +150,30 @@ pub async fn unmatched(c: &Client, offset: i64, limit: i64) -> Result<Vec<Unmatc
             ai: r.get(6),
             up: r.get(7),
             down: r.get(8),
+            variants: r.get(9),
         })
         .collect())
+}
+
+/// Up to `limit` events recorded before kinds existed: `(id, language, error_type, message)`.
+pub async fn events_without_kind(c: &Client, limit: i64) -> Result<Vec<(i64, String, String, String)>, StoreError> {
+    Ok(c.query(
+        "SELECT id, language, error_type, message FROM explanation_events
+          WHERE kind_fingerprint IS NULL ORDER BY id LIMIT $1",
+        &[&limit],
+    )
+    .await?
+    .iter()
+    .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+    .collect())
+}
+
+/// Sets the kind of the events `ids[i]` to `kinds[i]`, in one statement.
+pub async fn set_kinds(c: &Client, ids: &[i64], kinds: &[String]) -> Result<u64, StoreError> {
+    Ok(c.execute(
+        "UPDATE explanation_events e SET kind_fingerprint = k.kind
+           FROM unnest($1::bigint[], $2::text[]) AS k(id, kind) WHERE e.id = k.id",
+        &[&ids, &kinds],
+    )
+    .await?)
 }

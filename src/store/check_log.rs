@@ -77,6 +77,9 @@ pub struct CheckLine {
     pub verdict: String,
     pub explanation: String,
     pub duration: i64,
+    /// The explanation's title (what the student read), and its registry entry.
+    pub title: Option<String>,
+    pub slug: Option<String>,
 }
 
 pub async fn page(c: &Client, f: &Filter, offset: i64, limit: i64) -> Result<Vec<CheckLine>, StoreError> {
@@ -85,7 +88,8 @@ pub async fn page(c: &Client, f: &Filter, offset: i64, limit: i64) -> Result<Vec
             checks_where!(
                 "SELECT id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), user_id, source, language,
                         COALESCE(verdict, status), COALESCE(result->'explanation'->>'source', ''),
-                        COALESCE((result->>'duration_ms')::bigint, 0)",
+                        COALESCE((result->>'duration_ms')::bigint, 0),
+                        NULLIF(result->'explanation'->>'title', ''), result->'explanation'->>'slug'",
                 "ORDER BY id DESC OFFSET $7 LIMIT $8"
             ),
             &[
@@ -111,6 +115,8 @@ pub async fn page(c: &Client, f: &Filter, offset: i64, limit: i64) -> Result<Vec
             verdict: r.get(5),
             explanation: r.get(6),
             duration: r.get(7),
+            title: r.get(8),
+            slug: r.get(9),
         })
         .collect())
 }

@@ -1,0 +1,120 @@
+//! The panel at a desktop's and a phone's width (1280 and 390 px) in headless Chromium: on a
+//! phone the menu is folded (content starts near the top) and its button opens it; the
+//! analytics charts' labels never overlap. Screenshots of the dashboard, the check list, a
+//! registry entry's form and the audit log at both widths go to
+//! target/test-artifacts/admin-w<width>-<page>.png.
+
+mod common;
+mod panel;
+
+use common::Driver;
+use panel::{Panel, ROOT};
+use serde_json::json;
+
+/// The page's chart labels that overlap another label of the same chart, as text pairs.
+const OVERLAPS: &str = "
+  const out = [];
+  document.querySelectorAll('svg.chart').forEach(svg => {
+    const boxes = [...svg.querySelectorAll('text')].map(t => [t.textContent, t.getBoundingClientRect()]);
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+      const [a, p] = boxes[i], [b, q] = boxes[j];
+      if (p.left < q.right - 0.5 && q.left < p.right - 0.5 && p.top < q.bottom - 0.5 && q.top < p.bottom - 0.5)
+        out.push(a + ' / ' + b);
+    }
+  });
+  return out;";
+
+async fn set_width(d: &Driver, width: i64) {
+    d.cmd("window/rect", json!({"width": width, "height": 900})).await;
+    // The window's frame, if any, is not the page's: widen until the page itself is `width`.
+    let inner = d.eval("return window.innerWidth").await.as_i64().unwrap_or(width);
+    if inner != width {
+        d.cmd("window/rect", json!({"width": 2 * width - inner, "height": 900})).await;
+    }
+    assert_eq!(d.eval("return window.innerWidth").await, json!(width));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_panel_fits_a_phone_and_its_charts_labels_never_collide() {
+    let mut panel = Panel::start("adm_screens").await;
+    // Thirty days of checks (labels every week and on the last day), errors with long names,
+    // a change or two for the audit log.
+    panel.env.psql(
+        "INSERT INTO checks_daily (day, verdict, language, n)
+           SELECT (now() AT TIME ZONE 'UTC')::date - g, v, 'python', 1 + (g * 7 + length(v)) % 9
+             FROM generate_series(0, 29) g, unnest(ARRAY['ok', 'runtime_error', 'compile_error', 'timeout']) v;
+         INSERT INTO user_days (day, user_id) SELECT (now() AT TIME ZONE 'UTC')::date - g, 501 FROM generate_series(0, 29, 2) g;
+         INSERT INTO explanation_events (language, error_type, message, fingerprint, source, locale)
+           SELECT 'python', e, 'm', 'f' || e, 'none', 'ru'
+             FROM unnest(ARRAY['ModuleNotFoundError_with_a_very_long_name_that_used_to_be_cut_off_in_the_chart',
+                               'ZeroDivisionError', 'KeyError']) e, generate_series(1, 3);",
+    );
+    panel.post("/admin/users/501/block", &[]).await;
+    panel.post("/admin/users/502/whitelist", &[]).await;
+
+    let base = panel.env.base();
+    let d = Driver::start().await;
+    d.open(&format!("{base}/admin/login")).await;
+    d.type_into("input[name=username]", ROOT.0).await;
+    d.type_into("input[name=password]", ROOT.1).await;
+    d.click("form button").await;
+    d.wait_for("the dashboard", "return document.querySelector('.cards') !== null")
+        .await;
+
+    for width in [1280, 390] {
+        set_width(&d, width).await;
+        for (name, path) in [
+            ("dashboard", "/admin/"),
+            ("checks", "/admin/checks"),
+            ("registry-edit", "/admin/registry/python-zero-division"),
+            ("audit", "/admin/audit"),
+            ("analytics", "/admin/analytics"),
+        ] {
+            d.open(&format!("{base}{path}")).await;
+            d.wait_for(name, "return document.querySelector('main h1') !== null").await;
+            let top = d
+                .eval("return document.querySelector('main h1').getBoundingClientRect().top")
+                .await;
+            let menu_shown = d
+                .eval("return document.getElementById('menu').offsetParent !== null")
+                .await;
+            if width == 390 {
+                assert!(top.as_f64().unwrap() < 120.0, "{name} at 390 px: content starts at {top}");
+                assert_eq!(menu_shown, json!(false), "{name}: the menu is folded on a phone");
+            } else {
+                assert_eq!(menu_shown, json!(true), "{name}: the menu is open on a desktop");
+            }
+            let scroll = d
+                .eval("return document.documentElement.scrollWidth - window.innerWidth")
+                .await;
+            assert!(scroll.as_f64().unwrap() <= 1.0, "{name} at {width} px scrolls sideways by {scroll}");
+            d.screenshot(&format!("admin-w{width}-{name}")).await;
+        }
+        // Still on analytics: no two labels of a chart overlap, and the long name is whole.
+        assert_eq!(d.eval(OVERLAPS).await, json!([]), "at {width} px");
+        let long = d
+            .eval("return [...document.querySelectorAll('svg.chart text')].some(t => t.textContent.endsWith('cut_off_in_the_chart'))")
+            .await;
+        assert_eq!(long, json!(true), "a long error name is shown whole");
+    }
+
+    // The phone's menu opens with its button, and closes again.
+    d.click("#menu-toggle").await;
+    d.wait_for(
+        "the menu opened",
+        "return document.getElementById('menu').offsetParent !== null",
+    )
+    .await;
+    d.screenshot("admin-w390-menu-open").await;
+    let link = d
+        .eval("return document.querySelector('#menu a[href=\"/admin/audit\"]').getBoundingClientRect().height > 0")
+        .await;
+    assert_eq!(link, json!(true));
+    d.click("#menu-toggle").await;
+    d.wait_for(
+        "the menu folded",
+        "return document.getElementById('menu').offsetParent === null",
+    )
+    .await;
+    drop(d);
+}
