@@ -83,12 +83,14 @@ CREATE TABLE efficacy_hist (
 -- The counter rows one link row contributes to.
 CREATE FUNCTION devmentor_efficacy_dims(l attempt_links) RETURNS TABLE (dim TEXT, key TEXT)
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT 'source', l.source
-    UNION ALL SELECT 'entry', l.entry_id::text WHERE l.entry_id IS NOT NULL
-    UNION ALL SELECT 'variant', l.entry_id::text || ':' || l.variant WHERE l.entry_id IS NOT NULL AND l.variant IS NOT NULL
-    UNION ALL SELECT 'task', l.task_slug WHERE l.task_slug IS NOT NULL
-    -- Errors no entry explained, by fingerprint: the backlog's "how many it held back".
-    UNION ALL SELECT 'unmatched', l.fingerprint WHERE l.entry_slug IS NULL AND l.kind = 'check'
+    SELECT v.dim, v.key
+      FROM (VALUES ('source', l.source),
+                   ('entry', l.entry_id::text),
+                   ('variant', l.entry_id::text || ':' || l.variant),
+                   ('task', l.task_slug),
+                   -- Errors no entry explained, by fingerprint: the backlog's "how many it held back".
+                   ('unmatched', CASE WHEN l.entry_slug IS NULL AND l.kind = 'check' THEN l.fingerprint END)) v (dim, key)
+     WHERE v.key IS NOT NULL
 $$;
 
 -- Adds (sign 1) or takes back (sign -1) one link row's contribution.
@@ -128,17 +130,27 @@ CREATE TRIGGER attempt_links_recount AFTER UPDATE ON attempt_links
     EXECUTE FUNCTION devmentor_efficacy_count();
 
 -- The counters from the link rows alone: `devmentor efficacy rebuild` and seeded benchmarks.
-CREATE FUNCTION devmentor_efficacy_recount() RETURNS void LANGUAGE sql AS $$
+CREATE FUNCTION devmentor_efficacy_recount() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
     TRUNCATE efficacy_daily, efficacy_hist;
+    DROP TABLE IF EXISTS efficacy_rows;
+    -- One pass over the rows into a scratch table (aggregating over the set-returning dims
+    -- function directly trips PostgreSQL 15's planner: "variable not found in subplan target list").
+    CREATE TEMP TABLE efficacy_rows ON COMMIT DROP AS
+    SELECT d.dim, d.key, l.language, (l.created_at AT TIME ZONE 'UTC')::date AS day, l.fixed, l.up, l.down,
+           least(greatest(l.attempts_to_fix, 1), 10) AS attempts, l.seconds_bucket
+      FROM attempt_links l CROSS JOIN LATERAL devmentor_efficacy_dims(l) d;
     INSERT INTO efficacy_daily (dim, key, language, day, explained, fixed, up, down)
-    SELECT d.dim, d.key, l.language, (l.created_at AT TIME ZONE 'UTC')::date, count(*),
-           count(*) FILTER (WHERE l.fixed), sum(l.up), sum(l.down)
-      FROM attempt_links l, devmentor_efficacy_dims(l) d GROUP BY 1, 2, 3, 4;
+    SELECT dim, key, language, day, count(*), count(*) FILTER (WHERE fixed), sum(up), sum(down)
+      FROM efficacy_rows GROUP BY 1, 2, 3, 4;
     INSERT INTO efficacy_hist (dim, key, language, day, measure, bucket, n)
-    SELECT d.dim, d.key, l.language, (l.created_at AT TIME ZONE 'UTC')::date, m.measure, m.bucket, count(*)
-      FROM attempt_links l, devmentor_efficacy_dims(l) d,
-           LATERAL (VALUES ('attempts', least(greatest(l.attempts_to_fix, 1), 10)), ('seconds', l.seconds_bucket)) m (measure, bucket)
-     WHERE l.fixed AND m.bucket IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6;
+    SELECT dim, key, language, day, 'attempts', attempts, count(*) FROM efficacy_rows
+     WHERE fixed AND attempts IS NOT NULL GROUP BY 1, 2, 3, 4, 6
+    UNION ALL
+    SELECT dim, key, language, day, 'seconds', seconds_bucket, count(*) FROM efficacy_rows
+     WHERE fixed AND seconds_bucket IS NOT NULL GROUP BY 1, 2, 3, 4, 6;
+    DROP TABLE efficacy_rows;
+END
 $$;
 
 -- A 👍/👎 on a check's explanation lands on its link row (one vote per check: its student's).
