@@ -62,8 +62,13 @@ pub enum Submitter {
         /// Checks per minute; 0 means no limit (the admin's setting).
         per_minute: i32,
     },
-    /// An API token; `per_minute` ≤ 0 allows nothing.
-    Token { id: i64, per_minute: i32 },
+    /// An API token; `per_minute` ≤ 0 allows nothing. `user`: the front end's own name for its
+    /// student (the request's optional `"user"`), so one token can stand for many students.
+    Token {
+        id: i64,
+        per_minute: i32,
+        user: Option<String>,
+    },
 }
 
 /// A program someone wants run.
@@ -172,9 +177,10 @@ where
             new.chat_id = Some(chat_id);
             new.source_message_id = source_message_id;
         }
-        Submitter::Token { id, .. } => {
+        Submitter::Token { id, user, .. } => {
             new.source = "api".into();
             new.token_id = Some(id);
+            new.api_user = user;
         }
     }
     let id = deps
@@ -264,9 +270,10 @@ where
             new.user_id = Some(user_id);
             new.chat_id = Some(chat_id);
         }
-        Submitter::Token { id, .. } => {
+        Submitter::Token { id, user, .. } => {
             new.source = "api".into();
             new.token_id = Some(id);
+            new.api_user = user;
         }
     }
     let id = deps
@@ -306,7 +313,7 @@ where
             }
             (*user_id, *per_minute, *per_minute <= 0)
         }
-        Submitter::Token { id, per_minute } => (*id, *per_minute, false),
+        Submitter::Token { id, per_minute, .. } => (*id, *per_minute, false),
     };
     if !unlimited {
         deps.limiter

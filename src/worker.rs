@@ -9,7 +9,7 @@ use crate::check::{run_check_until, CheckError, CheckRequest, CheckResult, Input
 use crate::metrics::Metrics;
 use crate::queue::{Job, JobKind, Queue};
 use crate::sandbox::{Sandbox, Verdict};
-use crate::store::{checks, tasks as task_store, Store, StoreError};
+use crate::store::{checks, efficacy, tasks as task_store, Store, StoreError};
 use crate::tasks::grade::{grade, Submission};
 use crate::tasks::{Graded, SubmissionVerdict};
 use std::sync::Arc;
@@ -95,8 +95,8 @@ impl Worker {
         drop(client);
         let request = CheckRequest {
             language: row.language.clone(),
-            code: row.code.into_bytes(),
-            stdin: row.stdin,
+            code: row.code.clone().into_bytes(),
+            stdin: row.stdin.clone(),
             locale: row.locale,
             check_id: Some(row.id),
         };
@@ -105,6 +105,14 @@ impl Worker {
         let stop = tokio_util::sync::CancellationToken::new();
         let watch = self.watch_stop(row.id, stop.clone());
         let run = run_check_until(&self.sandbox, Some(&self.analyzer), &request, &self.limits, Some(&stop));
+        // The student the explanation is for picks a registry entry's text variant (efficacy).
+        let student = efficacy::student_key(row.user_id, row.token_id, row.api_user.as_deref());
+        let run = async move {
+            match student {
+                Some(s) => crate::analyzer::STUDENT.scope(s, run).await,
+                None => run.await,
+            }
+        };
         let result = tokio::select! {
             r = run => r,
             never = watch => match never {},
@@ -119,6 +127,12 @@ impl Worker {
         let client = self.store.client().await?;
         let first = checks::finish(&client, row.id, &result).await?;
         if first {
+            // The lineage before the "done" event, so whoever reads the result sees its link.
+            if let Some(a) = efficacy::Attempt::of_check(&row, &result) {
+                if let Err(e) = efficacy::record(&client, &a).await {
+                    tracing::warn!(check = row.id, error = %e, "the check's lineage could not be stored");
+                }
+            }
             self.queue.publish_done(row.id).await?;
             self.metrics.check_finished(result.verdict.as_str(), seconds);
         }
@@ -215,7 +229,12 @@ impl Worker {
         let report = move |done: usize, total: usize| {
             let _ = tx.send((done, total));
         };
-        let graded = match grade(&self.sandbox, Some(&self.analyzer), &sub, self.task_parallelism, report).await {
+        let grading = grade(&self.sandbox, Some(&self.analyzer), &sub, self.task_parallelism, report);
+        let graded = match efficacy::student_key(row.user_id, row.token_id, row.api_user.as_deref()) {
+            Some(s) => crate::analyzer::STUDENT.scope(s, grading).await,
+            None => grading.await,
+        };
+        let graded = match graded {
             Ok(g) => g,
             Err(e) => Graded::internal_error(tests.len() as i32, &e.to_string()),
         };
@@ -225,6 +244,11 @@ impl Worker {
         let client = self.store.client().await?;
         let first = task_store::finish_submission(&client, id, &graded).await?;
         if first {
+            if let Some(a) = efficacy::Attempt::of_submission(&row, &graded) {
+                if let Err(e) = efficacy::record(&client, &a).await {
+                    tracing::warn!(submission = id, error = %e, "the submission's lineage could not be stored");
+                }
+            }
             self.queue.publish_submission_done(id).await?;
         }
         self.queue.ack(job).await?;

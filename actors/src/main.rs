@@ -14,6 +14,7 @@ mod bench_tasks;
 mod bot;
 mod check_cmd;
 mod doctor;
+mod efficacy_cmd;
 mod fault;
 mod reaper;
 mod registry_cmd;
@@ -95,6 +96,11 @@ enum Command {
         #[command(subcommand)]
         what: tasks_cmd::TasksCommand,
     },
+    /// Does the mentoring work: rebuild the lineage of explanations and their fix rates.
+    Efficacy {
+        #[command(subcommand)]
+        what: efficacy_cmd::EfficacyCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -155,6 +161,7 @@ fn main() -> ExitCode {
             Command::Migrate => registry_cmd::migrate(&config).await,
             Command::Registry { what } => registry_cmd::run(&config, what).await,
             Command::Tasks { what } => tasks_cmd::run(&config, what).await,
+            Command::Efficacy { what } => efficacy_cmd::run(&config, what).await,
         }
     });
     match result {

@@ -60,6 +60,8 @@ struct AnalyticsPage {
     timing: Timing,
     votes: Votes,
     broadcasts: Vec<Broadcast>,
+    /// Fix rate by source, the entries to rewrite first (`admin::efficacy`).
+    efficacy: super::efficacy::AnalyticsSection,
 }
 
 pub async fn page(state: &AdminState, s: &Session) -> R {
@@ -107,6 +109,7 @@ pub async fn page(state: &AdminState, s: &Session) -> R {
         timing: stats::timing(&c).await?,
         votes: stats::votes(&c).await?,
         broadcasts: crate::store::broadcasts::list(&c, 5).await?,
+        efficacy: super::efficacy::analytics_section(&c, s).await?,
     };
     let l = layout(&c, s, "analytics", tr(s, "admin.nav.analytics")).await?;
     Ok(render(state, s, "analytics", &l, &data))

@@ -19,6 +19,7 @@ mod broadcasts;
 mod charts;
 mod checks;
 mod content;
+mod efficacy;
 mod page;
 mod registry;
 mod render;

@@ -8,7 +8,7 @@ use crate::registry::catalogue::{message_of, Entry, EntryTexts};
 use crate::registry::matcher::sample_check;
 use crate::registry::{Locale, Matcher, Problem, RegistryError};
 use crate::store::admins::{self, Session};
-use crate::store::catalogue::{self, EntryLine};
+use crate::store::catalogue;
 use serde::Serialize;
 use serde_json::json;
 
@@ -16,7 +16,10 @@ const LANGUAGES: [&str; 8] = ["*", "python", "javascript", "c", "cpp", "java", "
 
 #[derive(Serialize)]
 struct ListPage {
-    entries: Vec<EntryLine>,
+    entries: Vec<super::efficacy::RegistryLine>,
+    /// Sorted by fix rate, lowest first (`?sort=fix_rate`).
+    by_fix_rate: bool,
+    sort_link: String,
     languages: Vec<Choice>,
     q: String,
     pages: Pager,
@@ -30,7 +33,29 @@ pub async fn list(state: &AdminState, req: &Req, s: &Session) -> R {
     let total = catalogue::count(&c, &like, &language).await?;
     let (offset, pages) = pager(req, total, "/admin/registry");
     let locale = if s.admin.locale == "en" { "en" } else { "ru" };
-    let entries = catalogue::page(&c, &like, &language, locale, offset, PER_PAGE).await?;
+    let by_fix_rate = req.q("sort") == "fix_rate";
+    let entries = if by_fix_rate {
+        // Every matching entry (a registry has hundreds, not millions), sorted, then the page.
+        let all = catalogue::page(&c, &like, &language, locale, 0, total.max(1)).await?;
+        let mut lines = super::efficacy::lines(&c, all).await?;
+        super::efficacy::sort_by_fix_rate(&mut lines);
+        lines
+            .into_iter()
+            .skip(offset as usize)
+            .take(PER_PAGE as usize)
+            .collect()
+    } else {
+        super::efficacy::lines(
+            &c,
+            catalogue::page(&c, &like, &language, locale, offset, PER_PAGE).await?,
+        )
+        .await?
+    };
+    let sort_link = super::page::url_with(
+        req,
+        "/admin/registry",
+        &[("sort", if by_fix_rate { "" } else { "fix_rate" })],
+    );
     let languages = choices(catalogue::languages(&c).await?, &language);
     let l = layout(&c, s, "registry", tr(s, "admin.nav.registry")).await?;
     Ok(render(
@@ -40,6 +65,8 @@ pub async fn list(state: &AdminState, req: &Req, s: &Session) -> R {
         &l,
         &ListPage {
             entries,
+            by_fix_rate,
+            sort_link,
             languages,
             q,
             pages,
@@ -55,6 +82,8 @@ async fn find(state: &AdminState, slug: &str) -> Result<Option<Entry>, crate::st
 #[derive(Serialize)]
 struct FormPage<'a> {
     e: &'a Entry,
+    /// Editing: the entry's fix rate and its variants' (`admin::efficacy`).
+    efficacy: Option<super::efficacy::EntrySection>,
     editing: Option<&'a str>,
     action: String,
     languages: [&'static str; 8],
@@ -69,8 +98,16 @@ async fn form(state: &AdminState, s: &Session, entry: &Entry, editing: Option<&s
     };
     let l = layout(&c, s, "registry", title).await?;
     let status = form_status(&errors);
+    let efficacy = match editing {
+        Some(slug) => match find(state, slug).await? {
+            Some(stored) => Some(super::efficacy::entry_section(&c, &stored).await?),
+            None => None,
+        },
+        None => None,
+    };
     let data = FormPage {
         e: entry,
+        efficacy,
         editing,
         action: editing
             .map(|sl| format!("/admin/registry/{sl}"))
@@ -105,6 +142,7 @@ pub async fn new_form(state: &AdminState, req: &Req, s: &Session) -> R {
         sample_line: None,
         ru: EntryTexts::default(),
         en: EntryTexts::default(),
+        variant: None,
     };
     form(state, s, &e, None, vec![]).await
 }
@@ -140,6 +178,7 @@ fn entry_from(req: &Req, slug: &str) -> Entry {
         sample_line: req.f("sample_line").trim().parse().ok(),
         ru: texts("ru"),
         en: texts("en"),
+        variant: None,
     }
 }
 
@@ -375,6 +414,10 @@ struct UnmatchedLine {
     up: i64,
     down: i64,
     create: String,
+    /// `count × (1 − fix rate)`: the ranking (`store::efficacy::backlog`).
+    held_back: i64,
+    not_fixed: i64,
+    fix_rate: String,
 }
 
 #[derive(Serialize)]
@@ -383,13 +426,14 @@ struct UnmatchedPage {
     pages: Pager,
 }
 
-/// Errors nobody explained from the registry, most frequent first, with the AI's answer and the
+/// Errors nobody explained from the registry, those that held back the most students first
+/// (how often it came × the share its next try did not fix), with the AI's answer and the
 /// students' votes on it.
 pub async fn unmatched(state: &AdminState, req: &Req, s: &Session) -> R {
     let c = state.reader.client().await?;
     let total = catalogue::unmatched_count(&c).await?;
     let (offset, pages) = pager(req, total, "/admin/unmatched");
-    let rows = catalogue::unmatched(&c, offset, PER_PAGE)
+    let rows = crate::store::efficacy::backlog(&c, offset, PER_PAGE)
         .await?
         .into_iter()
         .map(|u| {
@@ -415,6 +459,12 @@ pub async fn unmatched(state: &AdminState, req: &Req, s: &Session) -> R {
                 up: u.up,
                 down: u.down,
                 create,
+                held_back: u.held_back,
+                not_fixed: u.not_fixed,
+                fix_rate: u
+                    .fix_rate
+                    .map(|r| format!("{:.0} %", r * 100.0))
+                    .unwrap_or_else(|| "—".into()),
             }
         })
         .collect();

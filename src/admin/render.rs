@@ -42,6 +42,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("submission", include_str!("../../templates/admin/tasks_submission.hbs")),
     ("progress", include_str!("../../templates/admin/tasks_progress.hbs")),
     ("error", include_str!("../../templates/admin/error.hbs")),
+    (
+        "efficacy_entry",
+        include_str!("../../templates/admin/efficacy_entry.hbs"),
+    ),
+    (
+        "efficacy_analytics",
+        include_str!("../../templates/admin/efficacy_analytics.hbs"),
+    ),
 ];
 
 pub struct Templates {

@@ -4,7 +4,8 @@ use super::page::{forbidden, not_found};
 use super::request::{Req, R};
 use super::state::AdminState;
 use super::{
-    access, accounts, analytics, audit, broadcasts, checks, content, registry, submissions, task_tests, tasks, users,
+    access, accounts, analytics, audit, broadcasts, checks, content, efficacy, registry, submissions, task_tests, tasks,
+    users,
 };
 use crate::store::admins::Session;
 use warp::http::Method;
@@ -46,6 +47,8 @@ pub async fn route(state: &AdminState, req: &Req, s: &Session) -> R {
         (false, ["registry", slug]) => registry::edit_form(state, s, slug).await,
         (true, ["registry", slug]) => registry::save(state, req, s, Some(slug)).await,
         (true, ["registry", slug, "delete"]) => registry::delete(state, req, s, slug).await,
+        (true, ["registry", slug, "variant"]) => efficacy::save_variant(state, req, s, slug).await,
+        (true, ["registry", slug, "promote"]) => efficacy::promote(state, req, s, slug).await,
         (false, ["unmatched"]) => registry::unmatched(state, req, s).await,
         (false, ["admins"]) if superuser => accounts::admins_page(state, s, vec![]).await,
         (true, ["admins"]) if superuser => accounts::create_admin(state, req, s).await,

@@ -63,6 +63,12 @@ impl AdminState {
         self
     }
 
+    /// The value of the session cookie (`dm_admin`) for a session `token`, signed as a login
+    /// signs it: for tools that start a session themselves (`devmentor bench admin`).
+    pub fn session_cookie(&self, token: &str) -> String {
+        self.signer.session_cookie(token)
+    }
+
     /// The sandbox task validation grades reference solutions in.
     pub fn with_sandbox(mut self, config: SandboxConfig) -> AdminState {
         self.sandbox_config = Some(config);

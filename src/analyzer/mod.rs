@@ -42,6 +42,21 @@ pub struct Explanation {
     pub error_line: Option<String>,
     /// The language refused the program before running it (see `extract::ExtractedError`).
     pub before_start: bool,
+    /// "The same error" across attempts ([`error_fingerprint`]): the lineage compares it with
+    /// the student's next try (`store::efficacy`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// The registry entry's text variant shown, `<round>a` or `<round>b`, while the entry runs a
+    /// split (`None` when it has one text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+}
+
+tokio::task_local! {
+    /// The student the explanation is for (`store::efficacy::student_key`), set by the worker
+    /// around a job so the analyzer can pick a registry entry's text variant for them. Unset
+    /// (the CLI, benchmarks) means the main text.
+    pub static STUDENT: String;
 }
 
 /// Everything the analyzer needs to know about a finished check.
@@ -152,8 +167,9 @@ impl Analyzer {
             found = matcher.find(f.language, &error.error_type, &error.message, None);
         }
         let fingerprint = error_fingerprint(f.language, &error);
-        let explanation = match found {
+        let mut explanation = match found {
             Some(m) => {
+                let (m, variant) = pick_variant(m);
                 let r = m.render(f.locale);
                 let text = [r.what, r.why]
                     .into_iter()
@@ -174,10 +190,13 @@ impl Analyzer {
                     example_good: Some(r.example_good).filter(|s| !s.is_empty()),
                     error_line: error.quote.clone(),
                     before_start: error.before_start,
+                    fingerprint: None,
+                    variant,
                 }
             }
             None => self.explain_unmatched(f, &error).await,
         };
+        explanation.fingerprint = Some(fingerprint.clone());
         self.record(f, &error, &fingerprint, &explanation).await;
         Some(explanation)
     }
@@ -197,6 +216,8 @@ impl Analyzer {
             example_good: None,
             error_line: error.quote.clone(),
             before_start: error.before_start,
+            fingerprint: None,
+            variant: None,
         };
         let Some(ai) = &self.ai else {
             return plain("analyzer.unmatched.no_ai");
@@ -236,6 +257,30 @@ impl Analyzer {
             tracing::warn!(error = %err, "could not record an explanation event");
         }
     }
+}
+
+/// The text a student gets from a matched entry: its second variant for about half of the
+/// students (a stable hash of the student and the entry) while the entry has one, with the
+/// variant's name; the main text otherwise.
+fn pick_variant(m: crate::registry::Match) -> (crate::registry::Match, Option<String>) {
+    let Some(v) = m.entry.variant.as_ref() else {
+        return (m, None);
+    };
+    let b = STUDENT
+        .try_with(|s| crate::store::efficacy::variant_b(s, &m.entry.slug))
+        .unwrap_or(false);
+    let name = format!("{}{}", v.round, if b { 'b' } else { 'a' });
+    if !b {
+        return (m, Some(name));
+    }
+    let entry = Arc::new(v.apply(&m.entry));
+    (
+        crate::registry::Match {
+            entry,
+            captures: m.captures,
+        },
+        Some(name),
+    )
 }
 
 /// Groups the same mistake across students: language, type, normalised message, failing line.

@@ -86,6 +86,45 @@ pub fn validate(body: &[u8], languages: &Languages, limits: &InputLimits) -> Res
     })
 }
 
+/// The longest `"user"` a front end may pass, in characters.
+pub const MAX_USER_CHARS: usize = 128;
+
+#[derive(Debug, Deserialize)]
+struct UserField {
+    #[serde(default)]
+    user: Option<serde_json::Value>,
+}
+
+/// The request's optional `"user"`: the front end's own name for the student behind the token
+/// (for the lineage of `store::efficacy`). A string of 1 to [`MAX_USER_CHARS`] characters
+/// without control characters, or absent (`null`); anything else is a 422 saying so.
+pub(super) fn api_user(body: &[u8]) -> Result<Option<String>, Problem> {
+    let bad = |why: &str| {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_user",
+            format!("\"user\" must be a string of 1 to {MAX_USER_CHARS} characters naming your student: {why}"),
+        )
+    };
+    let field: UserField = serde_json::from_slice(body).map_err(|_| bad("the body is not a JSON object"))?;
+    match field.user {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(u)) => {
+            let u = u.trim().to_string();
+            if u.is_empty() {
+                Err(bad("it is empty"))
+            } else if u.chars().count() > MAX_USER_CHARS {
+                Err(bad("it is too long"))
+            } else if u.chars().any(char::is_control) {
+                Err(bad("it contains control characters"))
+            } else {
+                Ok(Some(u))
+            }
+        }
+        Some(_) => Err(bad("it is not a string")),
+    }
+}
+
 /// The problem an admission refusal is, for a token's request.
 pub(super) fn refused(token: &crate::store::tokens::Token, r: Refusal) -> Problem {
     match r {
@@ -185,6 +224,7 @@ async fn try_submit(ctx: &Ctx, headers: &HeaderMap, body: BodyStream) -> Result<
     let token = auth::authenticate(&state.store, headers.get(header::AUTHORIZATION)).await?;
     let body = read_body(headers, body, body_limit(&state.limits)).await?;
     let accepted = validate(&body, &state.languages, &state.limits)?;
+    let user = api_user(&body)?;
     let deps = ctx.admission();
     let application = admission::Application {
         language: accepted.language,
@@ -194,6 +234,7 @@ async fn try_submit(ctx: &Ctx, headers: &HeaderMap, body: BodyStream) -> Result<
         by: admission::Submitter::Token {
             id: token.id,
             per_minute: token.rate_per_minute,
+            user,
         },
     };
     let id = admission::admit(&deps, application, async |_| Ok(None))

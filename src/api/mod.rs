@@ -9,6 +9,7 @@
 //! | `GET /api/v1/tasks/{slug}[?locale=en]` | 200, the task with `"examples"` (its visible tests) |
 //! | `POST /api/v1/tasks/{slug}/submissions` | 202 `{"id","status":"queued"}` + `Location` |
 //! | `GET /api/v1/submissions/{id}[?wait=N]` | 200, the submission with per-test verdicts |
+//! | `GET /api/v1/stats/explanations[?language=&since=]` | 200, fix rates per entry, source, language, task |
 //!
 //! `/api/v1/*` wants `Authorization: Bearer <token>` (see `store::tokens`). Every error is JSON
 //! (`problem`). The API holds no connection of its own: the PostgreSQL pool and the Redis
@@ -18,6 +19,7 @@ mod auth;
 mod checks;
 mod ctx;
 mod problem;
+mod stats;
 mod tasks;
 mod timeouts;
 pub use crate::time::rfc3339;
@@ -81,6 +83,12 @@ pub fn filters(
         .and(warp::header::headers_cloned())
         .and(warp::body::stream().map(body_stream))
         .then(tasks::submit);
+    let explanation_stats = warp::path!("api" / "v1" / "stats" / "explanations")
+        .and(only("GET"))
+        .and(ctx.clone())
+        .and(warp::header::headers_cloned())
+        .and(warp::query::<HashMap<String, String>>())
+        .then(stats::explanations);
     let submission = warp::path!("api" / "v1" / "submissions" / i64)
         .and(only("GET"))
         .and(ctx)
@@ -97,6 +105,8 @@ pub fn filters(
         .or(submit_task)
         .unify()
         .or(submission)
+        .unify()
+        .or(explanation_stats)
         .unify()
 }
 

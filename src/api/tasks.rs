@@ -185,6 +185,7 @@ async fn try_submit(ctx: &Ctx, slug: &str, headers: &HeaderMap, body: BodyStream
             )
         })?,
     };
+    let user = super::checks::api_user(&buf)?;
     let deps = ctx.admission();
     let application = TaskApplication {
         slug: slug.to_string(),
@@ -194,6 +195,7 @@ async fn try_submit(ctx: &Ctx, slug: &str, headers: &HeaderMap, body: BodyStream
         by: Submitter::Token {
             id: token.id,
             per_minute: token.rate_per_minute,
+            user,
         },
     };
     let (id, _task) = admission::admit_submission(&deps, application, async |_| Ok(None))

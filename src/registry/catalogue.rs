@@ -85,6 +85,41 @@ pub struct Entry {
     pub ru: EntryTexts,
     #[serde(default)]
     pub en: EntryTexts,
+    /// A second text being tried against this one (PostgreSQL only, never in the catalogue).
+    #[serde(skip)]
+    pub variant: Option<EntryVariant>,
+}
+
+/// An entry's second text (B) and the round of the experiment (see `store::efficacy`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EntryVariant {
+    pub round: i32,
+    pub ru: EntryTexts,
+    pub en: EntryTexts,
+}
+
+impl EntryVariant {
+    /// The entry with the variant's texts; a field the variant leaves empty keeps the entry's.
+    pub fn apply(&self, entry: &Entry) -> Entry {
+        let merge = |own: &EntryTexts, v: &EntryTexts| {
+            let f = |a: &String, b: &String| if b.trim().is_empty() { a.clone() } else { b.clone() };
+            EntryTexts {
+                title: f(&own.title, &v.title),
+                what: f(&own.what, &v.what),
+                why: f(&own.why, &v.why),
+                hint: f(&own.hint, &v.hint),
+                example_bad: f(&own.example_bad, &v.example_bad),
+                example_good: f(&own.example_good, &v.example_good),
+            }
+        };
+        Entry {
+            ru: merge(&entry.ru, &self.ru),
+            en: merge(&entry.en, &self.en),
+            variant: None,
+            ..entry.clone()
+        }
+    }
 }
 
 fn default_priority() -> i32 {

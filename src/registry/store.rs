@@ -27,7 +27,8 @@ pub async fn load(client: &Client) -> Result<Vec<Entry>, StoreError> {
         .query(
             "SELECT e.id, e.slug, e.language, e.error_type, e.pattern, e.line_pattern, e.priority, e.enabled,
                     e.sample_error, e.sample_program, e.sample_stdin, e.sample_line,
-                    t.locale, t.title, t.what, t.why, t.hint, t.example_bad, t.example_good
+                    t.locale, t.title, t.what, t.why, t.hint, t.example_bad, t.example_good,
+                    e.variant_texts, e.variant_round
                FROM registry_entries e LEFT JOIN registry_texts t ON t.entry_id = e.id
               ORDER BY e.id",
             &[],
@@ -53,6 +54,13 @@ pub async fn load(client: &Client) -> Result<Vec<Entry>, StoreError> {
                     sample_line: row.get::<_, Option<i32>>(11).map(|l| l.max(0) as u32),
                     ru: EntryTexts::default(),
                     en: EntryTexts::default(),
+                    variant: row
+                        .get::<_, Option<serde_json::Value>>(19)
+                        .and_then(|v| serde_json::from_value::<crate::registry::catalogue::EntryVariant>(v).ok())
+                        .map(|v| crate::registry::catalogue::EntryVariant {
+                            round: row.get(20),
+                            ..v
+                        }),
                 },
             ));
         }

@@ -26,6 +26,8 @@ pub struct NewCheck {
     pub message_id: Option<i32>,
     /// Bot checks: the student's message with the code (an edit of it re-runs the check).
     pub source_message_id: Option<i32>,
+    /// API checks: the front end's own name for its student (`"user"`), for the lineage.
+    pub api_user: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -51,11 +53,12 @@ pub struct CheckRow {
     pub message_id: Option<i32>,
     pub source_message_id: Option<i32>,
     pub delivered_at: Option<SystemTime>,
+    pub api_user: Option<String>,
 }
 
 const COLUMNS: &str =
     "id, status, source, language, locale, code, stdin, verdict, result, attempts, user_id, token_id, \
-                       created_at, started_at, finished_at, chat_id, message_id, source_message_id, delivered_at";
+                       created_at, started_at, finished_at, chat_id, message_id, source_message_id, delivered_at, api_user";
 
 fn row_to_check(r: &tokio_postgres::Row) -> CheckRow {
     CheckRow {
@@ -78,6 +81,7 @@ fn row_to_check(r: &tokio_postgres::Row) -> CheckRow {
         message_id: r.get(16),
         source_message_id: r.get(17),
         delivered_at: r.get(18),
+        api_user: r.get(19),
     }
 }
 
@@ -103,8 +107,8 @@ pub async fn insert(client: &Client, c: &NewCheck) -> Result<i64, StoreError> {
         .prepare_cached(
             "WITH c AS (
                  INSERT INTO checks (language, code, stdin, locale, source, token_id, user_id, chat_id, message_id,
-                                     source_message_id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id),
+                                     source_message_id, api_user)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id),
              u AS (UPDATE users SET checks_count = checks_count + 1 WHERE id = $7)
              SELECT id FROM c",
         )
@@ -123,6 +127,7 @@ pub async fn insert(client: &Client, c: &NewCheck) -> Result<i64, StoreError> {
                 &c.chat_id,
                 &c.message_id,
                 &c.source_message_id,
+                &c.api_user,
             ],
         )
         .await?;
@@ -273,4 +278,27 @@ pub async fn count_by_status(client: &Client) -> Result<Vec<(String, i64)>, Stor
         )
         .await?;
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// Finished checks after `(created_at, id)`, in the order they were made, each with the
+/// fingerprint its explanation event recorded (results written before the fingerprint was
+/// part of the explanation): the history `devmentor efficacy rebuild` replays.
+pub async fn done_after(
+    client: &Client,
+    created_at: SystemTime,
+    id: i64,
+    limit: i64,
+) -> Result<Vec<(CheckRow, Option<String>)>, StoreError> {
+    let rows = client
+        .query(
+            &format!(
+                "SELECT {COLUMNS},
+                        (SELECT v.fingerprint FROM explanation_events v WHERE v.check_id = checks.id ORDER BY v.id DESC LIMIT 1)
+                   FROM checks WHERE status = 'done' AND (created_at, id) > ($1, $2)
+                  ORDER BY created_at, id LIMIT $3"
+            ),
+            &[&created_at, &id, &limit],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| (row_to_check(r), r.get(20))).collect())
 }

@@ -8,6 +8,7 @@ pub mod broadcasts;
 pub mod catalogue;
 pub mod check_log;
 pub mod checks;
+pub mod efficacy;
 pub mod faq;
 pub mod listen;
 pub mod replica;

@@ -210,6 +210,8 @@ pub struct NewSubmission {
     pub user_id: Option<i64>,
     pub chat_id: Option<i64>,
     pub message_id: Option<i32>,
+    /// API submissions: the front end's own name for its student (`"user"`).
+    pub api_user: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -234,12 +236,13 @@ pub struct SubmissionRow {
     pub started_at: Option<SystemTime>,
     pub finished_at: Option<SystemTime>,
     pub delivered_at: Option<SystemTime>,
+    pub api_user: Option<String>,
 }
 
 const SUBMISSION_COLUMNS: &str =
     "s.id, s.task_id, t.slug, s.status, s.source, s.language, s.locale, s.code, s.verdict, \
      s.passed, s.total, s.result, s.token_id, s.user_id, s.chat_id, s.message_id, s.created_at, s.started_at, \
-     s.finished_at, s.delivered_at";
+     s.finished_at, s.delivered_at, s.api_user";
 
 fn row_to_submission(r: &tokio_postgres::Row) -> SubmissionRow {
     let result: Option<serde_json::Value> = r.get(11);
@@ -264,14 +267,16 @@ fn row_to_submission(r: &tokio_postgres::Row) -> SubmissionRow {
         started_at: r.get(17),
         finished_at: r.get(18),
         delivered_at: r.get(19),
+        api_user: r.get(20),
     }
 }
 
 pub async fn insert_submission(client: &Client, s: &NewSubmission) -> Result<i64, StoreError> {
     let row = client
         .query_one(
-            "INSERT INTO submissions (task_id, language, code, locale, source, token_id, user_id, chat_id, message_id, total)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, (SELECT count(*) FROM task_tests WHERE task_id = $1))
+            "INSERT INTO submissions (task_id, language, code, locale, source, token_id, user_id, chat_id, message_id, total,
+                                      api_user)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, (SELECT count(*) FROM task_tests WHERE task_id = $1), $10)
              RETURNING id",
             &[
                 &s.task_id,
@@ -283,6 +288,7 @@ pub async fn insert_submission(client: &Client, s: &NewSubmission) -> Result<i64
                 &s.user_id,
                 &s.chat_id,
                 &s.message_id,
+                &s.api_user,
             ],
         )
         .await?;
@@ -309,7 +315,7 @@ pub async fn start_submission(client: &Client, id: i64, worker: &str) -> Result<
                   WHERE id = $1 AND status <> 'done' RETURNING *)
                  SELECT s.id, s.task_id, t.slug, s.status, s.source, s.language, s.locale, s.code, s.verdict,
                         s.passed, s.total, s.result, s.token_id, s.user_id, s.chat_id, s.message_id, s.created_at,
-                        s.started_at, s.finished_at, s.delivered_at
+                        s.started_at, s.finished_at, s.delivered_at, s.api_user
                    FROM s JOIN tasks t ON t.id = s.task_id",
             &[&id, &worker],
         )
@@ -420,4 +426,25 @@ pub async fn undelivered_submissions(
         )
         .await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// Graded submissions after `(created_at, id)`, in the order they were made, each with the
+/// hints its student opened: the history `devmentor efficacy rebuild` replays.
+pub async fn done_submissions_after(
+    client: &Client,
+    created_at: SystemTime,
+    id: i64,
+    limit: i64,
+) -> Result<Vec<(SubmissionRow, i32)>, StoreError> {
+    let rows = client
+        .query(
+            &format!(
+                "SELECT {SUBMISSION_COLUMNS}, s.hints_shown FROM submissions s JOIN tasks t ON t.id = s.task_id
+                  WHERE s.status = 'done' AND (s.created_at, s.id) > ($1, $2)
+                  ORDER BY s.created_at, s.id LIMIT $3"
+            ),
+            &[&created_at, &id, &limit],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| (row_to_submission(r), r.get(21))).collect())
 }

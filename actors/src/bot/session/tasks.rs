@@ -193,6 +193,7 @@ pub(super) async fn hint(ctx: &BotCtx, who: &Who, submission: i64, k: i64) -> R 
     if graded.verdict == SubmissionVerdict::Accepted {
         return say(ctx, who, "bot.hint.solved").await;
     }
+
     let total = task.hints.len() as i64;
     let next = devmentor::telegram::callback::Callback::Hint(submission, k + 1).encode();
     if k < total {
@@ -208,6 +209,7 @@ pub(super) async fn hint(ctx: &BotCtx, who: &Who, submission: i64, k: i64) -> R 
         );
         let more = k + 1 < total || ctx.ai.is_some();
         let buttons = [vec![(t(who.locale, "bot.button.next_hint"), next)]];
+        credit_hint(ctx, submission).await;
         ctx.send(who.chat, &html, more.then_some(&buttons[..]), None).await.ok();
         return Ok(());
     }
@@ -246,11 +248,14 @@ pub(super) async fn hint(ctx: &BotCtx, who: &Who, submission: i64, k: i64) -> R 
             .or(visible.and_then(|f| f.stderr.as_deref())),
     };
     let html = match ai.hint(&row.language, who.locale, &request).await {
-        Ok(answer) => format!(
-            "<b>{}</b>\n{}",
-            escape(&t(who.locale, "bot.hint.ai")),
-            escape(&answer.text)
-        ),
+        Ok(answer) => {
+            credit_hint(ctx, submission).await;
+            format!(
+                "<b>{}</b>\n{}",
+                escape(&t(who.locale, "bot.hint.ai")),
+                escape(&answer.text)
+            )
+        }
         Err(e) => {
             tracing::warn!(submission, error = %e, "an AI hint failed");
             escape(&t(who.locale, "bot.ai_unavailable"))
@@ -258,4 +263,18 @@ pub(super) async fn hint(ctx: &BotCtx, who: &Who, submission: i64, k: i64) -> R 
     };
     ctx.send(who.chat, &html, None, None).await.ok();
     Ok(())
+}
+
+/// A hint was shown: the student's next try of the task now answers the hint (the lineage of
+/// `store::efficacy`). Best effort: the hint matters more than its bookkeeping.
+async fn credit_hint(ctx: &BotCtx, submission: i64) {
+    let r = match db(ctx).await {
+        Ok(c) => devmentor::store::efficacy::hint_shown(&c, submission)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(format!("{e:?}")),
+    };
+    if let Err(e) = r {
+        tracing::warn!(submission, error = %e, "a hint could not be credited in the lineage");
+    }
 }
