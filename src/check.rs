@@ -81,6 +81,8 @@ pub enum Outcome {
     StoppedWithError,
     TooSlow,
     TooMuchMemory,
+    /// The student pressed ⏹.
+    StoppedByYou,
     ServiceFailed,
 }
 
@@ -92,6 +94,7 @@ impl Outcome {
             Outcome::StoppedWithError => "stopped_with_error",
             Outcome::TooSlow => "too_slow",
             Outcome::TooMuchMemory => "too_much_memory",
+            Outcome::StoppedByYou => "stopped_by_you",
             Outcome::ServiceFailed => "service_failed",
         }
     }
@@ -106,6 +109,7 @@ impl CheckResult {
             Verdict::RuntimeError => Outcome::StoppedWithError,
             Verdict::Timeout => Outcome::TooSlow,
             Verdict::MemoryLimit => Outcome::TooMuchMemory,
+            Verdict::Stopped => Outcome::StoppedByYou,
             Verdict::InternalError => Outcome::ServiceFailed,
         }
     }

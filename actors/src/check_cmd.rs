@@ -178,7 +178,8 @@ fn print_human(r: &CheckResult, file: &Path) -> String {
         _ => {}
     }
     status.push_str(&format!(" · {} ms", r.duration_ms));
-    let _ = writeln!(out, 
+    let _ = writeln!(
+        out,
         "{}",
         paint(term::DIM, &format!("{} · {}", r.language, file.display()), color)
     );
@@ -197,7 +198,8 @@ fn print_human(r: &CheckResult, file: &Path) -> String {
         let _ = writeln!(out, "{}", paint(term::DIM, "(no output)", color));
     }
     if r.truncated {
-        let _ = writeln!(out, 
+        let _ = writeln!(
+            out,
             "{}",
             paint(
                 term::YELLOW,

@@ -97,7 +97,10 @@ async fn an_entry_made_from_the_backlog_explains_the_same_program() {
     );
     assert_eq!(error_type, "JSONDecodeError");
     assert!(sample.starts_with("Expecting value: line 1 column "), "{sample}");
-    assert!(!sample.contains("JSONDecodeError"), "the matcher never sees the type: {sample}");
+    assert!(
+        !sample.contains("JSONDecodeError"),
+        "the matcher never sees the type: {sample}"
+    );
     assert!(form.body.contains("<option value=\"python\" selected>"));
 
     // The tester, before the entry exists: nothing fits.

@@ -29,8 +29,16 @@ async fn entries_are_validated_created_and_deleted_with_their_history() {
     let p = panel.b.get("/admin/registry?language=python&q=zero").await;
     assert!(p.body.contains("python-zero-division"), "the catalogue is listed");
     for (slug, pattern, why) in [
-        ("py-recursion-test", "maximum (recursion", "Шаблон не разбирается как регулярное выражение"),
-        ("py-recursion-test", "stack overflow", "Шаблон не совпадает с примером ошибки"),
+        (
+            "py-recursion-test",
+            "maximum (recursion",
+            "Шаблон не разбирается как регулярное выражение",
+        ),
+        (
+            "py-recursion-test",
+            "stack overflow",
+            "Шаблон не совпадает с примером ошибки",
+        ),
         ("python-zero-division", "maximum recursion", "slug"),
     ] {
         let p = panel.post("/admin/registry/new", &entry(slug, pattern)).await;

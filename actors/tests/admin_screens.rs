@@ -29,7 +29,8 @@ async fn set_width(d: &Driver, width: i64) {
     // The window's frame, if any, is not the page's: widen until the page itself is `width`.
     let inner = d.eval("return window.innerWidth").await.as_i64().unwrap_or(width);
     if inner != width {
-        d.cmd("window/rect", json!({"width": 2 * width - inner, "height": 900})).await;
+        d.cmd("window/rect", json!({"width": 2 * width - inner, "height": 900}))
+            .await;
     }
     assert_eq!(d.eval("return window.innerWidth").await, json!(width));
 }
@@ -71,7 +72,8 @@ async fn the_panel_fits_a_phone_and_its_charts_labels_never_collide() {
             ("analytics", "/admin/analytics"),
         ] {
             d.open(&format!("{base}{path}")).await;
-            d.wait_for(name, "return document.querySelector('main h1') !== null").await;
+            d.wait_for(name, "return document.querySelector('main h1') !== null")
+                .await;
             let top = d
                 .eval("return document.querySelector('main h1').getBoundingClientRect().top")
                 .await;
@@ -79,7 +81,10 @@ async fn the_panel_fits_a_phone_and_its_charts_labels_never_collide() {
                 .eval("return document.getElementById('menu').offsetParent !== null")
                 .await;
             if width == 390 {
-                assert!(top.as_f64().unwrap() < 120.0, "{name} at 390 px: content starts at {top}");
+                assert!(
+                    top.as_f64().unwrap() < 120.0,
+                    "{name} at 390 px: content starts at {top}"
+                );
                 assert_eq!(menu_shown, json!(false), "{name}: the menu is folded on a phone");
             } else {
                 assert_eq!(menu_shown, json!(true), "{name}: the menu is open on a desktop");
@@ -87,7 +92,10 @@ async fn the_panel_fits_a_phone_and_its_charts_labels_never_collide() {
             let scroll = d
                 .eval("return document.documentElement.scrollWidth - window.innerWidth")
                 .await;
-            assert!(scroll.as_f64().unwrap() <= 1.0, "{name} at {width} px scrolls sideways by {scroll}");
+            assert!(
+                scroll.as_f64().unwrap() <= 1.0,
+                "{name} at {width} px scrolls sideways by {scroll}"
+            );
             d.screenshot(&format!("admin-w{width}-{name}")).await;
         }
         // Still on analytics: no two labels of a chart overlap, and the long name is whole.

@@ -18,24 +18,45 @@ async fn changes_say_what_happened_and_dangerous_ones_ask_first() {
     let mut panel = Panel::start("adm_see_flash").await;
     // The bulk form: no default action, and it says what is missing.
     let list = panel.b.get("/admin/users").await;
-    assert!(list.body.contains("<option value=\"\" selected>— выберите действие —</option>"));
-    assert!(list.body.contains("data-confirm=\"Применить действие к отмеченным пользователям ({n})?\""));
+    assert!(list
+        .body
+        .contains("<option value=\"\" selected>— выберите действие —</option>"));
+    assert!(list
+        .body
+        .contains("data-confirm=\"Применить действие к отмеченным пользователям ({n})?\""));
     let p = panel.post("/admin/users/bulk", &[("action", "block")]).await;
     assert_eq!((p.status, p.location.as_str()), (303, "/admin/users"));
     let list = panel.b.get("/admin/users").await;
-    assert!(list.body.contains("class=\"flash error\">Никто не отмечен"), "{}", list.body);
-    assert!(!panel.b.get("/admin/users").await.body.contains("Никто не отмечен"), "shown once");
+    assert!(
+        list.body.contains("class=\"flash error\">Никто не отмечен"),
+        "{}",
+        list.body
+    );
+    assert!(
+        !panel.b.get("/admin/users").await.body.contains("Никто не отмечен"),
+        "shown once"
+    );
     panel.post("/admin/users/bulk", &[("ids", "501"), ("action", "")]).await;
     assert!(panel.b.get("/admin/users").await.body.contains("Выберите, что сделать"));
     assert_eq!(panel.env.psql("SELECT blocked FROM users WHERE id = 501"), "f");
     let p = panel
         .post(
             "/admin/users/bulk",
-            &[("ids", "501"), ("ids", "503"), ("action", "block"), ("back", "/admin/users?q=a")],
+            &[
+                ("ids", "501"),
+                ("ids", "503"),
+                ("action", "block"),
+                ("back", "/admin/users?q=a"),
+            ],
         )
         .await;
     assert_eq!(p.location, "/admin/users?q=a", "back to the list as it was");
-    assert!(panel.b.get("/admin/users?q=a").await.body.contains("Изменено пользователей: 2."));
+    assert!(panel
+        .b
+        .get("/admin/users?q=a")
+        .await
+        .body
+        .contains("Изменено пользователей: 2."));
     assert_eq!(panel.env.psql("SELECT count(*) FROM users WHERE blocked"), "2");
 
     // A save says so.
@@ -48,11 +69,18 @@ async fn changes_say_what_happened_and_dangerous_ones_ask_first() {
     let p = panel.post("/admin/users/501/unblock", &[]).await;
     assert_eq!(p.status, 303, "{}", p.body);
     let page = panel.b.get(&p.location).await;
-    assert!(page.body.contains("<p class=\"flash \">Сохранено.</p>"), "{}", page.body);
+    assert!(
+        page.body.contains("<p class=\"flash \">Сохранено.</p>"),
+        "{}",
+        page.body
+    );
 
     // A broadcast's start asks first, naming how many people it reaches.
     let p = panel
-        .post("/admin/broadcasts/new", &[("text", "<b>Привет</b>"), ("audience", "all")])
+        .post(
+            "/admin/broadcasts/new",
+            &[("text", "<b>Привет</b>"), ("audience", "all")],
+        )
         .await;
     assert_eq!(p.status, 303, "{}", p.body);
     let page = panel.b.get(&p.location).await;
@@ -60,8 +88,9 @@ async fn changes_say_what_happened_and_dangerous_ones_ask_first() {
         .env
         .psql("SELECT count(*) FROM users WHERE NOT blocked AND NOT bot_blocked");
     assert!(
-        page.body
-            .contains(&format!("data-confirm=\"Начать рассылку? Сообщение получат {reach} чел.")),
+        page.body.contains(&format!(
+            "data-confirm=\"Начать рассылку? Сообщение получат {reach} чел."
+        )),
         "{}",
         page.body
     );
@@ -101,11 +130,22 @@ async fn codes_and_validation_speak_the_admins_language_and_errors_keep_the_menu
         )
         .await;
     assert_eq!(p.status, 422);
-    assert!(p.body.contains("Шаблон не разбирается как регулярное выражение"), "{}", p.body);
+    assert!(
+        p.body.contains("Шаблон не разбирается как регулярное выражение"),
+        "{}",
+        p.body
+    );
     assert!(!p.body.contains("regex parse error"));
-    assert!(p.body.contains("value=\"maximum (recursion\""), "the form comes back filled in");
+    assert!(
+        p.body.contains("value=\"maximum (recursion\""),
+        "the form comes back filled in"
+    );
     // 404 and a bad id: inside the layout, with the menu.
-    for path in ["/admin/no-such-page", "/admin/checks/not-a-number", "/admin/registry/nope"] {
+    for path in [
+        "/admin/no-such-page",
+        "/admin/checks/not-a-number",
+        "/admin/registry/nope",
+    ] {
         let p = panel.b.get(path).await;
         assert_eq!(p.status, 404, "{path}");
         assert!(p.body.contains("<nav id=\"menu\">"), "{path}: {}", p.body);
@@ -121,9 +161,9 @@ async fn codes_and_validation_speak_the_admins_language_and_errors_keep_the_menu
 
 /// `2026-12-01T15:33:19.123456Z`-like text anywhere in `body`.
 fn regex_like_micro(body: &str) -> bool {
-    body.as_bytes().windows(8).any(|w| {
-        w[0] == b'.' && w[1..7].iter().all(u8::is_ascii_digit) && w[7] == b'Z'
-    })
+    body.as_bytes()
+        .windows(8)
+        .any(|w| w[0] == b'.' && w[1..7].iter().all(u8::is_ascii_digit) && w[7] == b'Z')
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -132,10 +172,16 @@ async fn the_audit_log_filters_and_shows_only_what_changed() {
     panel.post("/admin/users/501/block", &[]).await;
     let audit = panel.b.get("/admin/audit").await;
     assert_eq!(audit.status, 200, "{}", audit.body);
-    assert_eq!(rows_with(&audit.body, "вход в админку"), 0, "logins are hidden by default");
+    assert_eq!(
+        rows_with(&audit.body, "вход в админку"),
+        0,
+        "logins are hidden by default"
+    );
     assert_eq!(rows_with(&audit.body, "пользователь заблокирован"), 1);
     assert!(
-        audit.body.contains("<b>blocked</b>: <del>false</del> → <ins>true</ins>"),
+        audit
+            .body
+            .contains("<b>blocked</b>: <del>false</del> → <ins>true</ins>"),
         "{}",
         audit.body
     );
@@ -152,7 +198,11 @@ async fn the_audit_log_filters_and_shows_only_what_changed() {
     assert_eq!(rows_with(&long_ago.body, "вход в админку"), 0);
     let object = panel.b.get("/admin/audit?object_type=user&object_id=501").await;
     assert_eq!(rows_with(&object.body, "пользователь заблокирован"), 1);
-    assert!(object.body.contains("<h1>История изменений · пользователь 501</h1>"), "{}", object.body);
+    assert!(
+        object.body.contains("<h1>История изменений · пользователь 501</h1>"),
+        "{}",
+        object.body
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -169,7 +219,11 @@ async fn the_backlog_groups_one_kind_and_the_check_list_names_the_explanation() 
             '{\"explanation\": {\"source\": \"registry\", \"slug\": \"python-zero-division\", \"title\": \"Деление на ноль\"}}')",
     );
     let before = panel.b.get("/admin/unmatched").await;
-    assert_eq!(before.body.matches("<code>KeyError</code>").count(), 3, "not yet grouped");
+    assert_eq!(
+        before.body.matches("<code>KeyError</code>").count(),
+        3,
+        "not yet grouped"
+    );
     let out = panel.env.command(&["migrate"]).output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("backlog: 3 earlier explanation events"));

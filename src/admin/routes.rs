@@ -4,8 +4,8 @@ use super::page::{forbidden, not_found};
 use super::request::{Req, R};
 use super::state::AdminState;
 use super::{
-    access, accounts, analytics, audit, broadcasts, checks, content, efficacy, registry, submissions, task_tests, tasks,
-    users,
+    access, accounts, analytics, audit, broadcasts, checks, content, efficacy, registry, submissions, task_tests,
+    tasks, users,
 };
 use crate::store::admins::Session;
 use warp::http::Method;

@@ -50,7 +50,10 @@ fn pieces(message: &str) -> Vec<Piece<'_>> {
         } else {
             let w = whole.as_str();
             let parts: Vec<&str> = w.split('.').collect();
-            let number = parts.len() <= 2 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+            let number = parts.len() <= 2
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
             let hex = w.len() > 2 && w.starts_with("0x") && w[2..].bytes().all(|b| b.is_ascii_hexdigit());
             match (number, hex) {
                 (true, _) => Piece::Number,

@@ -101,60 +101,6 @@ pub async fn unmatched_count(c: &Client) -> Result<i64, StoreError> {
     .get(0))
 }
 
-/// One unexplained error, with how often it came, the AI's latest answer and the votes on it.
-#[derive(Debug, Clone)]
-pub struct Unmatched {
-    pub language: String,
-    pub error_type: String,
-    /// The latest message of the kind.
-    pub message: String,
-    pub count: i64,
-    /// Different messages of the kind (`'a'`, `'b'` …).
-    pub variants: i64,
-    pub last: String,
-    pub ai: Option<String>,
-    pub up: i64,
-    pub down: i64,
-}
-
-/// Grouped by the error's kind (`analyzer::kind`), most frequent first.
-pub async fn unmatched(c: &Client, offset: i64, limit: i64) -> Result<Vec<Unmatched>, StoreError> {
-    let rows = c
-        .query(
-            "WITH g AS (
-                 SELECT COALESCE(kind_fingerprint, fingerprint) AS kind, min(language) AS language,
-                        min(error_type) AS error_type, (array_agg(message ORDER BY id DESC))[1] AS message,
-                        count(*) AS n, count(DISTINCT message) AS variants, max(created_at) AS last,
-                        array_agg(check_id) FILTER (WHERE check_id IS NOT NULL) AS checks
-                   FROM explanation_events WHERE entry_slug IS NULL GROUP BY 1)
-             SELECT g.kind, g.language, g.error_type, g.message, g.n,
-                    to_char(g.last AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),
-                    (SELECT c.result->'explanation'->>'text' FROM checks c
-                      WHERE c.id = ANY(g.checks) AND c.result->'explanation'->>'source' IN ('ai', 'cache')
-                      ORDER BY c.id DESC LIMIT 1),
-                    (SELECT count(*) FROM feedback f WHERE f.check_id = ANY(g.checks) AND f.vote > 0),
-                    (SELECT count(*) FROM feedback f WHERE f.check_id = ANY(g.checks) AND f.vote < 0),
-                    g.variants
-               FROM g ORDER BY g.n DESC, g.last DESC OFFSET $1 LIMIT $2",
-            &[&offset, &limit],
-        )
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|r| Unmatched {
-            language: r.get(1),
-            error_type: r.get(2),
-            message: r.get(3),
-            count: r.get(4),
-            last: r.get(5),
-            ai: r.get(6),
-            up: r.get(7),
-            down: r.get(8),
-            variants: r.get(9),
-        })
-        .collect())
-}
-
 /// Up to `limit` events recorded before kinds existed: `(id, language, error_type, message)`.
 pub async fn events_without_kind(c: &Client, limit: i64) -> Result<Vec<(i64, String, String, String)>, StoreError> {
     Ok(c.query(

@@ -793,10 +793,14 @@ pub async fn promote_variant(
 
 // ---- the backlog ----
 
-/// One error no entry explained, with how many students it held back.
+/// One kind of error no entry explained (`analyzer::kind`: the same mistake with another name
+/// or number is one row), with how many students it held back.
 #[derive(Debug, Clone, Serialize)]
 pub struct Backlog {
+    /// The kind (or, for an event recorded before kinds existed, its own fingerprint).
     pub fingerprint: String,
+    /// Different messages of the kind.
+    pub variants: i64,
     pub language: String,
     pub error_type: String,
     pub message: String,
@@ -814,33 +818,34 @@ pub struct Backlog {
 }
 
 /// The unmatched backlog ranked by how many students each error held back: how often it came,
-/// times the share of its explanations the next try did not fix. One query, one place.
+/// times the share of its explanations the next try did not fix, grouped by kind. One query.
 pub async fn backlog(client: &Client, offset: i64, limit: i64) -> Result<Vec<Backlog>, StoreError> {
     let rows = client
         .query(
             "WITH g AS (
-                 SELECT fingerprint, min(language) AS language, min(error_type) AS error_type,
-                        min(message) AS message, count(*) AS n, max(created_at) AS last,
+                 SELECT COALESCE(kind_fingerprint, fingerprint) AS kind, min(language) AS language,
+                        min(error_type) AS error_type, (array_agg(message ORDER BY id DESC))[1] AS message,
+                        count(*) AS n, count(DISTINCT message) AS variants, max(created_at) AS last,
+                        array_agg(DISTINCT fingerprint) AS fps,
                         array_agg(check_id) FILTER (WHERE check_id IS NOT NULL) AS checks
-                   FROM explanation_events WHERE entry_slug IS NULL GROUP BY fingerprint),
-             h AS (
-                 SELECT key, sum(explained)::bigint AS explained, sum(fixed)::bigint AS fixed FROM efficacy_daily
-                  WHERE dim = 'unmatched' GROUP BY key),
-             p AS (
-                 SELECT fingerprint, count(*) AS pending FROM attempt_links
-                  WHERE next_id IS NULL AND window_ends > now() AND entry_slug IS NULL AND kind = 'check'
-                  GROUP BY fingerprint),
+                   FROM explanation_events WHERE entry_slug IS NULL GROUP BY 1),
              r AS (
-                 SELECT g.*, (COALESCE(h.explained, 0) - COALESCE(p.pending, 0))::bigint AS decided, COALESCE(h.fixed, 0)::bigint AS fixed
-                   FROM g LEFT JOIN h ON h.key = g.fingerprint LEFT JOIN p ON p.fingerprint = g.fingerprint)
-             SELECT fingerprint, language, error_type, message, n, to_char(last AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),
+                 SELECT g.*, h.explained, h.fixed,
+                        (h.explained - (SELECT count(*) FROM attempt_links a
+                                         WHERE a.next_id IS NULL AND a.window_ends > now() AND a.entry_slug IS NULL
+                                           AND a.kind = 'check' AND a.fingerprint = ANY(g.fps)))::bigint AS decided
+                   FROM g, LATERAL (
+                        SELECT COALESCE(sum(d.explained), 0)::bigint AS explained, COALESCE(sum(d.fixed), 0)::bigint AS fixed
+                          FROM efficacy_daily d WHERE d.dim = 'unmatched' AND d.key = ANY(g.fps)) h)
+             SELECT kind, language, error_type, message, n, to_char(last AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),
                     greatest(decided - fixed, 0)::bigint, decided, fixed,
                     round(n * CASE WHEN decided > 0 THEN 1 - fixed::float8 / decided ELSE 1 END)::bigint AS held,
                     (SELECT c.result->'explanation'->>'text' FROM checks c
                       WHERE c.id = ANY(r.checks) AND c.result->'explanation'->>'source' IN ('ai', 'cache')
                       ORDER BY c.id DESC LIMIT 1),
                     (SELECT count(*) FROM feedback f WHERE f.check_id = ANY(r.checks) AND f.vote > 0),
-                    (SELECT count(*) FROM feedback f WHERE f.check_id = ANY(r.checks) AND f.vote < 0)
+                    (SELECT count(*) FROM feedback f WHERE f.check_id = ANY(r.checks) AND f.vote < 0),
+                    variants
                FROM r ORDER BY held DESC, n DESC, last DESC OFFSET $1 LIMIT $2",
             &[&offset, &limit],
         )
@@ -862,6 +867,7 @@ pub async fn backlog(client: &Client, offset: i64, limit: i64) -> Result<Vec<Bac
                 ai: r.get(10),
                 up: r.get(11),
                 down: r.get(12),
+                variants: r.get(13),
             }
         })
         .collect())

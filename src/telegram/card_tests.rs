@@ -147,6 +147,7 @@ fn each_verdict_has_its_beginners_headline() {
         (Verdict::Timeout, Outcome::TooSlow),
         (Verdict::MemoryLimit, Outcome::TooMuchMemory),
         (Verdict::InternalError, Outcome::ServiceFailed),
+        (Verdict::Stopped, Outcome::StoppedByYou),
     ] {
         let v = CheckResult {
             language: "python".into(),

@@ -356,6 +356,7 @@ pub fn outcome_emoji(o: Outcome) -> &'static str {
         Outcome::StoppedWithError => "❌",
         Outcome::TooSlow => "⏱",
         Outcome::TooMuchMemory => "💾",
+        Outcome::StoppedByYou => "⏹",
         Outcome::ServiceFailed => "⚠️",
     }
 }
@@ -522,7 +523,7 @@ mod tests {
 
     #[test]
     fn the_input_is_echoed_after_the_headline() {
-        let card = card(9, &view("ok", "42\n", ""), Locale::En, "Python 3");
+        let card = card(9, &view("ok", "42\n", ""), Locale::En, "Python 3", false);
         let headline = card.html.split("\n\n").next().unwrap().to_string();
         let with = with_input(card.clone(), b"21\n<b>\n", false, Locale::En);
         assert!(with.html.starts_with(&headline), "{}", with.html);

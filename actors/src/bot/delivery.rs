@@ -167,6 +167,7 @@ pub async fn deliver(ctx: &BotCtx, id: i64) -> anyhow::Result<()> {
         .result
         .clone()
         .unwrap_or_else(|| CheckResult::internal_error(&row.language, "the result was lost"));
+    let waited = waited_for_input(&row, &result);
     let card = card_of(ctx, &row);
     // The "⏳" message may be gone (deleted by the student): then the card is sent anew.
     match ctx.edit_or_send(chat, message, &card.html, &card.buttons).await {
@@ -186,18 +187,28 @@ pub async fn deliver(ctx: &BotCtx, id: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A program that reads input but got none (a C `scanf` goes on silently): the card says so.
+fn waited_for_input(row: &checks::CheckRow, result: &CheckResult) -> bool {
+    row.stdin.is_empty()
+        && result.verdict != devmentor::sandbox::Verdict::CompileError
+        && devmentor::telegram::detect::reads_input(&row.language, &row.code)
+}
+
 /// A finished check's card, drawn from its stored result (a lost result reads as our failure).
 pub fn card_of(ctx: &BotCtx, row: &checks::CheckRow) -> render::Card {
     let result = row
         .result
         .clone()
         .unwrap_or_else(|| CheckResult::internal_error(&row.language, "the result was lost"));
-    // A program that reads input but got none (a C `scanf` goes on silently) is told so.
-    let waited = row.stdin.is_empty()
-        && result.verdict != devmentor::sandbox::Verdict::CompileError
-        && devmentor::telegram::detect::reads_input(&row.language, &row.code);
+    let waited = waited_for_input(row, &result);
     let ai_available = ctx.ai.as_ref().is_some_and(|ai| ai.available());
-    let card = render::card(row.id, &result, row.locale, &ctx.display_name(&row.language), ai_available);
+    let card = render::card(
+        row.id,
+        &result,
+        row.locale,
+        &ctx.display_name(&row.language),
+        ai_available,
+    );
     render::with_input(card, &row.stdin, waited && !render::wanted_input(&result), row.locale)
 }
 

@@ -11,9 +11,9 @@
 mod access;
 mod callbacks;
 pub mod commands;
-mod intake;
 mod faq;
 mod history;
+mod intake;
 mod programs;
 mod progress;
 mod tasks;
