@@ -124,12 +124,18 @@ fn tokens(s: &str) -> Vec<Tok<'_>> {
     out
 }
 
-/// Splits valid Telegram HTML into parts of at most `limit` visible characters each, at line
-/// ends where it can: a part closes the tags still open and the next opens them again, so
-/// every part is valid HTML on its own. Parts with no visible text are dropped.
+/// Splits valid Telegram HTML into parts of at most `limit` characters each, markup included
+/// (Telegram's own limit counts the text after parsing, so this is on the safe side whatever
+/// the client counts), at line ends where it can: a part closes the tags still open and the
+/// next opens them again, so every part is valid HTML on its own. Parts with no visible text
+/// are dropped.
 pub fn split_html(html: &str, limit: usize) -> Vec<String> {
-    let limit = limit.max(1);
+    let limit = limit.max(64);
     let toks = tokens(html);
+    let len = |t: &Tok| match t {
+        Tok::Char(raw) | Tok::Close(raw) => raw.chars().count(),
+        Tok::Open(_, raw) => raw.chars().count(),
+    };
     // Lines: token ranges ending after a '\n'.
     let mut lines: Vec<&[Tok]> = Vec::new();
     let mut start = 0;
@@ -144,35 +150,40 @@ pub fn split_html(html: &str, limit: usize) -> Vec<String> {
     }
     let mut parts = Vec::new();
     let mut cur = String::new();
-    let mut visible = 0;
+    // Characters in `cur`, and whether it has any visible text yet.
+    let mut used = 0;
     let mut content = false;
     let mut open: Vec<(String, &str)> = Vec::new();
-    let flush = |cur: &mut String,
-                 visible: &mut usize,
-                 content: &mut bool,
-                 open: &[(String, &str)],
-                 parts: &mut Vec<String>| {
-        for (name, _) in open.iter().rev() {
-            cur.push_str(&format!("</{name}>"));
-        }
-        if *content {
-            parts.push(std::mem::take(cur).trim().to_string());
-        }
-        cur.clear();
-        for (_, raw) in open {
-            cur.push_str(raw);
-        }
-        *visible = 0;
-        *content = false;
-    };
+    // What closing the open tags costs (`</b>` is the name and three characters).
+    let closing = |open: &[(String, &str)]| open.iter().map(|(n, _)| n.chars().count() + 3).sum::<usize>();
+    let flush =
+        |cur: &mut String, used: &mut usize, content: &mut bool, open: &[(String, &str)], parts: &mut Vec<String>| {
+            for (name, _) in open.iter().rev() {
+                cur.push_str(&format!("</{name}>"));
+            }
+            if *content {
+                parts.push(std::mem::take(cur).trim().to_string());
+            }
+            cur.clear();
+            for (_, raw) in open {
+                cur.push_str(raw);
+            }
+            *used = cur.chars().count();
+            *content = false;
+        };
     for line in lines {
-        let width = line.iter().filter(|t| matches!(t, Tok::Char(_))).count();
-        if visible > 0 && visible + width > limit {
-            flush(&mut cur, &mut visible, &mut content, &open, &mut parts);
+        let width: usize = line.iter().map(len).sum();
+        if content && used + width + closing(&open) > limit {
+            flush(&mut cur, &mut used, &mut content, &open, &mut parts);
         }
         for t in line {
+            let w = len(t);
             match t {
                 Tok::Open(name, raw) => {
+                    // Room for the tag, its closing and one character inside.
+                    if content && used + w + closing(&open) + name.chars().count() + 4 > limit {
+                        flush(&mut cur, &mut used, &mut content, &open, &mut parts);
+                    }
                     open.push((name.clone(), raw));
                     cur.push_str(raw);
                 }
@@ -181,24 +192,23 @@ pub fn split_html(html: &str, limit: usize) -> Vec<String> {
                     cur.push_str(raw);
                 }
                 Tok::Char(raw) => {
-                    if visible + 1 > limit {
-                        flush(&mut cur, &mut visible, &mut content, &open, &mut parts);
+                    if content && used + w + closing(&open) > limit {
+                        flush(&mut cur, &mut used, &mut content, &open, &mut parts);
                     }
                     cur.push_str(raw);
-                    visible += 1;
                     content |= !raw.trim().is_empty();
                 }
             }
+            used += w;
         }
     }
-    flush(&mut cur, &mut visible, &mut content, &[], &mut parts);
+    flush(&mut cur, &mut used, &mut content, &[], &mut parts);
     parts
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::telegram::render::visible_len;
 
     #[test]
     fn a_long_answer_is_split_whole_and_every_part_is_valid() {
@@ -209,7 +219,7 @@ mod tests {
         let parts = answer("Why <so> long?", &long);
         assert!(parts.len() >= 3, "{}", parts.len());
         for p in &parts {
-            assert!(visible_len(p) <= TELEGRAM_TEXT_LIMIT, "{}", visible_len(p));
+            assert!(p.chars().count() <= TELEGRAM_TEXT_LIMIT, "{}", p.chars().count());
             html::check(p).unwrap_or_else(|e| panic!("{e}: {p}"));
         }
         assert!(parts[0].starts_with("<b>Why &lt;so&gt; long?</b>"));

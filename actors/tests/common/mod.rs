@@ -33,6 +33,9 @@ pub struct Env {
     pub db: String,
     pub vars: Vec<(String, String)>,
     pub port: u16,
+    /// Service processes started by [`Env::spawn`]: stopped when the `Env` drops, so a test that
+    /// fails before it stops its service leaves no process (and no containers) behind.
+    spawned: std::sync::Mutex<Vec<u32>>,
 }
 
 impl Env {
@@ -49,7 +52,12 @@ impl Env {
             ("RUST_LOG".into(), "devmentor=info,devmentor_actors=info".into()),
         ];
         vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let env = Env { db, vars, port };
+        let env = Env {
+            db,
+            vars,
+            port,
+            spawned: Default::default(),
+        };
         let out = env.command(&["migrate"]).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         env
@@ -80,11 +88,14 @@ impl Env {
 
     pub fn spawn(&self, roles: &str, log: &str) -> Child {
         let log = std::fs::File::create(std::env::temp_dir().join(format!("{}-{log}.log", self.db))).unwrap();
-        self.command(&["run", "--roles", roles])
+        let child = self
+            .command(&["run", "--roles", roles])
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
-            .unwrap()
+            .unwrap();
+        self.spawned.lock().unwrap().push(child.id());
+        child
     }
 
     pub fn log(&self, name: &str) -> String {
@@ -101,8 +112,35 @@ impl Env {
     }
 }
 
+/// Whether process `pid` still runs (a zombie, exited but not yet waited for, does not).
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(") ")
+                .map(|(_, rest)| !rest.starts_with('Z') && !rest.starts_with('X'))
+        })
+        .unwrap_or(false)
+}
+
 impl Drop for Env {
     fn drop(&mut self) {
+        // Services the test did not stop (it failed first): SIGTERM (a graceful stop removes
+        // their containers), then SIGKILL after 20 s.
+        for pid in self.spawned.lock().map(|v| v.clone()).unwrap_or_default() {
+            if !running(pid) {
+                continue;
+            }
+            let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+            let until = Instant::now() + Duration::from_secs(20);
+            while running(pid) && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            if running(pid) {
+                let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
         // Warm containers of any service process this test killed (their owner is gone).
         let _ = self.command(&["sandbox", "reap"]).output();
         harness::drop_database(&self.db);
@@ -316,7 +354,10 @@ impl Driver {
         let until = Instant::now() + Duration::from_secs(60);
         loop {
             let v = self.eval(script).await;
-            if !v.is_null() && v != json!(false) {
+            // A WebDriver error (an open dialog, a page still loading) is an object with an
+            // `error`: not an answer, keep waiting.
+            let failed = v.get("error").is_some() && v.get("message").is_some();
+            if !v.is_null() && v != json!(false) && !failed {
                 return v;
             }
             if Instant::now() > until {
@@ -339,6 +380,21 @@ impl Driver {
         self.cmd(&format!("element/{el}/value"), json!({"text": text})).await;
     }
 
+    /// Waits for a `window.confirm`/`alert` dialog, accepts it and returns its text.
+    pub async fn accept_alert(&self) -> String {
+        let until = Instant::now() + Duration::from_secs(10);
+        loop {
+            let url = format!("{}/session/{}/alert/text", self.base, self.session);
+            let v: Value = self.http.get(url).send().await.unwrap().json().await.unwrap();
+            if let Some(text) = v["value"].as_str() {
+                self.cmd("alert/accept", json!({})).await;
+                return text.to_string();
+            }
+            assert!(Instant::now() < until, "no dialog opened: {v}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn open(&self, url: &str) {
         self.cmd("url", json!({"url": url})).await;
     }
@@ -356,9 +412,22 @@ impl Driver {
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 
-    pub async fn type_and_send(&self, text: &str) {
+    /// Types `text` into the playground's message box as a person would: each line break as
+    /// Shift+Enter (Enter alone sends, as in Telegram Desktop).
+    pub async fn type_text(&self, text: &str) {
         let el = self.find("#text").await.expect("the message box");
-        self.cmd(&format!("element/{el}/value"), json!({"text": text})).await;
+        let keys = text.replace('\n', "\u{E008}\u{E007}\u{E000}");
+        self.cmd(&format!("element/{el}/value"), json!({"text": keys})).await;
+    }
+
+    /// Presses `key` (a WebDriver key code such as `\u{E007}`, Enter) in the message box.
+    pub async fn press_in_box(&self, key: &str) {
+        let el = self.find("#text").await.expect("the message box");
+        self.cmd(&format!("element/{el}/value"), json!({"text": key})).await;
+    }
+
+    pub async fn type_and_send(&self, text: &str) {
+        self.type_text(text).await;
         self.click("#send").await;
     }
 }

@@ -10,6 +10,7 @@ use crate::bot::{BotCtx, SendError};
 use devmentor::admission::{self, Application, Refusal, Submitter};
 use devmentor::check::{validate_source, CheckError};
 use devmentor::i18n::{t, tf};
+use devmentor::registry::Locale;
 use devmentor::store::checks;
 use devmentor::store::users::{self, Dialogue, WaitingProgram};
 use devmentor::telegram::callback::Callback;
@@ -58,9 +59,12 @@ pub(super) async fn on_message(st: &mut SessionState, who: &Who, m: &Message, re
     on_text(st, who, text, m.id.0, received).await
 }
 
-/// Whether a bot message is the input request (`bot.stdin_prompt`, in either language).
+/// Whether a bot message is the input request (`bot.stdin_prompt`, in either language, alone or
+/// after the "it waited for input" offer).
 fn is_input_prompt(text: &str) -> bool {
-    text.starts_with('⌨')
+    [Locale::Ru, Locale::En]
+        .into_iter()
+        .any(|l| text.contains(t(l, "bot.stdin_prompt").trim()))
 }
 
 /// A text message (or a joined long paste) that is not a command: a program, or chat.
