@@ -35,6 +35,8 @@ command -v cc >/dev/null 2>&1 || missing+=(gcc)
 # Headless Chromium drives the playground page in the tests.
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+# An emoji font: the screenshots the browser tests keep show the bot's 👍, 🔁, 📋 … as drawn.
+[ -n "$(find /usr/share/fonts -iname '*emoji*' 2>/dev/null | head -n 1)" ] || missing+=(fonts-noto-color-emoji)
 # `docker compose config` validates docker-compose.yml in the tests (Compose v1 from Debian when
 # the v2 plugin is absent).
 docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)

@@ -85,6 +85,9 @@ async fn an_admin_works_through_the_panel_in_a_browser() {
         .await;
     d.screenshot("admin-6-broadcast-draft").await;
     d.click("form[action$='/start'] button").await;
+    // A mass action asks first, with the number of recipients (30 students and Марина).
+    let question = d.accept_alert().await;
+    assert!(question.contains("31"), "{question}");
     d.wait_for(
         "the broadcast finished",
         "return document.getElementById('status') && document.getElementById('status').dataset.status === 'done'",

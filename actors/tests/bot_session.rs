@@ -94,7 +94,6 @@ impl Bot {
         let out = Command::new("docker")
             .args([
                 "ps",
-                "-q",
                 "--filter",
                 "label=devmentor.sandbox",
                 "--format",
@@ -184,7 +183,7 @@ async fn a_stuck_program_shows_its_time_and_the_stop_button_stops_it_on_the_work
     assert_eq!(card.message_id, running.message_id, "the same message became the card");
     assert!(card.text.starts_with('⏹'), "{}", card.text);
     assert!(
-        card.text.contains(&t(Locale::Ru, "bot.verdict.stopped")),
+        card.text.contains(&t(Locale::Ru, "bot.outcome.stopped_by_you")),
         "{}",
         card.text
     );

@@ -385,7 +385,7 @@ pub async fn record(client: &Client, a: &Attempt) -> Result<Recorded, StoreError
             "INSERT INTO attempt_links (kind, attempt_id, student, language, task_slug, source, entry_id, entry_slug,
                                         variant, fingerprint, code, created_at, window_ends, chain_n, chain_started)
              VALUES ($1, $2, $3, $4, $5, $6, (SELECT id FROM registry_entries WHERE slug = $7), $7, $8, $9, $10,
-                     $11, $11 + make_interval(secs => $12), $13, $14)
+                     $11::timestamptz, $11::timestamptz + make_interval(secs => $12::float8), $13, $14)
              ON CONFLICT (kind, attempt_id) DO NOTHING",
             &[
                 &a.kind.as_str(),
