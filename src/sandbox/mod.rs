@@ -285,7 +285,7 @@ impl Sandbox {
         let artifact = std::mem::take(&mut compile.stdout);
         let outcome = match run_container {
             Ok(c) => {
-                self.execute_in(pack, Step::Run, c, &file_name, &artifact, stdin, stop)
+                self.execute_in(pack, c, &file_name, &artifact, stdin, stop)
                     .await?
             }
             Err(_) => {
@@ -435,17 +435,17 @@ impl Sandbox {
         }
     }
 
-    /// Runs compiled artifacts in a container already taken for them.
+    /// Runs compiled artifacts in a container already taken for them (the run step).
     async fn execute_in(
         &self,
         pack: &LanguagePack,
-        step: Step,
         container: Prepared,
         file_name: &str,
         artifact: &[u8],
         stdin: &[u8],
         stop: Option<&tokio_util::sync::CancellationToken>,
     ) -> Result<StepOutcome, SandboxError> {
+        let step = Step::Run;
         if stop.is_some_and(|s| s.is_cancelled()) {
             // Dropping the container removes it.
             drop(container);

@@ -195,7 +195,7 @@ pub fn detect(text: &str) -> Guess {
         }
     }
     adjust(text, &mut scores);
-    scores.sort_by(|a, b| b.1.cmp(&a.1));
+    scores.sort_by_key(|s| std::cmp::Reverse(s.1));
     let best = scores.first().copied();
     let second = scores.get(1).map(|s| s.1).unwrap_or(0);
     // A guess needs a strong signal and a clear lead over the runner-up.
