@@ -15,8 +15,11 @@
 //! * The student is the Telegram user (`u:<id>`), or for the API the token, with the front
 //!   end's optional `"user"` string (`t:<token>` / `t:<token>:<user>`).
 //! * **Fixed** = the next try succeeded (verdict `ok`, submission `accepted`) or no longer shows
-//!   the same error (the analyzer's fingerprint; a submission without an explanation, a wrong
-//!   answer say, is fingerprinted by its verdict and failing test).
+//!   the same error: the same type and message as printed ([`error_key`]; the analyzer's
+//!   fingerprint also holds the failing source line, and a student who rewrites that line into
+//!   the same error has not fixed it), or the same fingerprint when there is no message (a
+//!   submission without an explanation, a wrong answer say, is fingerprinted by its verdict and
+//!   failing test).
 //! * **Pending**: an explained attempt without a next try is not counted either way until its
 //!   window closes ([`CHECK_WINDOW`] for checks, [`SUBMISSION_WINDOW`] for submissions); after
 //!   that it counts as *not fixed* (the student gave up, which is what an explanation should
@@ -178,6 +181,34 @@ pub struct Explained {
     pub entry_slug: Option<String>,
     pub variant: Option<String>,
     pub fingerprint: String,
+    /// The error without the line it failed on ([`error_key`]): the lineage's "the same error".
+    pub error_key: Option<String>,
+}
+
+/// "The same error" for the lineage: the error's type and its message as printed (digits
+/// collapsed: a line or column number in a compiler's message is not another error), without
+/// the failing source line the analyzer's fingerprint also holds — a student who changes the
+/// failing line and gets the same error again has not fixed it. `None` when the explanation
+/// carries no error line (then the fingerprint decides).
+pub fn error_key(e: &crate::analyzer::Explanation) -> Option<String> {
+    let line = e.error_line.as_deref()?.trim();
+    if line.is_empty() {
+        return None;
+    }
+    let mut out = format!("{}\u{0}", e.error_type);
+    let mut digits = false;
+    for ch in line.split_whitespace().collect::<Vec<_>>().join(" ").chars() {
+        if ch.is_ascii_digit() {
+            if !digits {
+                out.push('0');
+            }
+            digits = true;
+        } else {
+            digits = false;
+            out.push(ch);
+        }
+    }
+    Some(out)
 }
 
 /// One finished attempt, as the lineage needs it.
@@ -215,12 +246,14 @@ impl Attempt {
                     .fingerprint
                     .clone()
                     .unwrap_or_else(|| format!("{}:{}", result.verdict.as_str(), e.error_type)),
+                error_key: error_key(e),
             },
             None => Explained {
                 source: "none".into(),
                 entry_slug: None,
                 variant: None,
                 fingerprint: result.verdict.as_str().to_string(),
+                error_key: None,
             },
         });
         Some(Attempt {
@@ -254,12 +287,14 @@ impl Attempt {
                 entry_slug: e.slug.clone(),
                 variant: e.variant.clone(),
                 fingerprint: e.fingerprint.clone().unwrap_or_else(by_verdict),
+                error_key: error_key(e),
             },
             None => Explained {
                 source: "none".into(),
                 entry_slug: None,
                 variant: None,
                 fingerprint: by_verdict(),
+                error_key: None,
             },
         });
         Some(Attempt {
@@ -290,6 +325,8 @@ pub struct Recorded {
 struct Open {
     id: i64,
     fingerprint: String,
+    /// [`error_key`] of its stored explanation.
+    error_key: Option<String>,
     code: String,
     chain_n: i32,
     chain_started: SystemTime,
@@ -305,10 +342,12 @@ pub async fn record(client: &Client, a: &Attempt) -> Result<Recorded, StoreError
         Kind::Submission => {
             let rows = client
                 .query(
-                    "SELECT attempt_id, fingerprint, code, chain_n, chain_started FROM attempt_links
-                      WHERE kind = 'submission' AND next_id IS NULL AND student = $1 AND task_slug = $2
-                        AND (created_at, attempt_id) < ($3, $4)
-                      ORDER BY created_at DESC, attempt_id DESC LIMIT 1",
+                    "SELECT l.attempt_id, l.fingerprint, l.code, l.chain_n, l.chain_started,
+                            s.result->'explanation'
+                       FROM attempt_links l LEFT JOIN submissions s ON s.id = l.attempt_id
+                      WHERE l.kind = 'submission' AND l.next_id IS NULL AND l.student = $1 AND l.task_slug = $2
+                        AND (l.created_at, l.attempt_id) < ($3, $4)
+                      ORDER BY l.created_at DESC, l.attempt_id DESC LIMIT 1",
                     &[&a.student, &a.task_slug, &a.created_at, &a.id],
                 )
                 .await?;
@@ -318,7 +357,8 @@ pub async fn record(client: &Client, a: &Attempt) -> Result<Recorded, StoreError
             let since = a.created_at - CHECK_WINDOW;
             let rows = client
                 .query(
-                    "SELECT l.attempt_id, l.fingerprint, l.code, l.chain_n, l.chain_started, c.chat_id, c.source_message_id
+                    "SELECT l.attempt_id, l.fingerprint, l.code, l.chain_n, l.chain_started,
+                            c.result->'explanation', c.chat_id, c.source_message_id
                        FROM attempt_links l LEFT JOIN checks c ON c.id = l.attempt_id
                       WHERE l.kind = 'check' AND l.next_id IS NULL AND l.student = $1 AND l.language = $2
                         AND l.created_at >= $3 AND (l.created_at, l.attempt_id) < ($4, $5)
@@ -329,8 +369,8 @@ pub async fn record(client: &Client, a: &Attempt) -> Result<Recorded, StoreError
             let open: Vec<Open> = rows
                 .iter()
                 .map(|r| {
-                    let chat: Option<i64> = r.get(5);
-                    let message: Option<i32> = r.get(6);
+                    let chat: Option<i64> = r.get(6);
+                    let message: Option<i32> = r.get(7);
                     open_of(r, chat.zip(message))
                 })
                 .collect();
@@ -338,7 +378,7 @@ pub async fn record(client: &Client, a: &Attempt) -> Result<Recorded, StoreError
         }
     };
     if let Some((p, link)) = &previous {
-        let fixed = a.succeeded || a.explained.as_ref().is_some_and(|e| e.fingerprint != p.fingerprint);
+        let fixed = a.succeeded || a.explained.as_ref().is_some_and(|e| !same_error(p, e));
         let seconds = a
             .created_at
             .duration_since(p.chain_started)
@@ -409,10 +449,25 @@ pub async fn record(client: &Client, a: &Attempt) -> Result<Recorded, StoreError
     Ok(out)
 }
 
+/// Whether `now` shows the error `before` showed: the same [`error_key`] when both have one
+/// (the failing line may have changed), else the same fingerprint.
+fn same_error(before: &Open, now: &Explained) -> bool {
+    match (&before.error_key, &now.error_key) {
+        (Some(a), Some(b)) => a == b,
+        _ => before.fingerprint == now.fingerprint,
+    }
+}
+
 fn open_of(r: &tokio_postgres::Row, chat_message: Option<(i64, i32)>) -> Open {
+    let explanation: Option<serde_json::Value> = r.get(5);
+    let error_key = explanation
+        .and_then(|v| serde_json::from_value::<crate::analyzer::Explanation>(v).ok())
+        .as_ref()
+        .and_then(error_key);
     Open {
         id: r.get(0),
         fingerprint: r.get(1),
+        error_key,
         code: r.get(2),
         chain_n: r.get(3),
         chain_started: r.get(4),
@@ -625,7 +680,9 @@ async fn name_entries(client: &Client, out: &mut [Figures]) -> Result<(), StoreE
             &[&ids],
         )
         .await?;
-    let names: HashMap<i64, (Option<String>, Option<String>, Option<String>)> = rows
+    // id → (its slug now, its language, the slug it explained under).
+    type Names = HashMap<i64, (Option<String>, Option<String>, Option<String>)>;
+    let names: Names = rows
         .iter()
         .map(|r| (r.get(0), (r.get(1), r.get(2), r.get(3))))
         .collect();
@@ -958,6 +1015,34 @@ mod tests {
         assert_eq!(similarity("if a:\n  b()", "if a:\n        b()"), 1.0);
         assert!(similarity("print(x)", "for i in range(10):\n    total += i * i\n") < SIMILAR_AT_LEAST);
         assert!(similarity("", "print(1)") < SIMILAR_AT_LEAST);
+    }
+
+    #[test]
+    fn the_same_error_is_its_type_and_message_not_its_line() {
+        let e = |t: &str, line: Option<&str>| crate::analyzer::Explanation {
+            error_type: t.into(),
+            error_line: line.map(str::to_string),
+            ..Default::default()
+        };
+        let zero = e("ZeroDivisionError", Some("ZeroDivisionError: division by zero"));
+        assert_eq!(error_key(&zero), error_key(&zero.clone()));
+        assert!(error_key(&zero).is_some());
+        // A compiler's line and column are not another error; another name is.
+        let c = |l: &str| error_key(&e("error", Some(l)));
+        assert_eq!(
+            c("main.c:3:5: error: 'x' undeclared"),
+            c("main.c:14:9: error: 'x' undeclared")
+        );
+        assert_ne!(
+            c("main.c:3:5: error: 'x' undeclared"),
+            c("main.c:3:5: error: 'y' undeclared")
+        );
+        assert_ne!(
+            error_key(&e("NameError", Some("NameError: name 'totl' is not defined"))),
+            error_key(&e("NameError", Some("NameError: name 'x' is not defined")))
+        );
+        assert_eq!(error_key(&e("ZeroDivisionError", None)), None);
+        assert_eq!(error_key(&e("ZeroDivisionError", Some("  "))), None);
     }
 
     #[test]
