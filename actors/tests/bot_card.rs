@@ -5,110 +5,23 @@
 
 mod common;
 
-use common::Env;
-use devmentor::ai::fake::{FakeMode, FakeOpenAi};
 use devmentor::i18n::t;
 use devmentor::registry::{catalogue, Locale};
-use devmentor::telegram::fake::{ChatMessage, FakeTelegram, TgUser};
+use devmentor::telegram::fake::{ChatMessage, TgUser};
 use devmentor::telegram::render::escape;
-use std::process::Child;
-use std::time::Duration;
 
-const WAIT: Duration = Duration::from_secs(90);
-
-struct Service {
-    fake: FakeTelegram,
-    env: Env,
-    child: Child,
-    _ai: Option<FakeOpenAi>,
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        common::stop(&mut self.child);
-    }
-}
+use common::bot::{BotUnderTest, Setup};
 
 /// The bot and a worker; with `ai`, an AI (the fake OpenAI-compatible server) is configured,
 /// without it `AI_API_KEY` is empty.
-async fn service(tag: &str, users: &[i64], ai: bool) -> Service {
-    let fake = FakeTelegram::start().await.unwrap();
-    let url = fake.url();
-    let fake_ai = if ai {
-        Some(FakeOpenAi::start(FakeMode::Normal).await.unwrap())
-    } else {
-        None
-    };
-    let ai_url = fake_ai.as_ref().map(|a| a.base_url()).unwrap_or_default();
-    let mut vars = vec![("BOT_TOKEN", "123456:TEST-TOKEN"), ("TELEGRAM_API_URL", url.as_str())];
-    if ai {
-        vars.push(("AI_API_KEY", "test-key"));
-        vars.push(("AI_BASE_URL", ai_url.as_str()));
-    }
-    let env = Env::new(tag, &vars);
-    for id in users {
-        let out = env.command(&["whitelist", "add", &id.to_string()]).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    }
-    let child = env.spawn("bot,worker", "p0");
-    let s = Service {
-        fake,
-        env,
-        child,
-        _ai: fake_ai,
-    };
-    let until = std::time::Instant::now() + WAIT;
-    while s.fake.calls("setMyCommands").len() < 2 {
-        assert!(
-            std::time::Instant::now() < until,
-            "the bot did not start: {}",
-            s.env.log("p0")
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    s
-}
-
-impl Service {
-    /// The "⏳" reply to message `to`, once edited into a card (it has the 🔁 button).
-    async fn card(&self, user: &TgUser, to: i32) -> ChatMessage {
-        self.fake
-            .wait_for(user.id, WAIT, |chat| {
-                chat.iter()
-                    .find(|m| {
-                        m.from_bot
-                            && m.reply_to == Some(to)
-                            && m.edits >= 1
-                            && m.buttons.iter().flatten().any(|(_, d)| d.starts_with("r:"))
-                    })
-                    .cloned()
-            })
-            .await
-            .unwrap_or_else(|| {
-                panic!(
-                    "no card for {to}: {:#?}\n{}",
-                    self.fake.chat(user.id),
-                    self.env.log("p0")
-                )
-            })
-    }
-
-    async fn said_after(&self, user: &TgUser, after: i32, needle: &str) -> ChatMessage {
-        self.fake
-            .wait_for(user.id, WAIT, |chat| {
-                chat.iter()
-                    .find(|m| m.from_bot && m.message_id > after && m.text.contains(needle))
-                    .cloned()
-            })
-            .await
-            .unwrap_or_else(|| {
-                panic!(
-                    "the bot never said {needle:?}: {:#?}\n{}",
-                    self.fake.chat(user.id),
-                    self.env.log("p0")
-                )
-            })
-    }
+async fn service(tag: &str, whitelist: &[i64], ai: bool) -> BotUnderTest {
+    BotUnderTest::start(Setup {
+        tag,
+        whitelist,
+        ai,
+        ..Setup::default()
+    })
+    .await
 }
 
 fn data(m: &ChatMessage) -> Vec<String> {
@@ -162,7 +75,7 @@ async fn without_an_ai_the_card_leads_with_the_error_and_offers_the_example_not_
         .unwrap_or_else(|| panic!("the card's entry {slug:?} is in the catalogue"));
     let last = s.fake.chat(anna.id).last().map(|m| m.message_id).unwrap_or(0);
     s.fake.press(&anna, card.message_id, &example);
-    let shown = s.said_after(&anna, last, &escape(entry.ru.example_bad.trim())).await;
+    let shown = s.said(&anna, last, &escape(entry.ru.example_bad.trim())).await;
     assert!(
         shown.text.contains(&escape(entry.ru.example_good.trim())),
         "{}",
@@ -202,7 +115,7 @@ async fn with_an_ai_the_card_offers_explain_more() {
         .unwrap_or_else(|| panic!("🧠 with an AI: {:?}", card.buttons));
     let last = s.fake.chat(vera.id).last().map(|m| m.message_id).unwrap_or(0);
     s.fake.press(&vera, card.message_id, &explain);
-    let answer = s.said_after(&vera, last, &t(Locale::Ru, "analyzer.ai.title")).await;
+    let answer = s.said(&vera, last, &t(Locale::Ru, "analyzer.ai.title")).await;
     assert!(
         !answer.text.contains(&t(Locale::Ru, "bot.ai_unavailable")),
         "{}",

@@ -6,132 +6,28 @@
 
 mod common;
 
-use common::Env;
-use devmentor::ai::fake::{FakeMode, FakeOpenAi};
-use devmentor::telegram::fake::{ChatMessage, FakeTelegram, TgUser};
-use std::process::Child;
+use devmentor::telegram::fake::TgUser;
 use std::time::Duration;
 
-const WAIT: Duration = Duration::from_secs(90);
+use common::bot::{BotUnderTest, Setup, WAIT};
 
-struct Service {
-    fake: FakeTelegram,
-    env: Env,
-    children: Vec<Child>,
-    _ai: FakeOpenAi,
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        for c in &mut self.children {
-            common::stop(c);
-        }
-        let _ = self.env.command(&["sandbox", "reap"]).output();
-    }
-}
-
-/// The bot and worker roles in one process, for the students `whitelist`.
-async fn service(tag: &str, whitelist: &[i64]) -> Service {
-    let fake = FakeTelegram::start().await.unwrap();
-    let ai = FakeOpenAi::start(FakeMode::Normal).await.unwrap();
-    let url = fake.url();
-    let ai_url = ai.base_url();
-    let env = Env::new(
+/// The bot and worker roles in one process (with an AI), for the students `whitelist`.
+async fn service(tag: &str, whitelist: &[i64]) -> BotUnderTest {
+    BotUnderTest::start(Setup {
         tag,
-        &[
-            ("BOT_TOKEN", "123456:TEST-TOKEN"),
-            ("TELEGRAM_API_URL", url.as_str()),
-            ("AI_API_KEY", "test-key"),
-            ("AI_BASE_URL", ai_url.as_str()),
-        ],
-    );
-    for id in whitelist {
-        let out = env.command(&["whitelist", "add", &id.to_string()]).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    }
-    let children = vec![env.spawn("bot,worker", "p0")];
-    let s = Service {
-        fake,
-        env,
-        children,
-        _ai: ai,
-    };
-    let until = std::time::Instant::now() + WAIT;
-    while s.fake.calls("setMyCommands").len() < 2 {
-        assert!(std::time::Instant::now() < until, "the bot did not start: {}", s.logs());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    s
+        whitelist,
+        ai: true,
+        ..Setup::default()
+    })
+    .await
 }
 
-impl Service {
-    fn logs(&self) -> String {
-        self.env.log("p0")
-    }
+/// What these tests ask of the bot beyond the shared waits.
+trait InputTests {
+    async fn db_says(&self, sql: &str, want: &str);
+}
 
-    fn checks(&self) -> i64 {
-        self.env.psql("SELECT count(*) FROM checks").parse().unwrap()
-    }
-
-    /// The result card replying to the student's message `to` ("⏳" edited into a card).
-    async fn card(&self, user: &TgUser, to: i32) -> ChatMessage {
-        self.fake
-            .wait_for(user.id, WAIT, |chat| {
-                chat.iter()
-                    .find(|m| {
-                        m.from_bot
-                            && m.reply_to == Some(to)
-                            && m.edits >= 1
-                            && m.buttons.iter().flatten().any(|(_, d)| d.starts_with("r:"))
-                    })
-                    .cloned()
-            })
-            .await
-            .unwrap_or_else(|| {
-                panic!(
-                    "no result card for {to}: {:#?}\n{}",
-                    self.fake.chat(user.id),
-                    self.logs()
-                )
-            })
-    }
-
-    /// The first bot message after `after` whose text contains `needle`.
-    async fn said(&self, user: &TgUser, after: i32, needle: &str) -> ChatMessage {
-        self.fake
-            .wait_for(user.id, WAIT, |chat| {
-                chat.iter()
-                    .find(|m| m.from_bot && m.message_id > after && m.text.contains(needle))
-                    .cloned()
-            })
-            .await
-            .unwrap_or_else(|| {
-                panic!(
-                    "the bot never said {needle:?}: {:#?}\n{}",
-                    self.fake.chat(user.id),
-                    self.logs()
-                )
-            })
-    }
-
-    /// The bot's reply to message `to` containing `needle`.
-    async fn reply_with(&self, user: &TgUser, to: i32, needle: &str) -> ChatMessage {
-        self.fake
-            .wait_for(user.id, WAIT, |chat| {
-                chat.iter()
-                    .find(|m| m.from_bot && m.reply_to == Some(to) && m.text.contains(needle))
-                    .cloned()
-            })
-            .await
-            .unwrap_or_else(|| {
-                panic!(
-                    "no reply to {to} saying {needle:?}: {:#?}\n{}",
-                    self.fake.chat(user.id),
-                    self.logs()
-                )
-            })
-    }
-
+impl InputTests for BotUnderTest {
     /// Waits until `sql` answers `want`.
     async fn db_says(&self, sql: &str, want: &str) {
         let until = std::time::Instant::now() + WAIT;
@@ -147,15 +43,6 @@ impl Service {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-    }
-
-    fn button(m: &ChatMessage, prefix: &str) -> String {
-        m.buttons
-            .iter()
-            .flatten()
-            .map(|(_, d)| d.clone())
-            .find(|d| d.starts_with(prefix))
-            .unwrap_or_else(|| panic!("no {prefix}… button on {m:#?}"))
     }
 }
 
@@ -221,7 +108,7 @@ async fn each_waiting_program_keeps_its_question_and_stale_buttons_say_so() {
     assert_eq!(s.checks(), 0);
 
     // The first question's Python button runs the first program — not the last one sent.
-    let run_first = Service::button(&ask1, &format!("p:{first}:python"));
+    let run_first = common::bot::data(&ask1, &format!("p:{first}:python"));
     s.fake.press(&u, ask1.message_id, &run_first);
     s.card(&u, first).await;
     assert_eq!(s.env.psql("SELECT code FROM checks"), "a = 6 * 7");
@@ -244,7 +131,7 @@ async fn each_waiting_program_keeps_its_question_and_stale_buttons_say_so() {
     assert!(asked.text.contains("Python"), "{}", asked.text);
 
     // The second program still waits on its own question.
-    let run_second = Service::button(&ask2, &format!("p:{second}:python"));
+    let run_second = common::bot::data(&ask2, &format!("p:{second}:python"));
     s.fake.press(&u, ask2.message_id, &run_second);
     s.card(&u, second).await;
     assert_eq!(

@@ -12,85 +12,36 @@
 mod common;
 mod panel;
 
-use common::Env;
 use devmentor::i18n::t;
 use devmentor::registry::Locale;
-use devmentor::telegram::fake::{ChatMessage, FakeTelegram, TgUser};
-use std::process::{Child, Command};
+use devmentor::telegram::fake::{ChatMessage, TgUser};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const WAIT: Duration = Duration::from_secs(60);
+use common::bot::{data, has, BotUnderTest, Setup, WAIT};
 
-/// The bot and the worker, each its own process, against one fake Telegram.
-struct Bot {
-    fake: FakeTelegram,
-    env: Env,
-    bot: Child,
-    worker: Child,
-}
-
-impl Drop for Bot {
-    fn drop(&mut self) {
-        common::stop(&mut self.bot);
-        common::stop(&mut self.worker);
-    }
-}
-
-async fn start(tag: &str, user: i64) -> Bot {
-    let fake = FakeTelegram::start().await.unwrap();
-    let url = fake.url();
+/// The bot and the worker, each its own process (the stop must travel between them).
+async fn start(tag: &str, user: i64) -> BotUnderTest {
     // A time limit far above the few seconds a stop may take: a timeout is never mistaken for it.
-    let env = Env::new(
+    BotUnderTest::start(Setup {
         tag,
-        &[
-            ("BOT_TOKEN", "123456:TEST-TOKEN"),
-            ("TELEGRAM_API_URL", url.as_str()),
-            ("EXEC_TIMEOUT_SECONDS", "40"),
-        ],
-    );
-    let out = env.command(&["whitelist", "add", &user.to_string()]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let worker = env.spawn("worker", "worker");
-    let bot = env.spawn("bot", "bot");
-    let b = Bot { fake, env, bot, worker };
-    let until = Instant::now() + WAIT;
-    while b.fake.calls("setMyCommands").len() < 2 {
-        assert!(Instant::now() < until, "the bot did not start: {}", b.logs());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    b
+        whitelist: &[user],
+        vars: &[("EXEC_TIMEOUT_SECONDS", "40")],
+        processes: &[("worker", "worker"), ("bot", "bot")],
+        ..Setup::default()
+    })
+    .await
 }
 
-impl Bot {
-    fn logs(&self) -> String {
-        format!("{}\n---- worker\n{}", self.env.log("bot"), self.env.log("worker"))
-    }
+/// What these tests ask of the bot beyond the shared waits.
+trait SessionTests {
+    fn busy_containers(&self) -> Vec<String>;
+}
 
-    /// Waits until `f` finds something in `user`'s chat.
-    async fn until<T>(&self, user: &TgUser, what: &str, f: impl FnMut(&[ChatMessage]) -> Option<T>) -> T {
-        match self.fake.wait_for(user.id, WAIT, f).await {
-            Some(v) => v,
-            None => panic!(
-                "{what}: not seen; the chat: {:#?}\n{}",
-                self.fake.chat(user.id),
-                self.logs()
-            ),
-        }
-    }
-
-    /// The finished card replying to message `to` (it has 🔁).
-    async fn card(&self, user: &TgUser, to: i32) -> ChatMessage {
-        self.until(user, "the result card", |chat| {
-            chat.iter()
-                .find(|m| m.from_bot && m.reply_to == Some(to) && has(m, "r:"))
-                .cloned()
-        })
-        .await
-    }
-
+impl SessionTests for BotUnderTest {
     /// The worker's sandbox containers that run a program right now (more than dm-init inside).
     fn busy_containers(&self) -> Vec<String> {
-        let owner = format!("-{}-", self.worker.id());
+        let owner = format!("-{}-", self.process("worker").id());
         let out = Command::new("docker")
             .args([
                 "ps",
@@ -113,19 +64,6 @@ impl Bot {
             })
             .collect()
     }
-}
-
-fn has(m: &ChatMessage, prefix: &str) -> bool {
-    m.buttons.iter().flatten().any(|(_, d)| d.starts_with(prefix))
-}
-
-fn data(m: &ChatMessage, prefix: &str) -> String {
-    m.buttons
-        .iter()
-        .flatten()
-        .find(|(_, d)| d.starts_with(prefix))
-        .map(|(_, d)| d.clone())
-        .unwrap_or_else(|| panic!("no {prefix} button: {m:#?}"))
 }
 
 fn exists(container: &str) -> bool {

@@ -12,6 +12,9 @@ pub mod bridge;
 #[path = "../../../tests/common/harness.rs"]
 pub mod harness;
 
+/// A bot under test against the fake Bot API, and the waits bot tests share.
+pub mod bot;
+
 pub use harness::free_port;
 
 use serde_json::{json, Value};
