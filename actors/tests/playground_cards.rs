@@ -1,6 +1,7 @@
 //! Screenshots of the result card in the playground (issue 15's acceptance): a Python
 //! ZeroDivisionError, a Python SyntaxError, a C compile error and the input flow, each at
-//! 1280 and 390 px wide, saved as PNGs under target/test-artifacts/. The real `devmentor run`
+//! 1280 and 390 px wide (on the phone also the card's end, with its buttons), saved as PNGs
+//! under target/test-artifacts/. The real `devmentor run`
 //! with no `BOT_TOKEN` serves `/playground`; headless Chromium chats with the bot there.
 
 mod common;
@@ -27,6 +28,17 @@ async fn shoot(d: &Driver, name: &str, needle: &str, buttons: bool) {
         d.eval(&scroll).await;
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         d.screenshot(&format!("card-{name}-{width}")).await;
+        if width == 390 {
+            // A phone shows the card's top; its end (the explanation's last lines, the buttons)
+            // is one more screen down.
+            let end = format!(
+                "var b = Array.from(document.querySelectorAll('.bot')).filter(function (e) {{ return e.innerText.includes({}); }}); b[b.length - 1].scrollIntoView({{block: 'end'}}); return true",
+                json!(needle)
+            );
+            d.eval(&end).await;
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            d.screenshot(&format!("card-{name}-{width}-end")).await;
+        }
     }
     d.cmd("window/rect", json!({"width": 1280, "height": 1000})).await;
 }
