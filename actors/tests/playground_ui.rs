@@ -135,6 +135,9 @@ async fn a_student_at(base: &str, width: i64) {
     let stale = t(Locale::Ru, "bot.callback.stale");
     toast_says(&d, "the stale button's answer", &stale).await;
     d.screenshot(&shot("stale-button")).await;
+    // The pop-up fades by itself, as Telegram's does.
+    d.wait_for("the pop-up gone", "return document.getElementById('toast').hidden")
+        .await;
     // The question itself now says it is out of date, with no buttons left to press.
     d.wait_for(
         "the question marked stale",
@@ -178,6 +181,11 @@ async fn a_student_at(base: &str, width: i64) {
         json!(program),
         "editing starts from the message's text"
     );
+    // The box grows to show the whole program (three lines), as Telegram's does.
+    let fits = d
+        .eval("var b = document.getElementById('text'); return b.scrollHeight <= b.clientHeight + 2")
+        .await;
+    assert_eq!(fits, json!(true), "the message box shows every line at {width} px");
     let editing = d
         .eval("var r = document.getElementById('replying'); return r.hidden ? null : r.innerText")
         .await;
@@ -222,8 +230,7 @@ async fn a_student_at(base: &str, width: i64) {
         .await;
     toast_says(&d, "the vote's thanks", &t(Locale::Ru, "bot.callback.vote_thanks")).await;
     d.screenshot(&shot("vote-notice")).await;
-    // The pop-up fades by itself, as Telegram's does.
-    d.wait_for("the pop-up gone", "return document.getElementById('toast').hidden")
+    d.wait_for("the thanks gone", "return document.getElementById('toast').hidden")
         .await;
 
     // The full traceback is folded, as Telegram's expandable quote is; a tap opens it.

@@ -93,16 +93,42 @@ pub(super) fn stacked(days: &[(String, Vec<f64>)], series: &[&str]) -> String {
 /// its tooltip.
 const LABEL_CHARS: usize = 100;
 
-/// Horizontal bars, each with its label on a line of its own above it (long names fit).
+/// Width of a ranked chart's picture: narrow, so that on a phone (where it is drawn at its
+/// full width, never scrolled) its 11px labels stay readable; on a desktop it is drawn at most
+/// 560 px wide (the stylesheet's `svg.chart.ranked`).
+const RANKED_W: f64 = 400.0;
+
+/// `label` in lines that fit the ranked chart's width, each broken after a space, `_` or `.`
+/// where there is one in the line's second half, else at the width. The lines joined are
+/// `label` again.
+fn wrap(label: &str) -> Vec<String> {
+    let per_line = ((RANKED_W - 4.0) / 6.6).floor() as usize;
+    let chars: Vec<char> = label.chars().collect();
+    let mut lines = Vec::new();
+    let mut at = 0;
+    while chars.len() - at > per_line {
+        let window = &chars[at..at + per_line];
+        let cut = window
+            .iter()
+            .rposition(|c| matches!(c, ' ' | '_' | '.' | '/' | '-'))
+            .filter(|i| *i >= per_line / 2)
+            .map(|i| i + 1)
+            .unwrap_or(per_line);
+        lines.push(chars[at..at + cut].iter().collect());
+        at += cut;
+    }
+    lines.push(chars[at..].iter().collect());
+    lines
+}
+
+/// Horizontal bars, each with its label above it, on as many lines as the label needs (long
+/// names are shown whole, never cut by the chart's edge).
 pub(super) fn ranked(items: &[(String, f64)]) -> String {
-    let (w, row) = (720.0, 36.0);
+    let (w, line, bar_row) = (RANKED_W, 14.0, 22.0);
     let max = items.iter().map(|(_, v)| *v).fold(0.0, f64::max).max(1.0);
-    let mut svg = format!(
-        "<svg viewBox=\"0 0 {w} {}\" class=\"chart\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">",
-        (items.len().max(1) as f64) * row
-    );
-    for (i, (label, v)) in items.iter().enumerate() {
-        let y = i as f64 * row;
+    let mut body = String::new();
+    let mut y = 0.0;
+    for (label, v) in items {
         let value = (*v as i64).to_string();
         let bw = v / max * (w - 8.0 - text_width(&value));
         let shown: String = if label.chars().count() > LABEL_CHARS {
@@ -110,19 +136,33 @@ pub(super) fn ranked(items: &[(String, f64)]) -> String {
         } else {
             label.clone()
         };
-        svg.push_str(&format!(
-            "<g><title>{}</title><text x=\"0\" y=\"{:.1}\" class=\"axis\">{}</text><rect x=\"0\" y=\"{:.1}\" width=\"{bw:.1}\" height=\"12\" fill=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\" class=\"axis\">{value}</text></g>",
+        let lines = wrap(&shown);
+        let text: String = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                format!(
+                    "<tspan x=\"0\" dy=\"{}\">{}</tspan>",
+                    if i == 0 { 0.0 } else { line },
+                    html_escape(l)
+                )
+            })
+            .collect();
+        let bar_y = y + lines.len() as f64 * line + 5.0;
+        body.push_str(&format!(
+            "<g><title>{}</title><text x=\"0\" y=\"{:.1}\" class=\"axis\">{text}</text><rect x=\"0\" y=\"{bar_y:.1}\" width=\"{bw:.1}\" height=\"12\" fill=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\" class=\"axis\">{value}</text></g>",
             html_escape(label),
             y + 12.0,
-            html_escape(&shown),
-            y + 17.0,
             COLORS[0],
             bw + 6.0,
-            y + 27.0,
+            bar_y + 10.0,
         ));
+        y = bar_y + bar_row - 5.0;
     }
-    svg.push_str("</svg>");
-    svg
+    format!(
+        "<svg viewBox=\"0 0 {w} {}\" class=\"chart ranked\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">{body}</svg>",
+        y.max(line * 2.0)
+    )
 }
 
 #[cfg(test)]
@@ -136,11 +176,27 @@ mod tests {
         assert!(svg.contains("&lt;b&gt;") && !svg.contains("<b>"));
         let svg = ranked(&[("python · <Error>".into(), 5.0)]);
         assert!(svg.contains("&lt;Error&gt;"));
-        let long = "python · ModuleNotFoundError: No module named 'a_really_long_package_name'";
-        assert!(
-            ranked(&[(long.into(), 1.0)]).contains(&format!(">{}</text>", html_escape(long))),
-            "a long name is shown whole"
-        );
+        let long = "python · ModuleNotFoundError: No module named 'a_really_long_package_name_and_then_some_more'";
+        let svg = ranked(&[(long.into(), 1.0)]);
+        let shown: String = svg
+            .split("<tspan")
+            .skip(1)
+            .map(|t| t.split_once('>').unwrap().1.split("</tspan>").next().unwrap())
+            .collect();
+        assert_eq!(shown, html_escape(long), "a long name is shown whole: {svg}");
+        assert!(svg.matches("<tspan").count() >= 2, "on more than one line: {svg}");
+    }
+
+    #[test]
+    fn a_label_wraps_within_the_width() {
+        let label = "python · ModuleNotFoundError_with_a_very_long_name_that_used_to_be_cut_off_in_the_chart";
+        let lines = wrap(label);
+        assert_eq!(lines.concat(), label);
+        assert!(lines.len() >= 2);
+        for l in &lines {
+            assert!(text_width(l) <= RANKED_W, "{l:?}");
+        }
+        assert_eq!(wrap("short"), vec!["short".to_string()]);
     }
 
     #[test]
