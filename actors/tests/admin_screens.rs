@@ -49,8 +49,9 @@ async fn set_width(d: &Driver, width: i64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_panel_fits_a_phone_and_its_charts_labels_never_collide() {
     let mut panel = Panel::start("adm_screens").await;
-    // Thirty days of checks (labels every week and on the last day), errors with long names,
-    // a change or two for the audit log.
+    // Thirty days of checks (labels every week and on the last day), a few checks to list (one
+    // explained by the registry, one not, one from the API), errors with long names, a change
+    // or two for the audit log.
     // The panel's own seed already counted a check today: add to its row, not beside it.
     let seeded = common::harness::psql(
         &common::harness::url_for(&panel.env.db),
@@ -60,6 +61,16 @@ async fn the_panel_fits_a_phone_and_its_charts_labels_never_collide() {
            ON CONFLICT (day, verdict, language) DO UPDATE SET n = checks_daily.n + EXCLUDED.n;
          INSERT INTO user_days (day, user_id) SELECT (now() AT TIME ZONE 'UTC')::date - g, 501 FROM generate_series(0, 29, 2) g
            ON CONFLICT DO NOTHING;
+         INSERT INTO checks (language, code, source, user_id, status, verdict, result) VALUES
+           ('python', 'print(1 / 0)', 'bot', 501, 'done', 'runtime_error',
+            '{\"stdout\": \"\", \"stderr\": \"ZeroDivisionError: division by zero\", \"duration_ms\": 31,
+              \"explanation\": {\"source\": \"registry\", \"slug\": \"python-zero-division\", \"title\": \"Деление на ноль\"}}'),
+           ('python', 'import requests_with_a_long_name', 'bot', 503, 'done', 'runtime_error',
+            '{\"stdout\": \"\", \"stderr\": \"ModuleNotFoundError\", \"duration_ms\": 44,
+              \"explanation\": {\"source\": \"none\"}}'),
+           ('c', 'int main() { return 0 }', 'api', NULL, 'done', 'compile_error',
+            '{\"stdout\": \"\", \"stderr\": \"error: expected ;\", \"duration_ms\": 120,
+              \"explanation\": {\"source\": \"registry\", \"slug\": \"c-missing-semicolon\", \"title\": \"Пропущена точка с запятой\"}}');
          INSERT INTO explanation_events (language, error_type, message, fingerprint, source, locale)
            SELECT 'python', e, 'm', 'f' || e, 'none', 'ru'
              FROM unnest(ARRAY['ModuleNotFoundError_with_a_very_long_name_that_used_to_be_cut_off_in_the_chart',
