@@ -84,6 +84,7 @@ async fn measure(config: &Config, url: &str, checks: i64, users: i64) -> anyhow:
                 now() - (g % 60) * interval '1 day'
            FROM generate_series(1, {users}) g;
          ALTER TABLE checks DISABLE TRIGGER checks_daily_count;
+         ALTER TABLE checks DISABLE TRIGGER checks_duration_count;
          INSERT INTO checks (language, code, source, user_id, status, verdict, result, created_at, finished_at)
          SELECT (ARRAY['python','javascript','c','cpp','java','go','rust'])[1 + g % 7],
                 'print(' || g || ')', 'bot', 1 + g % {users}, 'done',
@@ -94,6 +95,10 @@ async fn measure(config: &Config, url: &str, checks: i64, users: i64) -> anyhow:
                 now() - (g % 90) * interval '1 day'
            FROM generate_series(1, {checks}) g;
          ALTER TABLE checks ENABLE TRIGGER checks_daily_count;
+         ALTER TABLE checks ENABLE TRIGGER checks_duration_count;
+         INSERT INTO check_durations_daily (day, bucket, n)
+         SELECT (created_at AT TIME ZONE 'UTC')::date, devmentor_duration_bucket((result->>'duration_ms')::float8), count(*)
+           FROM checks GROUP BY 1, 2;
          INSERT INTO checks_daily (day, verdict, language, n)
          SELECT (created_at AT TIME ZONE 'UTC')::date, verdict, language, count(*) FROM checks GROUP BY 1, 2, 3;
          INSERT INTO user_days (day, user_id)

@@ -692,6 +692,36 @@ async fn the_figures_say_what_the_students_did() {
             "{source}: {cells:?}"
         );
     }
+    // The check time (p50 / p95 over 7 days) is read from bucketed durations: n exact, the
+    // percentiles within 5 % of the exact ones over the same checks.
+    let stat = &page.body[..page.body.find(" ms</b><span>").expect("the check time")];
+    let stat = &stat[stat.rfind("<b>").unwrap() + 3..];
+    let (p50, p95) = stat.split_once(" / ").unwrap();
+    let (p50, p95): (f64, f64) = (p50.trim().parse().unwrap(), p95.trim().parse().unwrap());
+    let durations: Vec<f64> = s
+        .env
+        .psql(
+            "SELECT string_agg(result->>'duration_ms', ',' ORDER BY (result->>'duration_ms')::float)
+               FROM checks WHERE status = 'done' AND result ? 'duration_ms'",
+        )
+        .split(',')
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let n = durations.len();
+    let at = page.body.find(" ms</b><span>").unwrap();
+    assert!(
+        page.body[at..at + 300].contains(&format!("({n})</span>")),
+        "n = {n}: {}",
+        &page.body[at..at + 300]
+    );
+    // The histogram's q-quantile lies in the bucket of the ⌈q·n⌉-th duration.
+    for (q, shown) in [(0.5, p50), (0.95, p95)] {
+        let d = durations[((q * n as f64).ceil() as usize).max(1) - 1];
+        assert!(
+            (shown - d).abs() <= d * 0.05 + 1.0,
+            "p{q}: {shown} vs {d} of {durations:?}"
+        );
+    }
     let (rate_py, ci_py) = python.shown();
     let py = table_row(&page.body, "efficacy-languages", "python");
     assert_eq!(

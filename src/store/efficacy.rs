@@ -588,10 +588,30 @@ pub fn parse_day(s: &str) -> Option<String> {
 /// Figures of one dimension (`source`, `entry`, `variant`, `task`; `language` is the sources
 /// summed per language), keyed by the counters' key.
 pub async fn figures(client: &Client, dim: &str, filter: &Filter) -> Result<Vec<Figures>, StoreError> {
-    let (read_dim, by_language) = match dim {
+    let mut out = counts(client, dim, filter).await?;
+    medians(client, dim, filter, &mut out).await?;
+    name(client, dim, out).await
+}
+
+/// Entry keys (ids) to names, for `dim` = `entry`.
+async fn name(client: &Client, dim: &str, mut out: Vec<Figures>) -> Result<Vec<Figures>, StoreError> {
+    if dim == "entry" {
+        name_entries(client, &mut out).await?;
+    }
+    Ok(out)
+}
+
+fn read_dim(dim: &str) -> (&str, bool) {
+    match dim {
         "language" => ("source", true),
         d => (d, false),
-    };
+    }
+}
+
+/// The figures of [`figures`] without the medians (and, for entries, still keyed by id): the
+/// counters alone, which is all a list of rates needs.
+async fn counts(client: &Client, dim: &str, filter: &Filter) -> Result<Vec<Figures>, StoreError> {
+    let (read_dim, by_language) = read_dim(dim);
     let since = filter.since.clone().unwrap_or_else(|| "1970-01-01".into());
     let language = filter.language.clone().unwrap_or_default();
     let rows = client
@@ -619,26 +639,6 @@ pub async fn figures(client: &Client, dim: &str, filter: &Filter) -> Result<Vec<
             },
         );
     }
-    let hist = client
-        .query(
-            "SELECT CASE WHEN $4 THEN language ELSE key END, measure, bucket, sum(n)::bigint
-               FROM efficacy_hist
-              WHERE dim = $1 AND day >= $2::text::date AND ($3 = '' OR language = $3)
-              GROUP BY 1, 2, 3",
-            &[&read_dim, &since, &language, &by_language],
-        )
-        .await?;
-    let mut attempts: HashMap<String, BTreeMap<i32, i64>> = HashMap::new();
-    let mut seconds: HashMap<String, BTreeMap<i32, i64>> = HashMap::new();
-    for r in &hist {
-        let (key, measure, bucket, n): (String, &str, i32, i64) = (r.get(0), r.get(1), r.get(2), r.get(3));
-        let h = if measure == "attempts" {
-            &mut attempts
-        } else {
-            &mut seconds
-        };
-        *h.entry(key).or_default().entry(bucket).or_insert(0) += n;
-    }
     // Explanations still inside their window: few (the last half hour's checks, the last
     // day's submissions), read through the partial index on open rows.
     let pending = client
@@ -658,14 +658,48 @@ pub async fn figures(client: &Client, dim: &str, filter: &Filter) -> Result<Vec<
     }
     let mut out: Vec<Figures> = out.into_values().collect();
     for f in &mut out {
-        f.median_attempts = attempts.get(&f.key).and_then(median_attempts);
-        f.median_seconds_to_fix = seconds.get(&f.key).and_then(median_seconds);
         f.finish();
     }
-    if dim == "entry" {
-        name_entries(client, &mut out).await?;
-    }
     Ok(out)
+}
+
+/// Fills in the medians of `out` (lines of [`counts`] of the same `dim` and `filter`) from the
+/// histograms, reading only those lines' keys.
+async fn medians(client: &Client, dim: &str, filter: &Filter, out: &mut [Figures]) -> Result<(), StoreError> {
+    if out.is_empty() {
+        return Ok(());
+    }
+    let (read_dim, by_language) = read_dim(dim);
+    let since = filter.since.clone().unwrap_or_else(|| "1970-01-01".into());
+    let language = filter.language.clone().unwrap_or_default();
+    let keys: Vec<String> = out.iter().map(|f| f.key.clone()).collect();
+    // By language the keys are languages, not the sources the rows are keyed by.
+    let hist = client
+        .query(
+            "SELECT CASE WHEN $4 THEN language ELSE key END, measure, bucket, sum(n)::bigint
+               FROM efficacy_hist
+              WHERE dim = $1 AND day >= $2::text::date AND ($3 = '' OR language = $3)
+                AND ($4 OR key = ANY($5))
+              GROUP BY 1, 2, 3",
+            &[&read_dim, &since, &language, &by_language, &keys],
+        )
+        .await?;
+    let mut attempts: HashMap<String, BTreeMap<i32, i64>> = HashMap::new();
+    let mut seconds: HashMap<String, BTreeMap<i32, i64>> = HashMap::new();
+    for r in &hist {
+        let (key, measure, bucket, n): (String, &str, i32, i64) = (r.get(0), r.get(1), r.get(2), r.get(3));
+        let h = if measure == "attempts" {
+            &mut attempts
+        } else {
+            &mut seconds
+        };
+        *h.entry(key).or_default().entry(bucket).or_insert(0) += n;
+    }
+    for f in out.iter_mut() {
+        f.median_attempts = attempts.get(&f.key).and_then(median_attempts);
+        f.median_seconds_to_fix = seconds.get(&f.key).and_then(median_seconds);
+    }
+    Ok(())
 }
 
 /// Entry keys are ids (an entry may be re-slugged: its history follows it); shows them as the
@@ -710,8 +744,15 @@ pub async fn entry_figures(
         .await?;
     let Some(row) = row else { return Ok((None, None)) };
     let (id, round, has_variant): (i64, i32, bool) = (row.get(0), row.get(1), row.get(2));
-    let all = figures(client, "entry", &Filter::default()).await?;
-    let own = all.into_iter().find(|f| f.key == slug);
+    // The counters of every entry (one indexed read), the histograms of this one only.
+    let filter = Filter::default();
+    let mut own: Vec<Figures> = counts(client, "entry", &filter)
+        .await?
+        .into_iter()
+        .filter(|f| f.key == id.to_string())
+        .collect();
+    medians(client, "entry", &filter, &mut own).await?;
+    let own = name(client, "entry", own).await?.into_iter().next();
     if !has_variant {
         return Ok((own, None));
     }
@@ -725,7 +766,13 @@ pub async fn entry_figures(
 
 /// Variant figures for exactly these keys (in this order; missing ones are zero).
 async fn figures_of_keys(client: &Client, keys: &[String]) -> Result<Vec<Figures>, StoreError> {
-    let all = figures(client, "variant", &Filter::default()).await?;
+    let filter = Filter::default();
+    let mut all: Vec<Figures> = counts(client, "variant", &filter)
+        .await?
+        .into_iter()
+        .filter(|f| keys.contains(&f.key))
+        .collect();
+    medians(client, "variant", &filter, &mut all).await?;
     Ok(keys
         .iter()
         .map(|k| {
@@ -742,8 +789,10 @@ async fn figures_of_keys(client: &Client, keys: &[String]) -> Result<Vec<Figures
 }
 
 /// Explanations per entry for the registry list: `(explained decided, fix rate)` by slug.
+/// No medians: the list shows the rate and n (the interval on hover), not the times.
 pub async fn entry_rates(client: &Client) -> Result<HashMap<String, Figures>, StoreError> {
-    Ok(figures(client, "entry", &Filter::default())
+    let all = counts(client, "entry", &Filter::default()).await?;
+    Ok(name(client, "entry", all)
         .await?
         .into_iter()
         .map(|f| (f.key.clone(), f))
@@ -753,19 +802,37 @@ pub async fn entry_rates(client: &Client) -> Result<HashMap<String, Figures>, St
 /// The entries to rewrite first: the lowest fix rate among those with at least `min_n`
 /// decided explanations.
 pub async fn lowest_entries(client: &Client, min_n: i64, limit: usize) -> Result<Vec<Figures>, StoreError> {
-    let mut all: Vec<Figures> = figures(client, "entry", &Filter::default())
-        .await?
-        .into_iter()
-        .filter(|f| f.decided() >= min_n && !f.deleted)
-        .collect();
-    all.sort_by(|a, b| {
+    let filter = Filter::default();
+    let mut all = counts(client, "entry", &filter).await?;
+    all.retain(|f| f.decided() >= min_n);
+    let ids: Vec<String> = all.iter().map(|f| f.key.clone()).collect();
+    let all = name(client, "entry", all).await?;
+    let mut all: Vec<(String, Figures)> = ids.into_iter().zip(all).filter(|(_, f)| !f.deleted).collect();
+    all.sort_by(|(_, a), (_, b)| {
         a.fix_rate
             .partial_cmp(&b.fix_rate)
             .unwrap_or(std::cmp::Ordering::Equal)
             .then(b.decided().cmp(&a.decided()))
     });
     all.truncate(limit);
-    Ok(all)
+    // The histograms of the ones shown only (keyed by id, as the counters are).
+    let mut by_id: Vec<Figures> = all
+        .iter()
+        .map(|(id, _)| Figures {
+            key: id.clone(),
+            ..Default::default()
+        })
+        .collect();
+    medians(client, "entry", &filter, &mut by_id).await?;
+    Ok(all
+        .into_iter()
+        .zip(by_id)
+        .map(|((_, f), m)| Figures {
+            median_attempts: m.median_attempts,
+            median_seconds_to_fix: m.median_seconds_to_fix,
+            ..f
+        })
+        .collect())
 }
 
 // ---- variants ----

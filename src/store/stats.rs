@@ -139,20 +139,44 @@ pub struct Timing {
 
 /// Run time percentiles of the last 7 days' finished checks.
 pub async fn timing(c: &Client) -> Result<Timing, StoreError> {
-    let r = c
-        .query_one(
-            "SELECT COALESCE(percentile_cont(0.5) WITHIN GROUP (ORDER BY (result->>'duration_ms')::float), 0),
-                    COALESCE(percentile_cont(0.95) WITHIN GROUP (ORDER BY (result->>'duration_ms')::float), 0),
-                    count(*)
-               FROM checks WHERE status = 'done' AND created_at > now() - interval '7 days' AND result ? 'duration_ms'",
+    // The last 7 UTC days of the bucketed durations (V11): a few hundred rows, not a week of checks.
+    let rows = c
+        .query(
+            "SELECT bucket, sum(n)::bigint FROM check_durations_daily
+              WHERE day > (now() AT TIME ZONE 'UTC')::date - 7 GROUP BY 1 ORDER BY 1",
             &[],
         )
         .await?;
+    let hist: Vec<(i32, i64)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
     Ok(Timing {
-        p50: r.get::<_, f64>(0).round(),
-        p95: r.get::<_, f64>(1).round(),
-        n: r.get(2),
+        p50: duration_percentile(&hist, 0.5).round(),
+        p95: duration_percentile(&hist, 0.95).round(),
+        n: hist.iter().map(|(_, n)| n).sum(),
     })
+}
+
+/// The `q` quantile of a `check_durations_daily` histogram (`(bucket, n)` by bucket), linear
+/// within its bucket: bucket 0 is [0, 1) ms, bucket i ≥ 1 is [1.05^(i-1), 1.05^i) ms. 0 when empty.
+pub fn duration_percentile(hist: &[(i32, i64)], q: f64) -> f64 {
+    let total: i64 = hist.iter().map(|(_, n)| n).sum();
+    if total <= 0 {
+        return 0.0;
+    }
+    let target = q * total as f64;
+    let mut below = 0.0;
+    for (b, n) in hist {
+        let n = *n as f64;
+        if n > 0.0 && below + n >= target {
+            let (lo, hi) = if *b <= 0 {
+                (0.0, 1.0)
+            } else {
+                (1.05f64.powi(b - 1), 1.05f64.powi(*b))
+            };
+            return lo + (hi - lo) * ((target - below) / n);
+        }
+        below += n;
+    }
+    hist.last().map(|(b, _)| 1.05f64.powi(*b)).unwrap_or(0.0)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -179,4 +203,35 @@ pub async fn votes(c: &Client) -> Result<Votes, StoreError> {
         ai_up: r.get(2),
         ai_down: r.get(3),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration_percentile;
+
+    /// The bucket `devmentor_duration_bucket` (V11) gives `ms`.
+    fn bucket(ms: f64) -> i32 {
+        if ms < 1.0 {
+            0
+        } else {
+            ((ms.ln() / 1.05f64.ln()).floor() as i32 + 1).min(500)
+        }
+    }
+
+    #[test]
+    fn percentiles_from_buckets_are_within_five_percent() {
+        assert_eq!(duration_percentile(&[], 0.5), 0.0);
+        let one = [(bucket(31.0), 1)];
+        assert_eq!(duration_percentile(&one, 0.5).round(), 31.0);
+        // 1…1000 ms once each: p50 ≈ 500, p95 ≈ 950.
+        let mut h = std::collections::BTreeMap::new();
+        for ms in 1..=1000 {
+            *h.entry(bucket(ms as f64)).or_insert(0i64) += 1;
+        }
+        let h: Vec<(i32, i64)> = h.into_iter().collect();
+        let (p50, p95) = (duration_percentile(&h, 0.5), duration_percentile(&h, 0.95));
+        assert!((p50 - 500.0).abs() / 500.0 < 0.05, "{p50}");
+        assert!((p95 - 950.0).abs() / 950.0 < 0.05, "{p95}");
+        assert!(duration_percentile(&[(0, 3)], 0.95) < 1.0);
+    }
 }
