@@ -359,7 +359,7 @@ async fn a_student_runs_code_and_uses_every_button() {
         .send_text(&egor, "```python\nn = int(input())\nprint(n * 2)\n```");
     let card = s.card(&egor, m).await;
     assert!(card.text.contains("EOFError"), "{}", card.text);
-    let prompt = s.said(&egor, card.message_id, "stdin").await;
+    let prompt = s.said(&egor, card.message_id, "Что ввести").await;
     assert!(
         prompt.reply_markup.as_ref().is_some_and(|r| r["force_reply"] == true),
         "{prompt:#?}"
@@ -370,7 +370,7 @@ async fn a_student_runs_code_and_uses_every_button() {
     // ⌨️ pressed by hand does the same.
     let input = Service::button(&card, "i:");
     s.fake.press(&egor, card.message_id, &input);
-    let prompt = s.said(&egor, card.message_id, "stdin").await;
+    let prompt = s.said(&egor, card.message_id, "Что ввести").await;
     let answer = s.fake.reply(&egor, prompt.message_id, "50");
     assert!(s.card(&egor, answer).await.text.contains("100"));
 
@@ -475,14 +475,32 @@ async fn access_is_checked_on_every_update_and_bad_input_gets_polite_answers() {
     assert!(s.reply_to(&u, m).await.text.contains("не похоже на текст"));
     let m = s.fake.send_document(&u, "huge.py", &vec![b'#'; 30 * 1024 * 1024], "");
     assert!(s.reply_to(&u, m).await.text.contains("слишком большой"));
-    let m = s.fake.send_document(&u, "Makefile", b"print('no extension')\n", "");
+    // A file without an extension whose code does not say its language (and no last language
+    // yet): the bot asks; the program runs once a language is picked …
+    let m = s.fake.send_document(&u, "notes", b"1 2 3\n4 5 6\n", "");
     let ask = s.reply_to(&u, m).await;
     assert!(ask.text.contains("На каком языке"), "{}", ask.text);
-    s.fake.press(&u, ask.message_id, "l:python");
+    let python = ask
+        .buttons
+        .iter()
+        .flatten()
+        .map(|(_, d)| d.clone())
+        .find(|d| d.starts_with("p:") && d.ends_with(":python"))
+        .unwrap_or_else(|| panic!("a Python button: {ask:#?}"));
+    s.fake.press(&u, ask.message_id, &python);
+    let card = s.card(&u, m).await;
+    assert!(
+        card.text.contains("SyntaxError"),
+        "the waiting code ran once a language was picked: {}",
+        card.text
+    );
+    // … while code that says its language itself (`print(…)`) runs at once.
+    let m = s.fake.send_document(&u, "Makefile", b"print('no extension')\n", "");
     let card = s.card(&u, m).await;
     assert!(
         card.text.contains("no extension"),
-        "the waiting code ran once a language was picked"
+        "recognised as Python: {}",
+        card.text
     );
     // An unknown fence tag.
     let m = s.fake.send_text(&u, "```brainfuck\n+++.\n```");
@@ -594,7 +612,7 @@ async fn a_result_is_delivered_once_across_a_bot_restart() {
     // Dialogue state survives a restart: ⌨️ asked for input, the bot restarts, the answer runs.
     let input = Service::button(&card, "i:");
     s.fake.press(&u, card.message_id, &input);
-    let prompt = s.said(&u, card.message_id, "stdin").await;
+    let prompt = s.said(&u, card.message_id, "Что ввести").await;
     let bot = s.children.last_mut().unwrap();
     bot.kill().unwrap();
     bot.wait().unwrap();
