@@ -101,8 +101,11 @@ async fn measure(config: &Config, url: &str, checks: i64, users: i64) -> anyhow:
            FROM checks GROUP BY 1, 2;
          INSERT INTO checks_daily (day, verdict, language, n)
          SELECT (created_at AT TIME ZONE 'UTC')::date, verdict, language, count(*) FROM checks GROUP BY 1, 2, 3;
+         ALTER TABLE user_days DISABLE TRIGGER user_days_count;
          INSERT INTO user_days (day, user_id)
          SELECT DISTINCT (created_at AT TIME ZONE 'UTC')::date, user_id FROM checks WHERE user_id IS NOT NULL;
+         ALTER TABLE user_days ENABLE TRIGGER user_days_count;
+         INSERT INTO active_daily (day, n) SELECT day, count(*) FROM user_days GROUP BY 1;
          ANALYZE;"
     ))
     .await?;

@@ -1,5 +1,6 @@
 //! The numbers of the dashboard and the analytics page. Read-only, bounded to recent windows,
-//! mostly from the daily aggregates (`checks_daily`, `user_days`): no scan of `checks`.
+//! mostly from the daily aggregates (`checks_daily`, `user_days`, `active_daily`,
+//! `check_durations_daily`): no scan of `checks`.
 
 use super::{Client, StoreError};
 use serde::Serialize;
@@ -80,8 +81,9 @@ pub async fn checks_per_day(c: &Client, verdicts: &[&str]) -> Result<Vec<(String
 pub async fn active_per_day(c: &Client) -> Result<Vec<(String, i64)>, StoreError> {
     Ok(c
         .query(
-            "SELECT to_char(d, 'YYYY-MM-DD'), (SELECT count(*) FROM user_days u WHERE u.day = d::date)
+            "SELECT to_char(d, 'YYYY-MM-DD'), COALESCE(a.n, 0)::bigint
                FROM generate_series(date_trunc('day', now()) - interval '29 days', date_trunc('day', now()), interval '1 day') d
+               LEFT JOIN active_daily a ON a.day = d::date
               ORDER BY 1",
             &[],
         )
