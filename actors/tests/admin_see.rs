@@ -178,14 +178,19 @@ async fn the_audit_log_filters_and_shows_only_what_changed() {
         "logins are hidden by default"
     );
     assert_eq!(rows_with(&audit.body, "пользователь заблокирован"), 1);
+    // The field by its name in Russian, the values as yes/no: no stored names or JSON literals.
     assert!(
         audit
             .body
-            .contains("<b>blocked</b>: <del>false</del> → <ins>true</ins>"),
+            .contains("<b>заблокирован</b>: <del>нет</del> → <ins>да</ins>"),
         "{}",
         audit.body
     );
-    assert!(!audit.body.contains("whitelisted</b>"), "unchanged fields are left out");
+    assert!(!audit.body.contains("<b>blocked</b>") && !audit.body.contains("<del>false</del>"));
+    assert!(
+        !audit.body.contains("в белом списке</b>"),
+        "unchanged fields are left out"
+    );
     assert!(!audit.body.contains("{&quot;blocked"), "no JSON dumps");
     let with_logins = panel.b.get("/admin/audit?logins=1").await;
     assert_eq!(rows_with(&with_logins.body, "вход в админку"), 1);
@@ -202,6 +207,68 @@ async fn the_audit_log_filters_and_shows_only_what_changed() {
         object.body.contains("<h1>История изменений · пользователь 501</h1>"),
         "{}",
         object.body
+    );
+
+    // Codes in the values by their words, free text as typed: a FAQ item moved to English and
+    // published, a whitelisted user, a task's reference runs.
+    let faq = [
+        ("question", "Как запустить?"),
+        ("answer", "status: done"),
+        ("position", "1"),
+    ];
+    assert_eq!(
+        panel
+            .post("/admin/faq/new", &[&faq[..], &[("locale", "ru")]].concat())
+            .await
+            .status,
+        303
+    );
+    let fid = panel.env.psql("SELECT id FROM faq");
+    let edit = [&faq[..], &[("locale", "en"), ("published", "1")]].concat();
+    assert_eq!(panel.post(&format!("/admin/faq/{fid}"), &edit).await.status, 303);
+    panel.post("/admin/users/501/whitelist", &[]).await;
+    let task = panel.env.psql("SELECT id FROM tasks WHERE slug = 'sum-of-two'");
+    panel.env.psql(&format!(
+        "INSERT INTO audit_log (admin_name, action, object_type, object_id, after) VALUES ('a', 'task.validate', 'task', '{task}',
+           '{{\"validated\": false, \"references\": [{{\"language\": \"cpp\", \"verdict\": \"wrong_answer\", \"passed\": 1, \"total\": 3}}]}}')"
+    ));
+    let audit = panel.b.get("/admin/audit").await;
+    for words in [
+        "<b>язык</b>: <del>русский</del> → <ins>английский</ins>",
+        "<b>опубликовано</b>: <del>нет</del> → <ins>да</ins>",
+        "<b>в белом списке</b>: <del>нет</del> → <ins>да</ins>",
+        "<b>эталонные решения</b>: <span class=\"muted\">—</span> → <ins>язык: cpp, пройдено тестов: 1, всего тестов: 3, результат: неверный ответ</ins>",
+        "<b>проверена эталонами</b>: <span class=\"muted\">—</span> → <ins>нет</ins>",
+        "<td>задача проверена эталонами</td>",
+        "<b>ответ</b>: <span class=\"muted\">—</span> → <ins>status: done</ins>",
+    ] {
+        assert!(audit.body.contains(words), "{words}: {}", audit.body);
+    }
+    for code in [
+        "<b>locale</b>",
+        "<del>ru</del>",
+        "<b>published</b>",
+        "<b>whitelisted</b>",
+        "wrong_answer",
+        "&quot;verdict",
+        "<ins>false</ins>",
+    ] {
+        assert!(!audit.body.contains(code), "{code}: {}", audit.body);
+    }
+    let list = panel.b.get("/admin/faq").await;
+    assert!(list.body.contains("<td>английский</td>"), "{}", list.body);
+
+    // The same log in English: English words, still no codes.
+    assert_eq!(panel.post("/admin/locale", &[("locale", "en")]).await.status, 303);
+    let audit = panel.b.get("/admin/audit").await;
+    assert!(
+        audit.body.contains("<b>blocked</b>: <del>no</del> → <ins>yes</ins>")
+            && audit
+                .body
+                .contains("<b>language</b>: <del>Russian</del> → <ins>English</ins>")
+            && audit.body.contains("result: wrong answer"),
+        "{}",
+        audit.body
     );
 }
 

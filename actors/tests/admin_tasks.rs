@@ -140,7 +140,14 @@ async fn a_task_is_written_tested_validated_and_published() {
         "{}",
         p.body
     );
-    assert!(p.body.contains("accepted (2/2)"), "{}", p.body);
+    // Verdicts in the admin's words, not the stored codes.
+    assert!(p.body.contains("принято (2/2)"), "{}", p.body);
+    assert!(p.body.contains("#1 пройдено</span>"), "{}", p.body);
+    assert!(
+        !p.body.contains("accepted (") && !p.body.contains(" passed<"),
+        "{}",
+        p.body
+    );
     assert_eq!(
         panel
             .env
@@ -168,7 +175,8 @@ async fn a_task_is_written_tested_validated_and_published() {
     );
     let p = panel.post(&format!("{base}/validate"), &[]).await;
     assert_eq!(p.status, 200);
-    assert!(p.body.contains("wrong_answer"), "{}", p.body);
+    assert!(p.body.contains("неверный ответ ("), "{}", p.body);
+    assert!(!p.body.contains("wrong_answer ("), "{}", p.body);
     assert_eq!(
         panel
             .env
@@ -215,6 +223,9 @@ async fn submissions_are_listed_counted_and_exported() {
         .await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert_eq!(p.body.matches("/admin/submissions/").count(), 3, "{}", p.body);
+    assert_eq!(p.body.matches("<td>неверный ответ</td>").count(), 3, "{}", p.body);
+    assert!(p.body.contains("selected>неверный ответ</option>"), "{}", p.body);
+    assert!(!p.body.contains(">wrong_answer<"), "{}", p.body);
     let p = panel
         .b
         .get("/admin/submissions?user=502&from=2026-05-02&to=2026-05-02")
@@ -222,8 +233,26 @@ async fn submissions_are_listed_counted_and_exported() {
     assert_eq!(p.body.matches("/admin/submissions/").count(), 1, "{}", p.body);
     let first = panel.env.psql("SELECT min(id) FROM submissions");
     let p = panel.b.get(&format!("/admin/submissions/{first}")).await;
-    assert!(p.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !p.body.contains("<script>alert"));
-    assert!(p.body.contains("wrong_answer"));
+    assert!(
+        p.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !p.body.contains("<script>alert"),
+        "{}",
+        p.body
+    );
+    assert!(
+        p.body.contains("<dd>неверный ответ (1/3) · проверено</dd>"),
+        "{}",
+        p.body
+    );
+    assert!(
+        p.body.contains("<td>пройдено</td>") && p.body.contains("<td>неверный ответ</td>"),
+        "{}",
+        p.body
+    );
+    assert!(
+        !p.body.contains(">wrong_answer") && !p.body.contains("· done<"),
+        "{}",
+        p.body
+    );
 
     // The task's statistics: 4 attempts, 1 of 2 students solved (50%), in 3 attempts; test 2
     // fails most.
@@ -233,7 +262,25 @@ async fn submissions_are_listed_counted_and_exported() {
     assert!(p.body.contains("1 / 2 (50%)"), "{}", p.body);
     assert!(p.body.contains("<dd>3.0</dd>"), "{}", p.body);
     assert!(p.body.contains("#2 (3)"), "{}", p.body);
-    assert!(p.body.contains("wrong_answer: 3; accepted: 1;"), "{}", p.body);
+    assert!(p.body.contains("неверный ответ: 3; принято: 1;"), "{}", p.body);
+    // The topic and the output comparison in words too (the codes stay the options' values).
+    assert!(
+        p.body.contains("<option value=\"io\" selected>Ввод и вывод</option>"),
+        "{}",
+        p.body
+    );
+    assert!(
+        p.body
+            .contains("<option value=\"lines\" selected>построчно, без пробелов в концах строк</option>"),
+        "{}",
+        p.body
+    );
+    let list = panel.b.get("/admin/tasks").await;
+    assert!(
+        list.body.contains("<td>Ввод и вывод</td>") && !list.body.contains("<td>io</td>"),
+        "{}",
+        list.body
+    );
 
     let p = panel.b.get("/admin/progress").await;
     assert!(p.body.contains("alice_a"), "{}", p.body);

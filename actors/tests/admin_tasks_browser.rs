@@ -83,7 +83,7 @@ async fn a_teacher_writes_and_publishes_a_task_in_a_browser() {
     d.click("form[action$='/validate'] button").await;
     d.wait_for(
         "the references checked",
-        "return document.querySelector('tr.ref-python') !== null && document.body.innerText.includes('accepted (3/3)')",
+        "return document.querySelector('tr.ref-python') !== null && document.body.innerText.includes('принято (3/3)')",
     )
     .await;
     d.screenshot("admin-task-3-validated").await;

@@ -95,7 +95,8 @@ impl TaskForm {
             errors.push(tr(s, "admin.tasks.err_slug"));
         }
         if !TOPICS.contains(&self.topic.as_str()) {
-            errors.push(format!("{} {}", tr(s, "admin.tasks.err_topic"), TOPICS.join(", ")));
+            let words: Vec<String> = TOPICS.iter().map(|t| tr(s, &format!("admin.code.topic.{t}"))).collect();
+            errors.push(format!("{} {}", tr(s, "admin.tasks.err_topic"), words.join(", ")));
         }
         let position = match self.position.as_str() {
             "" => Some(0),

@@ -160,7 +160,7 @@ pub async fn detail(state: &AdminState, s: &Session, id: &str) -> R {
     let (history, _) = admins::audit_rows(&c, Some(("user", &id.to_string())), 0, 50).await?;
     let title = format!("{} · {}", tr(s, "admin.nav.users"), user.row.name);
     let l = layout(&c, s, "users", title).await?;
-    let rows = super::audit::lines(history);
+    let rows = super::audit::lines(history, super::page::locale_of(s));
     Ok(render(state, s, "user", &l, &DetailPage { user, checks, rows }))
 }
 
