@@ -122,3 +122,41 @@ async fn with_an_ai_the_card_offers_explain_more() {
         answer.text
     );
 }
+
+/// Items 5, 8 and 11 through the bot: the catalogue's inline code arrives as `<code>`, never as
+/// raw backticks; Python's own "Did you mean …?" is shown in a sentence; a number in an
+/// explanation agrees with its noun (Russian's three plural forms).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_card_shows_code_as_code_the_languages_suggestion_and_agreeing_numbers() {
+    let s = service("card_words", &[1521], false).await;
+    let gleb = TgUser::new(1521, "Глеб");
+    let m = s.fake.send_text(&gleb, "```python\ncount = 3\nprint(cout)\n```");
+    let card = s.card(&gleb, m).await;
+    assert!(card.text.contains("NameError"), "{}", card.text);
+    let suggestion = t(Locale::Ru, "bot.card.suggestion").replace("{name}", "count");
+    assert!(
+        card.text.contains(&suggestion),
+        "the language's own suggestion: {}",
+        card.text
+    );
+    assert!(
+        !card.text.contains('`'),
+        "no raw Markdown in the HTML card: {}",
+        card.text
+    );
+    assert!(card.text.contains("<code>"), "{}", card.text);
+
+    // Go says the length; the explanation puts the noun in the form that number needs.
+    for (length, words) in [
+        (3, "всего 3 элемента"),
+        (5, "всего 5 элементов"),
+        (1, "всего 1 элемент"),
+    ] {
+        let items = vec!["7"; length].join(", ");
+        let code =
+            format!("```go\npackage main\n\nfunc main() {{\n\ta := []int{{{items}}}\n\ti := 9\n\t_ = a[i]\n}}\n```");
+        let m = s.fake.send_text(&gleb, &code);
+        let card = s.card(&gleb, m).await;
+        assert!(card.text.contains(words), "{length}: {}", card.text);
+    }
+}
