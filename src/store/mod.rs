@@ -33,7 +33,7 @@ pub enum StoreError {
     Unavailable { reason: String },
     #[error("invalid database URL: {0}")]
     Url(String),
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", postgres_detail(.0))]
     Postgres(#[from] tokio_postgres::Error),
     #[error("connection pool: {0}")]
     Pool(String),
@@ -41,6 +41,15 @@ pub enum StoreError {
     Migration(String),
     #[error("{0}")]
     Invalid(String),
+}
+
+/// What PostgreSQL said, not just "db error": the server's message and its SQLSTATE (not its
+/// DETAIL line, which may quote a row's values).
+fn postgres_detail(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
 }
 
 impl From<deadpool_postgres::PoolError> for StoreError {
