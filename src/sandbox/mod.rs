@@ -284,10 +284,7 @@ impl Sandbox {
         let mut compile = compiled;
         let artifact = std::mem::take(&mut compile.stdout);
         let outcome = match run_container {
-            Ok(c) => {
-                self.execute_in(pack, c, &file_name, &artifact, stdin, stop)
-                    .await?
-            }
+            Ok(c) => self.execute_in(pack, c, &file_name, &artifact, stdin, stop).await?,
             Err(_) => {
                 self.execute(
                     pack,
