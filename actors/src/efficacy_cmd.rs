@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 #[derive(Subcommand)]
 pub enum EfficacyCommand {
     /// Recompute every link and counter from the stored checks and submissions (in the order
-    /// they were made). Safe to run while the service runs; attempts finished meanwhile are
-    /// linked by the service as usual.
+    /// they were made). Stop the workers first (`make down-prod`, or stop `devmentor run`):
+    /// while it runs the figures are half rebuilt, and an attempt a worker finishes meanwhile
+    /// could be linked twice.
     Rebuild,
 }
 
