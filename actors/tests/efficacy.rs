@@ -9,13 +9,12 @@
 mod common;
 mod panel;
 
-use common::{Browser, Env};
-use devmentor::telegram::fake::{ChatMessage, FakeTelegram, TgUser};
+use common::bot::{data, BotUnderTest, Setup, WAIT};
+use common::Browser;
+use devmentor::telegram::fake::{ChatMessage, TgUser};
 use serde_json::{json, Value};
-use std::process::Child;
 use std::time::{Duration, Instant};
 
-const WAIT: Duration = Duration::from_secs(90);
 const ENTRY: &str = "python-zero-division";
 
 /// A ZeroDivisionError, the same error in another program, and the fix.
@@ -42,57 +41,13 @@ fn pct(x: f64) -> String {
     format!("{:.0}", x * 100.0)
 }
 
-struct Service {
-    fake: FakeTelegram,
-    env: Env,
-    child: Child,
+/// What this test asks of the bot beyond the shared waits.
+trait Lineage {
+    async fn checks_done(&self, user: &TgUser, n: usize) -> Vec<i64>;
+    fn link(&self, kind: &str, id: i64) -> String;
 }
 
-impl Drop for Service {
-    fn drop(&mut self) {
-        common::stop(&mut self.child);
-    }
-}
-
-impl Service {
-    fn logs(&self) -> String {
-        self.env.log("p0")
-    }
-
-    /// The card replying to message `to`, once it is a result (it has the 🔁 button).
-    async fn card(&self, user: &TgUser, to: i32) -> ChatMessage {
-        self.fake
-            .wait_for(user.id, WAIT, |chat| {
-                chat.iter()
-                    .find(|m| {
-                        m.from_bot
-                            && m.reply_to == Some(to)
-                            && m.edits >= 1
-                            && m.buttons.iter().flatten().any(|(_, d)| d.starts_with("r:"))
-                    })
-                    .cloned()
-            })
-            .await
-            .unwrap_or_else(|| panic!("no card for {to}: {:#?}\n{}", self.fake.chat(user.id), self.logs()))
-    }
-
-    async fn said(&self, user: &TgUser, after: i32, needle: &str) -> ChatMessage {
-        self.fake
-            .wait_for(user.id, WAIT, |chat| {
-                chat.iter()
-                    .find(|m| m.from_bot && m.message_id > after && m.text.contains(needle))
-                    .cloned()
-            })
-            .await
-            .unwrap_or_else(|| {
-                panic!(
-                    "the bot never said {needle:?}: {:#?}\n{}",
-                    self.fake.chat(user.id),
-                    self.logs()
-                )
-            })
-    }
-
+impl Lineage for BotUnderTest {
     /// Waits until `user` has `n` finished checks; returns their ids, oldest first.
     async fn checks_done(&self, user: &TgUser, n: usize) -> Vec<i64> {
         let until = Instant::now() + WAIT;
@@ -123,15 +78,6 @@ impl Service {
                FROM attempt_links WHERE kind = '{kind}' AND attempt_id = {id}"
         ))
     }
-}
-
-fn button(m: &ChatMessage, prefix: &str) -> String {
-    m.buttons
-        .iter()
-        .flatten()
-        .map(|(_, d)| d.clone())
-        .find(|d| d.starts_with(prefix))
-        .unwrap_or_else(|| panic!("no {prefix}… button on {m:#?}"))
 }
 
 /// The card's 👍 (`v:<check>:1`) or 👎 (`v:<check>:0`).
@@ -325,26 +271,17 @@ fn cells_of(row: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_figures_say_what_the_students_did() {
-    let fake = FakeTelegram::start().await.unwrap();
-    let url = fake.url();
-    let env = Env::new(
-        "efficacy",
-        &[("BOT_TOKEN", "123456:TEST-TOKEN"), ("TELEGRAM_API_URL", url.as_str())],
-    );
-    for id in 2001..=2005 {
-        let out = env.command(&["whitelist", "add", &id.to_string()]).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    }
-    assert!(panel::create_admin(&env, panel::ROOT.0, panel::ROOT.1, false)
+    let whitelist: Vec<i64> = (2001..=2005).collect();
+    let s = BotUnderTest::start(Setup {
+        tag: "efficacy",
+        whitelist: &whitelist,
+        processes: &[("bot,worker,admin", "p0")],
+        ..Setup::default()
+    })
+    .await;
+    assert!(panel::create_admin(&s.env, panel::ROOT.0, panel::ROOT.1, false)
         .status
         .success());
-    let child = env.spawn("bot,worker,admin", "p0");
-    let s = Service { fake, env, child };
-    let until = Instant::now() + WAIT;
-    while s.fake.calls("setMyCommands").len() < 2 {
-        assert!(Instant::now() < until, "the bot did not start: {}", s.logs());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let http = reqwest::Client::new();
     common::wait_ready(&http, &s.env.base()).await;
     let api = Api {
@@ -404,7 +341,7 @@ async fn the_figures_say_what_the_students_did() {
     let dina = TgUser::new(2004, "Дина");
     let m = s.fake.send_text(&dina, &fenced(ERR));
     let card = s.card(&dina, m).await;
-    s.fake.press(&dina, card.message_id, &button(&card, "r:"));
+    s.fake.press(&dina, card.message_id, &data(&card, "r:"));
     let d = s.checks_done(&dina, 2).await;
     assert_eq!(s.link("check", d[0]), format!("rerun|false|1|registry|{}", d[1]));
     assert_eq!(s.link("check", d[1]), "||2|registry|");
