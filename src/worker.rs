@@ -125,14 +125,15 @@ impl Worker {
         };
         let seconds = started.elapsed().as_secs_f64();
         let client = self.store.client().await?;
+        // The lineage before the check reads as done, so whoever reads the result sees its link
+        // (`record` is idempotent: a redelivered job records nothing twice).
+        if let Some(a) = efficacy::Attempt::of_check(&row, &result) {
+            if let Err(e) = efficacy::record(&client, &a).await {
+                tracing::warn!(check = row.id, error = %e, "the check's lineage could not be stored");
+            }
+        }
         let first = checks::finish(&client, row.id, &result).await?;
         if first {
-            // The lineage before the "done" event, so whoever reads the result sees its link.
-            if let Some(a) = efficacy::Attempt::of_check(&row, &result) {
-                if let Err(e) = efficacy::record(&client, &a).await {
-                    tracing::warn!(check = row.id, error = %e, "the check's lineage could not be stored");
-                }
-            }
             self.queue.publish_done(row.id).await?;
             self.metrics.check_finished(result.verdict.as_str(), seconds);
         }
@@ -242,13 +243,14 @@ impl Worker {
             let _ = f.await;
         }
         let client = self.store.client().await?;
+        // The lineage before the submission reads as done (see the check's above).
+        if let Some(a) = efficacy::Attempt::of_submission(&row, &graded) {
+            if let Err(e) = efficacy::record(&client, &a).await {
+                tracing::warn!(submission = id, error = %e, "the submission's lineage could not be stored");
+            }
+        }
         let first = task_store::finish_submission(&client, id, &graded).await?;
         if first {
-            if let Some(a) = efficacy::Attempt::of_submission(&row, &graded) {
-                if let Err(e) = efficacy::record(&client, &a).await {
-                    tracing::warn!(submission = id, error = %e, "the submission's lineage could not be stored");
-                }
-            }
             self.queue.publish_submission_done(id).await?;
         }
         self.queue.ack(job).await?;

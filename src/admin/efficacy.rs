@@ -215,6 +215,8 @@ pub(super) struct AnalyticsSection {
     pub sources: Vec<Shown>,
     pub languages: Vec<Shown>,
     pub lowest: Vec<Shown>,
+    /// Entries deleted after they explained errors: their history, under the slug they had.
+    pub deleted: Vec<Shown>,
     pub min_decided: i64,
 }
 
@@ -222,6 +224,7 @@ pub(super) async fn analytics_section(c: &Client, s: &Session) -> Result<Analyti
     let filter = efficacy::Filter::default();
     let sources = efficacy::figures(c, "source", &filter).await?;
     let languages = efficacy::figures(c, "language", &filter).await?;
+    let (lowest, deleted) = efficacy::entry_lists(c, MIN_DECIDED, 10, 20).await?;
     let chart: Vec<(String, f64)> = sources
         .iter()
         .map(|f| {
@@ -239,11 +242,8 @@ pub(super) async fn analytics_section(c: &Client, s: &Session) -> Result<Analyti
         sources_chart: ranked(&chart),
         sources: sources.iter().map(shown).collect(),
         languages: languages.iter().map(shown).collect(),
-        lowest: efficacy::lowest_entries(c, MIN_DECIDED, 10)
-            .await?
-            .iter()
-            .map(shown)
-            .collect(),
+        lowest: lowest.iter().map(shown).collect(),
+        deleted: deleted.iter().map(shown).collect(),
         min_decided: MIN_DECIDED,
     })
 }

@@ -334,10 +334,23 @@ struct Open {
 }
 
 /// The lineage's one write: links `a` to the attempt it answers and, when `a` was explained,
-/// adds it as waiting for its own next try. Idempotent: a second call for the same attempt
-/// finds nothing open that is older and inserts nothing twice.
+/// adds it as waiting for its own next try. Idempotent: a second call for the same attempt (a
+/// redelivered job) records nothing — without this guard it would link `a` to another, older
+/// open attempt too. The worker calls it before the attempt's result is readable as done, so
+/// whoever reads "done" sees its link.
 pub async fn record(client: &Client, a: &Attempt) -> Result<Recorded, StoreError> {
     let mut out = Recorded::default();
+    let seen: bool = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM attempt_links WHERE kind = $1 AND attempt_id = $2)
+                 OR EXISTS (SELECT 1 FROM attempt_links WHERE student = $3 AND next_kind = $1 AND next_id = $2)",
+            &[&a.kind.as_str(), &a.id, &a.student],
+        )
+        .await?
+        .get(0);
+    if seen {
+        return Ok(out);
+    }
     let previous = match a.kind {
         Kind::Submission => {
             let rows = client
@@ -708,13 +721,14 @@ async fn name_entries(client: &Client, out: &mut [Figures]) -> Result<(), StoreE
     let ids: Vec<i64> = out.iter().filter_map(|f| f.key.parse().ok()).collect();
     let rows = client
         .query(
-            "SELECT i.id, e.slug, e.language,
-                    (SELECT l.entry_slug FROM attempt_links l WHERE l.entry_id = i.id ORDER BY l.created_at DESC LIMIT 1)
-               FROM unnest($1::bigint[]) i (id) LEFT JOIN registry_entries e ON e.id = i.id",
+            "SELECT i.id, e.slug, COALESCE(e.language, last.language), last.entry_slug
+               FROM unnest($1::bigint[]) i (id) LEFT JOIN registry_entries e ON e.id = i.id
+               LEFT JOIN LATERAL (SELECT l.entry_slug, l.language FROM attempt_links l WHERE l.entry_id = i.id
+                                   ORDER BY l.created_at DESC LIMIT 1) last ON TRUE",
             &[&ids],
         )
         .await?;
-    // id → (its slug now, its language, the slug it explained under).
+    // id → (its slug now, its language (a deleted one's from its history), the slug it explained under).
     type Names = HashMap<i64, (Option<String>, Option<String>, Option<String>)>;
     let names: Names = rows
         .iter()
@@ -802,8 +816,30 @@ pub async fn entry_rates(client: &Client) -> Result<HashMap<String, Figures>, St
 /// The entries to rewrite first: the lowest fix rate among those with at least `min_n`
 /// decided explanations.
 pub async fn lowest_entries(client: &Client, min_n: i64, limit: usize) -> Result<Vec<Figures>, StoreError> {
+    let all = counts(client, "entry", &Filter::default()).await?;
+    lowest_of(client, all, min_n, limit).await
+}
+
+/// The analytics page's two lists of entries from one pass over the counters: the ones to
+/// rewrite first ([`lowest_entries`]) and the deleted ones' history.
+pub async fn entry_lists(
+    client: &Client,
+    min_n: i64,
+    limit: usize,
+    deleted_limit: usize,
+) -> Result<(Vec<Figures>, Vec<Figures>), StoreError> {
+    let all = counts(client, "entry", &Filter::default()).await?;
+    let deleted = deleted_of(client, all.clone(), deleted_limit).await?;
+    Ok((lowest_of(client, all, min_n, limit).await?, deleted))
+}
+
+async fn lowest_of(
+    client: &Client,
+    mut all: Vec<Figures>,
+    min_n: i64,
+    limit: usize,
+) -> Result<Vec<Figures>, StoreError> {
     let filter = Filter::default();
-    let mut all = counts(client, "entry", &filter).await?;
     all.retain(|f| f.decided() >= min_n);
     let ids: Vec<String> = all.iter().map(|f| f.key.clone()).collect();
     let all = name(client, "entry", all).await?;
@@ -833,6 +869,32 @@ pub async fn lowest_entries(client: &Client, min_n: i64, limit: usize) -> Result
             ..f
         })
         .collect())
+}
+
+/// Entries deleted after they explained errors, with their figures under the slug they had
+/// (most explanations first): their history stays on the analytics page, though there is
+/// nothing left to rewrite.
+async fn deleted_of(client: &Client, all: Vec<Figures>, limit: usize) -> Result<Vec<Figures>, StoreError> {
+    let ids: Vec<i64> = all.iter().filter_map(|f| f.key.parse().ok()).collect();
+    // Only the ids no entry has now are named (one cheap query for the live ones).
+    let gone: std::collections::HashSet<i64> = client
+        .query(
+            "SELECT i.id FROM unnest($1::bigint[]) i (id)
+              WHERE NOT EXISTS (SELECT 1 FROM registry_entries e WHERE e.id = i.id)",
+            &[&ids],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let mut out: Vec<Figures> = all
+        .into_iter()
+        .filter(|f| f.key.parse().is_ok_and(|id: i64| gone.contains(&id)))
+        .collect();
+    name_entries(client, &mut out).await?;
+    out.sort_by(|a, b| b.explained.cmp(&a.explained).then(a.key.cmp(&b.key)));
+    out.truncate(limit);
+    Ok(out)
 }
 
 // ---- variants ----
@@ -1001,7 +1063,17 @@ pub async fn backlog(client: &Client, offset: i64, limit: i64) -> Result<Vec<Bac
 /// rebuild`): every finished attempt in the order it was made, through [`record`], then the
 /// votes and the counters. Returns `(attempts read, link rows)`.
 pub async fn rebuild(client: &mut Client) -> Result<(i64, i64), StoreError> {
-    client.batch_execute("TRUNCATE attempt_links").await?;
+    // The entry that explained each attempt, as the links said: a check's stored result names
+    // the entry by the slug it had, and an entry deleted or re-slugged since would otherwise
+    // lose its history (looked up by slug, it is no entry or another one).
+    client
+        .batch_execute(
+            "DROP TABLE IF EXISTS pg_temp.efficacy_kept_entries;
+             CREATE TEMP TABLE efficacy_kept_entries AS
+               SELECT kind, attempt_id, entry_id FROM attempt_links WHERE entry_id IS NOT NULL;
+             TRUNCATE attempt_links",
+        )
+        .await?;
     let mut read = 0i64;
     let mut after: (SystemTime, i64) = (SystemTime::UNIX_EPOCH, 0);
     loop {
@@ -1042,6 +1114,12 @@ pub async fn rebuild(client: &mut Client) -> Result<(i64, i64), StoreError> {
     }
     let tx = client.transaction().await?;
     tx.execute(
+        "UPDATE attempt_links l SET entry_id = k.entry_id FROM efficacy_kept_entries k
+          WHERE l.kind = k.kind AND l.attempt_id = k.attempt_id AND l.entry_id IS DISTINCT FROM k.entry_id",
+        &[],
+    )
+    .await?;
+    tx.execute(
         "UPDATE attempt_links l SET up = (f.vote > 0)::int, down = (f.vote < 0)::int
            FROM feedback f WHERE l.kind = 'check' AND l.attempt_id = f.check_id",
         &[],
@@ -1049,6 +1127,7 @@ pub async fn rebuild(client: &mut Client) -> Result<(i64, i64), StoreError> {
     .await?;
     tx.execute("SELECT devmentor_efficacy_recount()", &[]).await?;
     let rows: i64 = tx.query_one("SELECT count(*) FROM attempt_links", &[]).await?.get(0);
+    tx.execute("DROP TABLE efficacy_kept_entries", &[]).await?;
     tx.commit().await?;
     Ok((read, rows))
 }
