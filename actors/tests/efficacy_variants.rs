@@ -204,11 +204,20 @@ impl Api {
 
     /// A check by the front end's student `user`, run to the end.
     async fn check(&self, language: &str, code: &str, user: &str) -> Value {
+        self.check_in(language, code, user, None).await
+    }
+
+    /// The same, with the explanation in `locale` (the API's default is Russian).
+    async fn check_in(&self, language: &str, code: &str, user: &str, locale: Option<&str>) -> Value {
+        let mut body = json!({"language": language, "code": code, "user": user});
+        if let Some(l) = locale {
+            body["locale"] = json!(l);
+        }
         let r = self
             .http
             .post(format!("{}/api/v1/checks", self.base))
             .bearer_auth(&self.token)
-            .json(&json!({"language": language, "code": code, "user": user}))
+            .json(&body)
             .send()
             .await
             .unwrap();
@@ -330,37 +339,39 @@ async fn variants_promotion_and_entries_that_changed() {
 
     // A: the first fixes; the second fails again and then never tries again (pending).
     // B: the first fixes; the second fails again, then fixes.
-    let mut shown = Vec::new();
     let a0 = api.check("python", ERR, &a_users[0]).await;
     let a0f = api.check("python", FIX, &a_users[0]).await;
     let a1 = api.check("python", ERR, &a_users[1]).await;
-    let a1again = api.check("python", ERR_AGAIN, &a_users[1]).await;
+    let a1again = api.check_in("python", ERR_AGAIN, &a_users[1], Some("en")).await;
     let b0 = api.check("python", ERR, &b_users[0]).await;
     let b0f = api.check("python", FIX, &b_users[0]).await;
     let b1 = api.check("python", ERR, &b_users[1]).await;
-    let b1again = api.check("python", ERR_AGAIN, &b_users[1]).await;
+    let b1again = api.check_in("python", ERR_AGAIN, &b_users[1], Some("en")).await;
     let b1f = api.check("python", FIX, &b_users[1]).await;
-    for (c, v) in [
-        (&a0, &va),
-        (&a1, &va),
-        (&a1again, &va),
-        (&b0, &vb),
-        (&b1, &vb),
-        (&b1again, &vb),
+    // Russian by default, English where asked (the third of each half): each language's text.
+    for (c, v, en) in [
+        (&a0, &va, false),
+        (&a1, &va, false),
+        (&a1again, &va, true),
+        (&b0, &vb, false),
+        (&b1, &vb, false),
+        (&b1again, &vb, true),
     ] {
         assert_eq!(c["explanation"]["slug"], ENTRY, "{c}");
         assert_eq!(c["explanation"]["variant"].as_str(), Some(v.as_str()), "{c}");
-        shown.push((v.clone(), shown_text(c)));
-    }
-    for (v, text) in &shown {
-        if *v == vb {
-            assert!(
-                (text.contains(B_RU_TITLE) && text.contains(B_RU_WHAT))
-                    || (text.contains(B_EN_TITLE) && text.contains(B_EN_WHAT)),
-                "variant B's text: {text}"
-            );
-        } else {
-            assert_eq!(*text, main_text, "variant A is the main text");
+        let text = shown_text(c);
+        let has_b = |t: &str, w: &str| text.contains(t) && text.contains(w);
+        match (*v == vb, en) {
+            (true, false) => assert!(has_b(B_RU_TITLE, B_RU_WHAT), "variant B in Russian: {text}"),
+            (true, true) => assert!(has_b(B_EN_TITLE, B_EN_WHAT), "variant B in English: {text}"),
+            (false, false) => assert_eq!(text, main_text, "variant A is the main text"),
+            (false, true) => {
+                assert!(
+                    text != main_text && !text.contains("(variant B)"),
+                    "A in English: {text}"
+                );
+                assert!(!c["explanation"]["title"].as_str().unwrap_or("").is_empty(), "{c}");
+            }
         }
     }
     let id = |c: &Value| c["id"].as_i64().unwrap();
