@@ -11,9 +11,10 @@
 mod common;
 mod panel;
 
+use common::figures::{assert_line, find_table_row, row_cells, Api, Want};
 use common::{Browser, Env};
 use devmentor::store::efficacy::variant_b;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
@@ -30,57 +31,6 @@ const B_RU_WHAT: &str = "Знаменатель равен нулю: прове�
 const B_EN_TITLE: &str = "You cannot divide by zero (variant B)";
 const B_EN_WHAT: &str = "The divisor is zero: check it before dividing.";
 
-/// The Wilson score interval at 95 %, from the formula (not the product's code).
-fn wilson(k: f64, n: f64) -> (f64, f64) {
-    let z = 1.959_963_984_540_054_f64;
-    let p = k / n;
-    let centre = p + z * z / (2.0 * n);
-    let half = z * ((p * (1.0 - p) + z * z / (4.0 * n)) / n).sqrt();
-    let d = 1.0 + z * z / n;
-    (((centre - half) / d).max(0.0), ((centre + half) / d).min(1.0))
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Want {
-    explained: i64,
-    pending: i64,
-    fixed: i64,
-}
-
-impl Want {
-    fn decided(&self) -> f64 {
-        (self.explained - self.pending) as f64
-    }
-    /// The panel's "50 %" and "9–91 %".
-    fn shown(&self) -> (String, String) {
-        let pct = |x: f64| format!("{:.0}", x * 100.0);
-        let (lo, hi) = wilson(self.fixed as f64, self.decided());
-        (
-            format!("{} %", pct(self.fixed as f64 / self.decided())),
-            format!("{}–{} %", pct(lo), pct(hi)),
-        )
-    }
-}
-
-fn assert_line(l: &Value, want: Want) {
-    assert_eq!(
-        (l["explained"].as_i64(), l["pending"].as_i64(), l["fixed"].as_i64()),
-        (Some(want.explained), Some(want.pending), Some(want.fixed)),
-        "{l}"
-    );
-    let rate = l["fix_rate"].as_f64().unwrap_or_else(|| panic!("fix_rate: {l}"));
-    assert!((rate - want.fixed as f64 / want.decided()).abs() < 1e-12, "{l}");
-    let (lo, hi) = wilson(want.fixed as f64, want.decided());
-    assert!(
-        (l["ci95"][0].as_f64().unwrap() - lo).abs() < 1e-9,
-        "ci95 lo ≠ {lo}: {l}"
-    );
-    assert!(
-        (l["ci95"][1].as_f64().unwrap() - hi).abs() < 1e-9,
-        "ci95 hi ≠ {hi}: {l}"
-    );
-}
-
 /// The entries line whose slug is `slug`, if any.
 fn entry_line<'a>(stats: &'a Value, slug: &str) -> Option<&'a Value> {
     stats["entries"]
@@ -88,50 +38,6 @@ fn entry_line<'a>(stats: &'a Value, slug: &str) -> Option<&'a Value> {
         .unwrap_or_else(|| panic!("no entries: {stats}"))
         .iter()
         .find(|l| l["slug"] == slug)
-}
-
-/// The text of each cell of the first `<tr` whose opening tag contains `marker`.
-fn row_cells(html: &str, marker: &str) -> Vec<String> {
-    let start = html
-        .match_indices("<tr")
-        .map(|(i, _)| i)
-        .find(|&i| html[i..].split('>').next().unwrap().contains(marker))
-        .unwrap_or_else(|| panic!("no <tr {marker}> in {html}"));
-    cells_of(&html[start..start + html[start..].find("</tr>").unwrap()])
-}
-
-/// The cells of the row of the table with `class` whose first cell is `first`.
-fn table_row(html: &str, class: &str, first: &str) -> Option<Vec<String>> {
-    let at = html
-        .find(&format!("class=\"{class}\""))
-        .unwrap_or_else(|| panic!("no table {class} in {html}"));
-    let table = &html[at..at + html[at..].find("</table>").unwrap()];
-    table
-        .split("<tr")
-        .skip(1)
-        .map(cells_of)
-        .find(|c| c.first().map(String::as_str) == Some(first))
-}
-
-fn cells_of(row: &str) -> Vec<String> {
-    row.split("<td")
-        .skip(1)
-        .map(|c| {
-            let c = &c[c.find('>').unwrap() + 1..];
-            let c = &c[..c.find("</td>").unwrap_or(c.len())];
-            let mut out = String::new();
-            let mut tag = false;
-            for ch in c.chars() {
-                match ch {
-                    '<' => tag = true,
-                    '>' => tag = false,
-                    _ if !tag => out.push(ch),
-                    _ => {}
-                }
-            }
-            out.trim().to_string()
-        })
-        .collect()
 }
 
 struct Service {
@@ -184,59 +90,6 @@ impl Service {
     }
 }
 
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Api {
-    async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-    }
-
-    /// A check by the front end's student `user`, run to the end.
-    async fn check(&self, language: &str, code: &str, user: &str) -> Value {
-        self.check_in(language, code, user, None).await
-    }
-
-    /// The same, with the explanation in `locale` (the API's default is Russian).
-    async fn check_in(&self, language: &str, code: &str, user: &str, locale: Option<&str>) -> Value {
-        let mut body = json!({"language": language, "code": code, "user": user});
-        if let Some(l) = locale {
-            body["locale"] = json!(l);
-        }
-        let r = self
-            .http
-            .post(format!("{}/api/v1/checks", self.base))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        let v: Value = r.json().await.unwrap_or(Value::Null);
-        assert_eq!(status, 202, "{v}");
-        let id = v["id"].as_i64().unwrap();
-        let done = common::wait_done(&self.http, &self.base, &self.token, id, WAIT).await;
-        assert_eq!(done["status"], "done", "{done}");
-        done
-    }
-
-    async fn stats(&self, query: &str) -> Value {
-        let (status, v) = self.get(&format!("/api/v1/stats/explanations{query}")).await;
-        assert_eq!(status, 200, "{v}");
-        v
-    }
-}
-
 /// What a student was shown: the explanation's title and text.
 fn shown_text(check: &Value) -> String {
     let e = &check["explanation"];
@@ -266,11 +119,11 @@ async fn variants_promotion_and_entries_that_changed() {
     };
 
     // History before the variant: one student explained (the main text) and fixed.
-    let h1 = api.check("python", ERR, "hist").await;
+    let h1 = api.check("python", ERR, Some("hist")).await;
     assert_eq!(h1["explanation"]["slug"], ENTRY, "{h1}");
     assert!(h1["explanation"].get("variant").is_none(), "one text, no split: {h1}");
     let main_text = shown_text(&h1);
-    let h2 = api.check("python", FIX, "hist").await;
+    let h2 = api.check("python", FIX, Some("hist")).await;
     let (h1, h2) = (h1["id"].as_i64().unwrap(), h2["id"].as_i64().unwrap());
     assert_eq!(s.link(h1), format!("similar|true||{h2}"));
 
@@ -339,15 +192,15 @@ async fn variants_promotion_and_entries_that_changed() {
 
     // A: the first fixes; the second fails again and then never tries again (pending).
     // B: the first fixes; the second fails again, then fixes.
-    let a0 = api.check("python", ERR, &a_users[0]).await;
-    let a0f = api.check("python", FIX, &a_users[0]).await;
-    let a1 = api.check("python", ERR, &a_users[1]).await;
-    let a1again = api.check_in("python", ERR_AGAIN, &a_users[1], Some("en")).await;
-    let b0 = api.check("python", ERR, &b_users[0]).await;
-    let b0f = api.check("python", FIX, &b_users[0]).await;
-    let b1 = api.check("python", ERR, &b_users[1]).await;
-    let b1again = api.check_in("python", ERR_AGAIN, &b_users[1], Some("en")).await;
-    let b1f = api.check("python", FIX, &b_users[1]).await;
+    let a0 = api.check("python", ERR, Some(&a_users[0])).await;
+    let a0f = api.check("python", FIX, Some(&a_users[0])).await;
+    let a1 = api.check("python", ERR, Some(&a_users[1])).await;
+    let a1again = api.check_in("python", ERR_AGAIN, Some(&a_users[1]), Some("en")).await;
+    let b0 = api.check("python", ERR, Some(&b_users[0])).await;
+    let b0f = api.check("python", FIX, Some(&b_users[0])).await;
+    let b1 = api.check("python", ERR, Some(&b_users[1])).await;
+    let b1again = api.check_in("python", ERR_AGAIN, Some(&b_users[1]), Some("en")).await;
+    let b1f = api.check("python", FIX, Some(&b_users[1])).await;
     // Russian by default, English where asked (the third of each half): each language's text.
     for (c, v, en) in [
         (&a0, &va, false),
@@ -491,7 +344,7 @@ async fn variants_promotion_and_entries_that_changed() {
         .body
         .contains(&format!("action=\"/admin/registry/{ENTRY}/promote\"")));
     // Every student now gets the promoted text, with no variant; the history stays attributed.
-    let a_now = api.check("python", ERR, &a_users[0]).await;
+    let a_now = api.check("python", ERR, Some(&a_users[0])).await;
     assert!(a_now["explanation"].get("variant").is_none(), "{a_now}");
     let text = shown_text(&a_now);
     assert!(
@@ -501,7 +354,7 @@ async fn variants_promotion_and_entries_that_changed() {
     );
     assert_eq!(s.link(id(&b0)), format!("similar|true|{vb}|{}", id(&b0f)));
     // Fixed, to leave nothing pending.
-    let a_now_fix = api.check("python", FIX, &a_users[0]).await;
+    let a_now_fix = api.check("python", FIX, Some(&a_users[0])).await;
     assert_eq!(s.link(id(&a_now)), format!("similar|true||{}", id(&a_now_fix)));
     let own = Want {
         explained: 8,
@@ -512,10 +365,10 @@ async fn variants_promotion_and_entries_that_changed() {
     assert_line(entry_line(&before_delete, ENTRY).unwrap(), own);
 
     // Re-slugged: a JavaScript entry explains and is fixed, then gets another slug.
-    let j1 = api.check("javascript", JS_ERR, "js-student").await;
+    let j1 = api.check("javascript", JS_ERR, Some("js-student")).await;
     let js_entry = j1["explanation"]["slug"].as_str().unwrap_or_default().to_string();
     assert!(!js_entry.is_empty(), "{j1}");
-    api.check("javascript", JS_FIX, "js-student").await;
+    api.check("javascript", JS_FIX, Some("js-student")).await;
     let js = Want {
         explained: 1,
         pending: 0,
@@ -578,10 +431,10 @@ async fn variants_promotion_and_entries_that_changed() {
     // Not among the entries to rewrite (there is nothing left to rewrite), but its history is
     // listed under its slug, marked deleted.
     assert!(
-        table_row(&page.body, "efficacy-lowest", ENTRY).is_none(),
+        find_table_row(&page.body, "efficacy-lowest", ENTRY).is_none(),
         "a deleted entry is not to be rewritten"
     );
-    let gone = table_row(&page.body, "efficacy-deleted", &format!("{ENTRY} (удалена)"))
+    let gone = find_table_row(&page.body, "efficacy-deleted", &format!("{ENTRY} (удалена)"))
         .unwrap_or_else(|| panic!("the deleted entry's history: {}", page.body));
     let (rate, ci) = own.shown();
     assert_eq!(
@@ -590,7 +443,7 @@ async fn variants_promotion_and_entries_that_changed() {
         "{gone:?}"
     );
     assert!(
-        table_row(&page.body, "efficacy-deleted", &format!("{renamed} (удалена)")).is_none(),
+        find_table_row(&page.body, "efficacy-deleted", &format!("{renamed} (удалена)")).is_none(),
         "a re-slugged entry is not deleted"
     );
     let list = b.get("/admin/registry").await;

@@ -15,6 +15,9 @@ pub mod harness;
 /// A bot under test against the fake Bot API, and the waits bot tests share.
 pub mod bot;
 
+/// The fix-rate figures as a test reads them (issue 18).
+pub mod figures;
+
 pub use harness::free_port;
 
 use serde_json::{json, Value};
