@@ -61,7 +61,9 @@ async fn an_admin_works_through_the_panel_in_a_browser() {
     d.type_into("input[name=en_title]", "Division by zero (edited)").await;
     d.screenshot("admin-4-registry-edit").await;
     d.click("form.form button").await;
-    d.wait_for("saved", "return location.pathname.endsWith('/admin/registry/python-zero-division') && document.querySelector('input[name=en_title]').value.includes('edited')").await;
+    // Saved: the page came back with its confirmation (before that, the form already holds
+    // the typed title, so the title alone proves nothing).
+    d.wait_for("saved", "return document.querySelector('p.flash') !== null && location.pathname.endsWith('/admin/registry/python-zero-division') && document.querySelector('input[name=en_title]').value.includes('edited')").await;
     assert_eq!(
         env.psql("SELECT edited_by_admin FROM registry_entries WHERE slug = 'python-zero-division'"),
         "t"
