@@ -58,17 +58,27 @@ async fn toast_says(d: &Driver, what: &str, text: &str) {
 /// The newest message is in view, above the composer, which sits at the window's bottom; the
 /// page does not scroll sideways.
 async fn newest_is_visible(d: &Driver, width: i64, when: &str) {
-    // The chat scrolls to the end once a message arrives (the poll is every 0.7 s).
+    // The chat scrolls to the end once a message arrives (the page polls every 0.7 s): give
+    // it one poll, then wait for the scroll up to 10 s and judge the last reading.
     tokio::time::sleep(std::time::Duration::from_millis(900)).await;
-    let v: Value = d
-        .eval(
-            "var m = document.querySelectorAll('#chat .msg'); var last = m[m.length - 1].getBoundingClientRect();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let v: Value = loop {
+        let v: Value = d
+            .eval(
+                "var m = document.querySelectorAll('#chat .msg'); var last = m[m.length - 1].getBoundingClientRect();
              var chat = document.getElementById('chat').getBoundingClientRect();
              var f = document.querySelector('footer').getBoundingClientRect();
              return {bottom: last.bottom, top: last.top, chat_top: chat.top, footer_top: f.top, footer_bottom: f.bottom,
                      height: window.innerHeight, sideways: document.documentElement.scrollWidth - window.innerWidth}",
-        )
-        .await;
+            )
+            .await;
+        let g = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+        let settled = g("bottom") <= g("footer_top") + 1.0 && g("bottom") > g("chat_top");
+        if settled || std::time::Instant::now() > until {
+            break v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
     let f = |k: &str| v[k].as_f64().unwrap();
     assert!(
         f("bottom") <= f("footer_top") + 1.0,
